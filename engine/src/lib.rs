@@ -1,0 +1,60 @@
+//! Taskmill's queue engine: reads and writes Python RQ 2.x's exact Redis schema, so Taskmill and
+//! Python RQ producers, workers and dashboards can share one Redis.
+//!
+//! # Layout
+//! - `keys`      — the only place key strings are built (RQ 2.12 layout, pinned by a test).
+//! - `model`     — serde data model shared with the console's wasm half (no Redis).
+//! - `value`     — `PyValue`, the display tree for decoded JSON and pickle payloads.
+//! - `codec`     — zlib (bounded), Python-compatible JSON, a pure-Rust pickle *decoder*.
+//! - `time`      — RQ's timestamp text format and unix-seconds helpers.
+//! - `store`     — `Store`: a shared `ConnectionManager` plus dedicated blocking connections.
+//! - `job`       — parse a job hash into `JobSummary` / `JobDetail`; fetch one job.
+//! - `result`    — `rq:results:<id>` stream entries: read and encode.
+//! - `queue`     — list queues, per-queue counts, paginated queue pages.
+//! - `registry`  — the six registries: counts and paginated pages.
+//! - `workers`   — read worker hashes (`rq:worker:<w>`) without mutating anything.
+//! - `snapshot`  — the one cached read behind the overview, live counters and `/metrics`.
+//! - `enqueue`   — producing: enqueue, enqueue_many, enqueue_at/in, dependencies, retries.
+//! - `actions`   — operator actions, one file each, one atomic call each, typed outcomes.
+//! - `command`   — RQ's pub/sub worker commands (shutdown, kill-horse, stop-job) plus `scale`.
+//! - `audit`     — capped audit log of operator actions, kept in Redis.
+//! - `worker`    — the Taskmill worker: pool of slots, handlers, exec handlers, reaper, scheduler.
+//! - `error`     — the crate's error type.
+
+pub mod codec;
+pub mod keys;
+pub mod model;
+pub mod time;
+pub mod value;
+
+#[cfg(feature = "runtime")]
+pub mod actions;
+#[cfg(feature = "runtime")]
+pub mod audit;
+#[cfg(feature = "runtime")]
+pub mod command;
+#[cfg(feature = "runtime")]
+pub mod enqueue;
+#[cfg(feature = "runtime")]
+pub mod error;
+#[cfg(feature = "runtime")]
+pub mod job;
+#[cfg(feature = "runtime")]
+pub mod queue;
+#[cfg(feature = "runtime")]
+pub mod registry;
+#[cfg(feature = "runtime")]
+pub mod result;
+#[cfg(feature = "runtime")]
+pub mod snapshot;
+#[cfg(feature = "runtime")]
+pub mod store;
+#[cfg(feature = "runtime")]
+pub mod worker;
+#[cfg(feature = "runtime")]
+pub mod workers;
+
+#[cfg(feature = "runtime")]
+pub use error::{Error, Result};
+#[cfg(feature = "runtime")]
+pub use store::Store;

@@ -1,0 +1,363 @@
+//! The data model shared with the console, including its wasm half: plain serde types, no Redis.
+//! Readers build these from raw Redis replies; every field that may be missing or corrupt in real
+//! data is an `Option` or carries an `Undecodable` marker instead of failing the whole read.
+
+use serde::{Deserialize, Serialize};
+
+pub use crate::value::PyValue;
+
+/// A job's `status` field. Unknown strings are kept verbatim so nothing is hidden.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum JobStatus {
+    Created,
+    Queued,
+    Started,
+    Finished,
+    Failed,
+    Deferred,
+    Scheduled,
+    Stopped,
+    Canceled,
+    #[serde(untagged)]
+    Other(String),
+}
+
+impl JobStatus {
+    pub fn parse(s: &str) -> JobStatus {
+        match s {
+            "created" => JobStatus::Created,
+            "queued" => JobStatus::Queued,
+            "started" => JobStatus::Started,
+            "finished" => JobStatus::Finished,
+            "failed" => JobStatus::Failed,
+            "deferred" => JobStatus::Deferred,
+            "scheduled" => JobStatus::Scheduled,
+            "stopped" => JobStatus::Stopped,
+            "canceled" => JobStatus::Canceled,
+            other => JobStatus::Other(other.to_string()),
+        }
+    }
+    pub fn as_str(&self) -> &str {
+        match self {
+            JobStatus::Created => "created",
+            JobStatus::Queued => "queued",
+            JobStatus::Started => "started",
+            JobStatus::Finished => "finished",
+            JobStatus::Failed => "failed",
+            JobStatus::Deferred => "deferred",
+            JobStatus::Scheduled => "scheduled",
+            JobStatus::Stopped => "stopped",
+            JobStatus::Canceled => "canceled",
+            JobStatus::Other(s) => s,
+        }
+    }
+}
+
+/// Where a job id can be listed: the queue list itself or one of RQ's six registries.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum JobList {
+    Queued,
+    Started,
+    Finished,
+    Failed,
+    Deferred,
+    Scheduled,
+    Canceled,
+}
+
+impl JobList {
+    pub const ALL: [JobList; 7] = [
+        JobList::Queued,
+        JobList::Started,
+        JobList::Finished,
+        JobList::Failed,
+        JobList::Deferred,
+        JobList::Scheduled,
+        JobList::Canceled,
+    ];
+    pub fn parse(s: &str) -> Option<JobList> {
+        JobList::ALL.into_iter().find(|l| l.as_str() == s)
+    }
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobList::Queued => "queued",
+            JobList::Started => "started",
+            JobList::Finished => "finished",
+            JobList::Failed => "failed",
+            JobList::Deferred => "deferred",
+            JobList::Scheduled => "scheduled",
+            JobList::Canceled => "canceled",
+        }
+    }
+}
+
+/// Per-queue counts, all from LLEN / ZCARD (never a cleanup, never a walk).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct QueueCounts {
+    pub name: String,
+    pub queued: u64,
+    pub started: u64,
+    pub finished: u64,
+    pub failed: u64,
+    pub deferred: u64,
+    pub scheduled: u64,
+    pub canceled: u64,
+    /// Age in seconds of the job at the head of the queue (its `enqueued_at`), if any.
+    pub oldest_queued_age: Option<f64>,
+}
+
+impl QueueCounts {
+    pub fn get(&self, list: JobList) -> u64 {
+        match list {
+            JobList::Queued => self.queued,
+            JobList::Started => self.started,
+            JobList::Finished => self.finished,
+            JobList::Failed => self.failed,
+            JobList::Deferred => self.deferred,
+            JobList::Scheduled => self.scheduled,
+            JobList::Canceled => self.canceled,
+        }
+    }
+}
+
+/// Worker state as a console shows it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct WorkerInfo {
+    pub name: String,
+    pub hostname: Option<String>,
+    pub pid: Option<i64>,
+    pub ip_address: Option<String>,
+    pub version: Option<String>,
+    pub python_version: Option<String>,
+    pub queues: Vec<String>,
+    /// `started`, `idle`, `busy`, `suspended` or `?`.
+    pub state: String,
+    pub current_job: Option<String>,
+    pub current_job_working_time: Option<f64>,
+    pub birth: Option<f64>,
+    pub last_heartbeat: Option<f64>,
+    pub death: Option<f64>,
+    pub successful_job_count: u64,
+    pub failed_job_count: u64,
+    pub total_working_time: f64,
+    /// Seconds since the last heartbeat at snapshot time.
+    pub heartbeat_age: Option<f64>,
+    /// Listed in `rq:workers` but its hash is gone, or its heartbeat is older than its TTL.
+    pub stale: bool,
+    /// Set for Taskmill workers: the pool (process) this slot belongs to and its slot count.
+    pub pool: Option<PoolInfo>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PoolInfo {
+    pub pool_id: String,
+    pub concurrency: u64,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct RedisInfo {
+    pub version: String,
+    pub used_memory: u64,
+    pub used_memory_human: String,
+    pub connected_clients: u64,
+}
+
+/// Totals across queues, per state.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Totals {
+    pub queued: u64,
+    pub started: u64,
+    pub finished: u64,
+    pub failed: u64,
+    pub deferred: u64,
+    pub scheduled: u64,
+    pub canceled: u64,
+    pub workers_busy: u64,
+    pub workers_idle: u64,
+    pub workers_stale: u64,
+}
+
+/// Everything the overview, `/metrics` and the live counters need, read with
+/// O(queues + workers) commands in a few pipelines.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Snapshot {
+    /// Unix seconds when the snapshot was taken.
+    pub taken_at: f64,
+    pub queues: Vec<QueueCounts>,
+    pub workers: Vec<WorkerInfo>,
+    pub totals: Totals,
+    /// `rq:suspended` exists.
+    pub suspended: bool,
+    pub redis: RedisInfo,
+    /// `(queue, lock owner)` for each `rq:scheduler-lock:<q>` that exists.
+    pub scheduler_locks: Vec<(String, String)>,
+}
+
+/// A decoded payload value, or why it could not be decoded plus a safe preview of the bytes.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase")]
+pub enum Decoded {
+    Ok {
+        codec: Codec,
+        value: PyValue,
+        /// Some opcodes or objects were shown symbolically or truncated.
+        lossy: bool,
+    },
+    Undecodable {
+        reason: String,
+        /// Printable preview of the raw bytes (escaped, truncated).
+        raw: String,
+        len: usize,
+    },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Codec {
+    Json,
+    Pickle,
+}
+
+/// The `data` field split into RQ's 4-tuple `(func_name, instance, args, kwargs)`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Call {
+    pub codec: Codec,
+    pub func_name: String,
+    pub instance: PyValue,
+    pub args: Vec<PyValue>,
+    pub kwargs: Vec<(String, PyValue)>,
+    pub lossy: bool,
+}
+
+/// One row of a job list page.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct JobSummary {
+    pub id: String,
+    /// False when the id is listed but `rq:job:<id>` is gone.
+    pub exists: bool,
+    pub status: Option<JobStatus>,
+    pub origin: Option<String>,
+    pub func_name: Option<String>,
+    pub description: Option<String>,
+    pub created_at: Option<f64>,
+    pub enqueued_at: Option<f64>,
+    pub started_at: Option<f64>,
+    pub ended_at: Option<f64>,
+    pub worker_name: Option<String>,
+    /// Registry score (expiry / scheduled time / event time, per registry) if listed from one.
+    pub score: Option<f64>,
+    /// Last line of the latest failure's traceback, e.g. `ValueError: boom`.
+    pub exc_summary: Option<String>,
+    /// Why the hash could not be fully read, if it could not.
+    pub problem: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub total: u64,
+    pub offset: u64,
+    pub limit: u64,
+}
+
+/// `rq:results:<id>` entry types.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ResultType {
+    Successful,
+    Failed,
+    Stopped,
+    Retried,
+    MaxRetriesExceeded,
+    Unknown,
+}
+
+impl ResultType {
+    pub fn from_code(code: &str) -> ResultType {
+        match code {
+            "1" => ResultType::Successful,
+            "2" => ResultType::Failed,
+            "3" => ResultType::Stopped,
+            "4" => ResultType::Retried,
+            "5" => ResultType::MaxRetriesExceeded,
+            _ => ResultType::Unknown,
+        }
+    }
+    pub fn code(self) -> &'static str {
+        match self {
+            ResultType::Successful => "1",
+            ResultType::Failed => "2",
+            ResultType::Stopped => "3",
+            ResultType::Retried => "4",
+            ResultType::MaxRetriesExceeded => "5",
+            ResultType::Unknown => "0",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct JobResult {
+    /// Stream entry id; its millisecond part is the creation time.
+    pub id: String,
+    pub created_at: Option<f64>,
+    pub kind: ResultType,
+    pub worker_name: Option<String>,
+    pub return_value: Option<Decoded>,
+    pub exc_string: Option<String>,
+    pub execution_id: Option<String>,
+    pub execution_started_at: Option<f64>,
+    pub execution_ended_at: Option<f64>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Execution {
+    pub id: String,
+    pub worker_name: Option<String>,
+    pub created_at: Option<f64>,
+    pub last_heartbeat: Option<f64>,
+}
+
+/// Everything known about one job.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct JobDetail {
+    pub summary: JobSummary,
+    /// The call, or why `data` could not be decoded.
+    pub call: Result<Call, Decoded>,
+    pub meta: Option<Decoded>,
+    pub timeout: Option<i64>,
+    pub result_ttl: Option<i64>,
+    pub failure_ttl: Option<i64>,
+    pub ttl: Option<i64>,
+    pub last_heartbeat: Option<f64>,
+    pub retries_left: Option<i64>,
+    pub retry_intervals: Vec<i64>,
+    pub number_of_retries: Option<i64>,
+    pub repeats_left: Option<i64>,
+    pub group_id: Option<String>,
+    pub at_front: bool,
+    pub dependency_ids: Vec<String>,
+    pub dependents: Vec<String>,
+    pub allow_dependency_failures: bool,
+    /// Newest first, every entry of `rq:results:<id>` (the stream is capped at ~10 by RQ).
+    pub results: Vec<JobResult>,
+    pub executions: Vec<Execution>,
+    /// Legacy hash fields, decoded.
+    pub legacy_result: Option<Decoded>,
+    pub legacy_exc_info: Option<String>,
+    /// TTL of `rq:job:<id>` in seconds, -1 = none.
+    pub key_ttl: i64,
+    /// Every raw hash field as (name, printable preview), for the "raw" view.
+    pub raw_fields: Vec<(String, String)>,
+}
+
+/// One audit-log record.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AuditEntry {
+    pub at: f64,
+    pub who: String,
+    pub action: String,
+    pub target: String,
+    pub count: u64,
+}

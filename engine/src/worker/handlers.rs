@@ -1,0 +1,50 @@
+//! Job handlers registered by function name: async Rust fns over the JSON args/kwargs, the
+//! built-ins (`taskmill.echo`, `taskmill.sleep`, `taskmill.fail`), and exec handlers declared
+//! in TOML (child process, JSON on stdin/stdout).
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use serde_json::{Map, Value};
+
+/// A handler's failure: shown as the job's traceback (`exc_string`).
+#[derive(Clone, Debug)]
+pub struct JobError {
+    pub traceback: String,
+}
+
+pub type HandlerFuture = Pin<Box<dyn Future<Output = Result<Value, JobError>> + Send>>;
+pub type HandlerFn = Arc<dyn Fn(Vec<Value>, Map<String, Value>) -> HandlerFuture + Send + Sync>;
+
+#[derive(Clone, Default)]
+pub struct Handlers {
+    map: HashMap<String, HandlerFn>,
+}
+
+impl Handlers {
+    pub fn new() -> Handlers {
+        Handlers::default()
+    }
+
+    pub fn register<F, Fut>(&mut self, name: &str, f: F) -> &mut Handlers
+    where
+        F: Fn(Vec<Value>, Map<String, Value>) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<Value, JobError>> + Send + 'static,
+    {
+        self.map
+            .insert(name.to_string(), Arc::new(move |a, k| Box::pin(f(a, k))));
+        self
+    }
+
+    pub fn get(&self, name: &str) -> Option<HandlerFn> {
+        self.map.get(name).cloned()
+    }
+
+    pub fn names(&self) -> Vec<String> {
+        let mut v: Vec<String> = self.map.keys().cloned().collect();
+        v.sort();
+        v
+    }
+}

@@ -1,0 +1,4 @@
+//! Engine integration tests against a real redis-server on a free port (see `support`).
+//! One test binary for the whole crate keeps link time down; one module per area.
+
+mod support;
