@@ -29,13 +29,22 @@ impl Store {
     /// Connects (fails fast if Redis is unreachable at start; later outages are retried).
     pub async fn connect(url: &str) -> Result<Store> {
         let client = redis::Client::open(url)?;
-        let config = ConnectionManagerConfig::new()
-            .set_response_timeout(Some(RESPONSE_TIMEOUT))
-            .set_connection_timeout(Some(CONNECT_TIMEOUT))
-            .set_min_delay(Duration::from_millis(100))
-            .set_max_delay(Duration::from_secs(2))
-            .set_number_of_retries(3);
-        let conn = client.get_connection_manager_with_config(config).await?;
+        let conn = client
+            .get_connection_manager_with_config(manager_config())
+            .await?;
+        Ok(Store {
+            client,
+            conn,
+            url: url.to_string(),
+        })
+    }
+
+    /// Like [`Store::connect`] but never touches the network: the first command connects, and
+    /// every later command retries if Redis was down. The console uses this so it can start (and
+    /// say "Redis unreachable") while Redis is down; the worker keeps the fail-fast `connect`.
+    pub fn connect_lazy(url: &str) -> Result<Store> {
+        let client = redis::Client::open(url)?;
+        let conn = ConnectionManager::new_lazy_with_config(client.clone(), manager_config())?;
         Ok(Store {
             client,
             conn,
@@ -66,4 +75,13 @@ impl Store {
             .get_multiplexed_async_connection_with_config(&config)
             .await?)
     }
+}
+
+fn manager_config() -> ConnectionManagerConfig {
+    ConnectionManagerConfig::new()
+        .set_response_timeout(Some(RESPONSE_TIMEOUT))
+        .set_connection_timeout(Some(CONNECT_TIMEOUT))
+        .set_min_delay(Duration::from_millis(100))
+        .set_max_delay(Duration::from_secs(2))
+        .set_number_of_retries(3)
 }
