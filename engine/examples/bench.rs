@@ -1,0 +1,142 @@
+//! Taskmill side of the engine benchmark (run by `bench/engine.sh`, which also runs the Python RQ
+//! side on the same Redis and prints ratios). Prints one JSON object.
+//!
+//! usage: bench REDIS_URL JOBS CONCURRENCY [TASKMILL_BIN]
+
+use std::time::{Duration, Instant};
+
+use engine::enqueue::{enqueue, enqueue_many, NewJob};
+use engine::worker::{self, Handlers, PoolConfig, Shutdown};
+use engine::Store;
+use redis::AsyncCommands;
+use serde_json::json;
+
+async fn redis_totals(store: &Store) -> (f64, u64) {
+    let mut c = store.conn();
+    let cpu: String = redis::cmd("INFO").arg("cpu").query_async(&mut c).await.unwrap();
+    let stats: String = redis::cmd("INFO").arg("commandstats").query_async(&mut c).await.unwrap();
+    let field = |name: &str| -> f64 {
+        cpu.lines()
+            .find_map(|l| l.strip_prefix(name)?.strip_prefix(':')?.trim().parse().ok())
+            .unwrap_or(0.0)
+    };
+    let calls = stats
+        .lines()
+        .filter_map(|l| l.split("calls=").nth(1)?.split(',').next()?.parse::<u64>().ok())
+        .sum();
+    (field("used_cpu_sys") + field("used_cpu_user"), calls)
+}
+
+fn job(queue: &str, i: usize) -> NewJob {
+    NewJob::new(queue, "taskmill.echo").args(vec![json!(i)])
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    let argv: Vec<String> = std::env::args().collect();
+    let url = argv.get(1).cloned().unwrap_or("redis://127.0.0.1:6379/15".into());
+    let n: usize = argv.get(2).and_then(|s| s.parse().ok()).unwrap_or(20_000);
+    let conc: usize = argv.get(3).and_then(|s| s.parse().ok()).unwrap_or(16);
+    let bin = argv.get(4).cloned();
+    let store = Store::connect(&url).await.expect("connect");
+    let mut c = store.conn();
+    let _: () = redis::cmd("FLUSHDB").query_async(&mut c).await.unwrap();
+    let mut out = serde_json::Map::new();
+    out.insert("impl".into(), json!("taskmill"));
+    out.insert("jobs".into(), json!(n));
+
+    // Single enqueue, one round trip each.
+    let single = n.min(5000);
+    let t = Instant::now();
+    for i in 0..single {
+        enqueue(&store, job("single", i)).await.unwrap();
+    }
+    out.insert("enqueue_single_per_s".into(), json!(single as f64 / t.elapsed().as_secs_f64()));
+    let _: () = redis::cmd("FLUSHDB").query_async(&mut c).await.unwrap();
+
+    // Batch enqueue, 1000 per call.
+    let t = Instant::now();
+    for start in (0..n).step_by(1000) {
+        let batch = (start..(start + 1000).min(n)).map(|i| job("bench", i)).collect();
+        enqueue_many(&store, batch).await.unwrap();
+    }
+    out.insert("enqueue_batch_per_s".into(), json!(n as f64 / t.elapsed().as_secs_f64()));
+
+    // Processing: burst pool drains the queue with full RQ state writes.
+    let (cpu0, cmd0) = redis_totals(&store).await;
+    let cfg = PoolConfig {
+        queues: vec!["bench".into()],
+        concurrency: conc,
+        burst: true,
+        with_scheduler: false,
+        ..PoolConfig::default()
+    };
+    let t = Instant::now();
+    let report = worker::run(store.clone(), cfg, Handlers::builtin(), Shutdown::default())
+        .await
+        .unwrap();
+    let dt = t.elapsed().as_secs_f64();
+    let (cpu1, cmd1) = redis_totals(&store).await;
+    let done: u64 = c.zcard("rq:finished:bench").await.unwrap();
+    out.insert("processed".into(), json!(done));
+    out.insert("succeeded_reported".into(), json!(report.succeeded));
+    out.insert("process_per_s".into(), json!(done as f64 / dt));
+    out.insert("cmds_per_job".into(), json!((cmd1 - cmd0) as f64 / done.max(1) as f64));
+    out.insert("cpu_us_per_job".into(), json!((cpu1 - cpu0) * 1e6 / done.max(1) as f64));
+    let _: () = redis::cmd("FLUSHDB").query_async(&mut c).await.unwrap();
+
+    // Latency at low load: a live pool, one job at a time.
+    let shutdown = Shutdown::default();
+    let cfg = PoolConfig {
+        queues: vec!["lat".into()],
+        concurrency: 4,
+        ..PoolConfig::default()
+    };
+    let pool = tokio::spawn(worker::run(store.clone(), cfg, Handlers::builtin(), shutdown.clone()));
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let mut lat = Vec::new();
+    for i in 0..300 {
+        let id = enqueue(&store, job("lat", i)).await.unwrap();
+        let key = engine::keys::job(&id);
+        let started = loop {
+            let s: Option<String> = c.hget(&key, "started_at").await.unwrap();
+            match s {
+                Some(s) if !s.is_empty() => break s,
+                _ => tokio::time::sleep(Duration::from_micros(200)).await,
+            }
+        };
+        let enq: String = c.hget(&key, "enqueued_at").await.unwrap();
+        let (s, e) = (engine::time::parse_rq(&started), engine::time::parse_rq(&enq));
+        if let (Some(s), Some(e)) = (s, e) {
+            lat.push((s - e) * 1000.0);
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    shutdown.graceful.cancel();
+    let _ = pool.await;
+    lat.sort_by(|a, b| a.total_cmp(b));
+    if !lat.is_empty() {
+        out.insert("latency_p50_ms".into(), json!(lat[lat.len() / 2]));
+        out.insert("latency_p99_ms".into(), json!(lat[(lat.len() * 99 / 100).saturating_sub(1)]));
+    }
+
+    // Idle RSS of a real `taskmill worker` process.
+    if let Some(bin) = bin {
+        let mut child = std::process::Command::new(bin)
+            .args(["worker", "--redis", &url, "--queues", "idle", "--concurrency", "4"])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("spawn taskmill worker");
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        let status = std::fs::read_to_string(format!("/proc/{}/status", child.id())).unwrap_or_default();
+        let rss = status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmRSS:"))
+            .and_then(|v| v.split_whitespace().next()?.parse::<u64>().ok());
+        out.insert("idle_rss_kb".into(), json!(rss));
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    println!("{}", serde_json::Value::Object(out));
+}
