@@ -1,0 +1,95 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI runs it (.ci/run calls exactly this). Fails fast: the first failing
+# section stops the run, and the timing table shows how far it got.
+#
+#   scripts/test.sh                    every section, in order
+#   scripts/test.sh interop e2e        only the named sections (setup always runs)
+#
+# Sections: setup fmt clippy engine app server interop build-site e2e
+# Every section that needs Redis starts its own redis-server on a free port (never 6379).
+# Each section's output is also kept in target/test-logs/<section>.log.
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$REPO"
+
+ALL=(setup fmt clippy engine app server interop build-site e2e)
+if [ $# -gt 0 ]; then
+    for s in "$@"; do
+        [[ " ${ALL[*]} " == *" $s "* ]] || die "unknown section '$s' (known: ${ALL[*]})"
+    done
+    WANT=(setup "$@")
+else
+    WANT=("${ALL[@]}")
+fi
+
+LOGS="$REPO/target/test-logs"
+mkdir -p "$LOGS"
+export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+# The Rust tests that drive Python RQ find the interpreter here.
+export TASKMILL_PYTHON="$REPO/.venv/bin/python"
+
+NAMES=()
+SECS=()
+RESULTS=()
+TOTAL_START=$SECONDS
+
+summary() {
+    local i passed=0 failed=0 line
+    printf '\n%s==> summary%s\n' "$_B" "$_N"
+    printf '    %-12s %8s  %s\n' section seconds result
+    for i in "${!NAMES[@]}"; do
+        printf '    %-12s %8s  %s\n' "${NAMES[$i]}" "${SECS[$i]}" "${RESULTS[$i]}"
+    done
+    printf '    %-12s %8s\n' total "$((SECONDS - TOTAL_START))"
+    # Add up the test counts the runners printed (cargo's "test result:" lines, and the
+    # "N passed, N failed" closing lines of the interop and e2e harnesses).
+    for i in "${!NAMES[@]}"; do
+        [ -f "$LOGS/${NAMES[$i]}.log" ] || continue
+        while read -r line; do
+            set -- $line
+            passed=$((passed + $1))
+            failed=$((failed + $2))
+        done < <(sed -nE -e 's/^test result: [a-zA-Z]+\. ([0-9]+) passed; ([0-9]+) failed.*/\1 \2/p' \
+            -e 's/^([a-z0-9-]+: )?([0-9]+) passed, ([0-9]+) failed.*/\2 \3/p' "$LOGS/${NAMES[$i]}.log")
+    done
+    printf '\ntests: %d passed, %d failed\n' "$passed" "$failed"
+}
+
+section() { # name command...
+    local name=$1 rc=0 start=$SECONDS
+    shift
+    [[ " ${WANT[*]} " == *" $name "* ]] || return 0
+    header "[$name] $*"
+    "$@" 2>&1 | tee "$LOGS/$name.log" || rc=$?
+    NAMES+=("$name")
+    SECS+=("$((SECONDS - start))")
+    if [ "$rc" = 0 ]; then
+        RESULTS+=(ok)
+    else
+        RESULTS+=("FAILED (exit $rc)")
+        summary
+        printf '%ssection %s failed (exit %s); log: %s%s\n' "$_R" "$name" "$rc" "$LOGS/$name.log" "$_N" >&2
+        exit "$rc"
+    fi
+}
+
+section setup scripts/setup.sh
+section fmt cargo fmt --all --check
+# Per package, so features stay as they ship: the host build with app/ssr (what the server links),
+# the wasm build with app/hydrate (what the browser runs). A single `--workspace` run would unify
+# ssr + hydrate on app and lint a combination that is never built.
+section clippy bash -c '
+    set -e
+    cargo clippy -p engine -p app -p server --all-targets --features app/ssr -- -D warnings
+    cargo clippy -p app -p frontend --features app/hydrate --target wasm32-unknown-unknown \
+        --target-dir target/front -- -D warnings'
+section engine cargo test -p engine
+section app cargo test -p app --features ssr
+section server cargo test -p server
+# After the server section, target/debug/taskmill is fresh; otherwise interop.sh builds it.
+ran() { [[ " ${NAMES[*]} " == *" $1 "* ]]; }
+section interop env ${TASKMILL_BIN:+TASKMILL_BIN=$TASKMILL_BIN} \
+    $(ran server && echo "TASKMILL_BIN=$REPO/target/debug/taskmill") scripts/interop.sh
+section build-site scripts/build-site.sh
+section e2e env TASKMILL_BIN="$REPO/target/release/taskmill" scripts/e2e.sh
+
+summary
