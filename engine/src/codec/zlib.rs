@@ -1,0 +1,106 @@
+//! zlib as RQ uses it: `zlib.compress(data)` (default level, `78 9c` header) on write, and a
+//! *bounded* inflate on read, because a small hostile `data` field can expand to gigabytes.
+
+use std::io::Write as _;
+
+use flate2::{Decompress, FlushDecompress, Status};
+
+/// Inflates a zlib stream, failing once the output would exceed `max_out` bytes.
+pub fn inflate_bounded(bytes: &[u8], max_out: usize) -> Result<Vec<u8>, String> {
+    let mut d = Decompress::new(true);
+    let mut out = Vec::new();
+    let mut buf = vec![0u8; 32 * 1024];
+    loop {
+        let (in_before, out_before) = (d.total_in(), d.total_out());
+        let rest = bytes.get(in_before as usize..).unwrap_or_default();
+        let status = d
+            .decompress(rest, &mut buf, FlushDecompress::None)
+            .map_err(|e| format!("bad zlib stream: {e}"))?;
+        let produced = (d.total_out() - out_before) as usize;
+        if out.len() + produced > max_out {
+            return Err(format!("inflated size exceeds {max_out} bytes"));
+        }
+        out.extend_from_slice(&buf[..produced]);
+        match status {
+            Status::StreamEnd => return Ok(out),
+            _ if produced == 0 && d.total_in() == in_before => {
+                return Err("truncated zlib stream".into())
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Compresses like Python's `zlib.compress(data)` (level 6, zlib header `78 9c`).
+pub fn deflate(bytes: &[u8]) -> Vec<u8> {
+    let mut e = flate2::write::ZlibEncoder::new(
+        Vec::with_capacity(bytes.len() / 2 + 16),
+        flate2::Compression::default(),
+    );
+    // Writing into a Vec cannot fail.
+    let _ = e.write_all(bytes);
+    e.finish().unwrap_or_default()
+}
+
+/// RQ's read rule for `data` / `exc_info`: try to inflate, and use the raw bytes when that fails.
+/// `Err` only when the stream is valid but inflates past `max_out`.
+pub fn inflate_or_raw(bytes: &[u8], max_out: usize) -> Result<std::borrow::Cow<'_, [u8]>, String> {
+    // A zlib header is CMF/FLG with (CMF*256 + FLG) % 31 == 0 and deflate method 8; anything else
+    // (JSON text, a pickle's 0x80) is raw without trying.
+    let looks_zlib = bytes.len() >= 2
+        && bytes[0] & 0x0f == 8
+        && (u16::from(bytes[0]) * 256 + u16::from(bytes[1])) % 31 == 0;
+    if !looks_zlib {
+        return Ok(std::borrow::Cow::Borrowed(bytes));
+    }
+    match inflate_bounded(bytes, max_out) {
+        Ok(v) => Ok(std::borrow::Cow::Owned(v)),
+        Err(e) if e.starts_with("inflated size") => Err(e),
+        Err(_) => Ok(std::borrow::Cow::Borrowed(bytes)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip_and_header() {
+        let text = b"Traceback (most recent call last):\n  ValueError: boom\n".repeat(20);
+        let z = deflate(&text);
+        assert_eq!(&z[..2], &[0x78, 0x9c]);
+        assert_eq!(inflate_bounded(&z, 1 << 20).unwrap(), text);
+        assert_eq!(inflate_bounded(&z, text.len()).unwrap(), text);
+        assert!(inflate_bounded(&z, text.len() - 1)
+            .unwrap_err()
+            .contains("exceeds"));
+    }
+
+    #[test]
+    fn python_empty_string() {
+        // zlib.compress(b"") from the RQ schema notes.
+        assert_eq!(
+            deflate(b""),
+            [0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01]
+        );
+        assert_eq!(
+            inflate_bounded(&[0x78, 0x9c, 0x03, 0, 0, 0, 0, 1], 10).unwrap(),
+            b""
+        );
+    }
+
+    #[test]
+    fn bomb_and_garbage_are_refused() {
+        let z = deflate(&vec![0u8; 50 << 20]);
+        assert!(z.len() < 100_000);
+        assert!(inflate_bounded(&z, 1 << 20).is_err());
+        assert!(inflate_or_raw(&z, 1 << 20).is_err());
+        assert!(inflate_bounded(&z[..z.len() / 2], 100 << 20).is_err());
+        assert!(inflate_bounded(b"\x78\x9cgarbage", 100).is_err());
+        assert_eq!(
+            &*inflate_or_raw(b"\x78\x9cgarbage", 100).unwrap(),
+            b"\x78\x9cgarbage"
+        );
+        assert_eq!(&*inflate_or_raw(b"[1]", 100).unwrap(), b"[1]");
+    }
+}
