@@ -1,11 +1,36 @@
 //! Producing jobs in RQ 2.12's exact layout with the JSON serializer: enqueue, enqueue_many (one
 //! round trip), enqueue_at / enqueue_in (scheduled registry), dependencies (deferred registry),
 //! and `Retry(max, intervals)`.
+//!
+//! Every job is written by one Lua script (`lua/enqueue.lua`, `lua/enqueue_many.lua`) so the
+//! hash, the registry entry and the queue push appear together. Unlike RQ's plain `enqueue`, an
+//! existing job hash is never overwritten: a custom id that is taken is `Error::DuplicateJob`
+//! (RQ would merge the new fields into the old hash).
 
+mod pyfmt;
+
+use std::sync::LazyLock;
+
+use redis::Script;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::{Result, Store};
+use crate::error::{validate_job_id, validate_queue_name};
+use crate::{keys, time, Error, Result, Store};
+
+pub use pyfmt::{call_string, float_repr, json_dumps, repr};
+
+/// RQ's `Queue.DEFAULT_TIMEOUT`.
+pub const DEFAULT_TIMEOUT: i64 = 180;
+/// Jobs per `enqueue_many.lua` call: large enough to amortise the round trip, small enough that
+/// one call never blocks Redis for long.
+pub const BATCH: usize = 1000;
+/// Longest accepted function path.
+const MAX_FUNC_LEN: usize = 1000;
+
+static ENQUEUE: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("../lua/enqueue.lua")));
+static ENQUEUE_MANY: LazyLock<Script> =
+    LazyLock::new(|| Script::new(include_str!("../lua/enqueue_many.lua")));
 
 /// RQ's `Retry(max, interval)`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -84,15 +109,336 @@ impl NewJob {
         self.kwargs = kwargs;
         self
     }
+    pub fn id(mut self, id: impl Into<String>) -> NewJob {
+        self.id = Some(id.into());
+        self
+    }
+    pub fn depends_on(mut self, ids: Vec<String>) -> NewJob {
+        self.depends_on = ids;
+        self
+    }
 }
+
 
 /// Creates one job; returns its id. Deferred if a dependency is unfinished, scheduled if
 /// `schedule_at` is set, queued otherwise.
-pub async fn enqueue(_store: &Store, _job: NewJob) -> Result<String> {
-    todo!("H2")
+pub async fn enqueue(store: &Store, job: NewJob) -> Result<String> {
+    let now = time::now();
+    let p = prepare(job, now)?;
+    let n = p.parents.len();
+    let mut inv = ENQUEUE.prepare_invoke();
+    inv.key(keys::QUEUES)
+        .key(&p.job_key)
+        .key(&p.queue_key)
+        .key(keys::deferred(&p.queue))
+        .key(keys::scheduled(&p.queue))
+        .key(keys::dependencies(&p.id))
+        .key(keys::dependents(&p.id));
+    for parent in &p.parents {
+        inv.key(keys::job(parent));
+    }
+    for parent in &p.parents {
+        inv.key(keys::dependents(parent));
+    }
+    inv.arg(&p.id)
+        .arg(n)
+        .arg(if p.at_front { "1" } else { "0" })
+        .arg(p.ttl_arg())
+        .arg(now.floor() as i64)
+        .arg(p.schedule_score.map(|s| s.to_string()).unwrap_or_default());
+    for parent in &p.parents {
+        inv.arg(parent);
+    }
+    for (f, v) in &p.fields {
+        inv.arg(*f).arg(v.as_slice());
+    }
+    let status: String = inv.invoke_async(&mut store.conn()).await?;
+    if status == "duplicate" {
+        return Err(Error::DuplicateJob(p.id));
+    }
+    Ok(p.id)
 }
 
-/// Creates many jobs in one round trip (jobs without dependencies or schedule go in one Lua call).
-pub async fn enqueue_many(_store: &Store, _jobs: Vec<NewJob>) -> Result<Vec<String>> {
-    todo!("H2")
+/// Creates many jobs. Plain jobs (no dependencies, no schedule) go to Redis in `enqueue_many.lua`
+/// calls of up to [`BATCH`] jobs, each all-or-nothing; the others follow one by one, in order, so
+/// a job may depend on one created earlier in the same call. Ids are returned in input order.
+pub async fn enqueue_many(store: &Store, jobs: Vec<NewJob>) -> Result<Vec<String>> {
+    let now = time::now();
+    let mut ids = Vec::with_capacity(jobs.len());
+    let mut plain = Vec::new();
+    let mut special = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for job in jobs {
+        let is_plain = job.depends_on.is_empty() && job.schedule_at.is_none();
+        if is_plain {
+            let p = prepare(job, now)?;
+            ids.push(p.id.clone());
+            plain.push(p);
+        } else {
+            // Fix the id now so the returned order matches the input.
+            let mut job = job;
+            let id = job.id.get_or_insert_with(uuid4).clone();
+            ids.push(id);
+            special.push(job);
+        }
+        let id = ids.last().map(String::as_str).unwrap_or_default();
+        if !seen.insert(id.to_string()) {
+            return Err(Error::DuplicateJob(id.to_string()));
+        }
+    }
+    let mut conn = store.conn();
+    for chunk in plain.chunks(BATCH) {
+        let mut inv = ENQUEUE_MANY.prepare_invoke();
+        inv.key(keys::QUEUES);
+        for p in chunk {
+            inv.key(&p.job_key).key(&p.queue_key);
+            inv.arg(&p.id)
+                .arg(if p.at_front { "1" } else { "0" })
+                .arg(p.ttl_arg())
+                .arg(p.fields.len() * 2);
+            for (f, v) in &p.fields {
+                inv.arg(*f).arg(v.as_slice());
+            }
+        }
+        let dup: usize = inv.invoke_async(&mut conn).await?;
+        if dup > 0 {
+            let id = chunk.get(dup - 1).map(|p| p.id.clone()).unwrap_or_default();
+            return Err(Error::DuplicateJob(id));
+        }
+    }
+    for job in special {
+        enqueue(store, job).await?;
+    }
+    Ok(ids)
+}
+
+/// A validated job, ready for a script: keys, hash fields in RQ's write order, push options.
+struct Prepared {
+    id: String,
+    queue: String,
+    job_key: String,
+    queue_key: String,
+    parents: Vec<String>,
+    at_front: bool,
+    ttl: Option<i64>,
+    schedule_score: Option<i64>,
+    fields: Vec<(&'static str, Vec<u8>)>,
+}
+
+impl Prepared {
+    fn ttl_arg(&self) -> String {
+        self.ttl.map(|t| t.to_string()).unwrap_or_default()
+    }
+}
+
+fn invalid(msg: impl Into<String>) -> Error {
+    Error::Invalid(msg.into())
+}
+
+/// Validates like RQ's `Queue.create_job` and lays out the hash as RQ 2.12's `Job.to_dict`
+/// (section 5.1 of the schema notes), preceded by `status` as RQ's separate `HSET status`.
+fn prepare(job: NewJob, now: f64) -> Result<Prepared> {
+    validate_queue_name(&job.queue)?;
+    if job.func.is_empty() || job.func.len() > MAX_FUNC_LEN || job.func.chars().any(char::is_control) {
+        return Err(invalid(format!("function path must be 1-{MAX_FUNC_LEN} printable characters")));
+    }
+    let id = match job.id {
+        Some(id) => {
+            validate_job_id(&id)?;
+            id
+        }
+        None => uuid4(),
+    };
+    let mut parents: Vec<String> = Vec::new();
+    for parent in job.depends_on {
+        validate_job_id(&parent)?;
+        if parent == id {
+            return Err(invalid("a job cannot depend on itself"));
+        }
+        if !parents.contains(&parent) {
+            parents.push(parent);
+        }
+    }
+    let timeout = job.timeout.unwrap_or(DEFAULT_TIMEOUT);
+    if timeout == 0 {
+        return Err(invalid("timeout 0 is not allowed; use -1 for no timeout"));
+    }
+    if matches!(job.ttl, Some(t) if t <= 0) {
+        return Err(invalid("ttl must be greater than 0"));
+    }
+    if matches!(&job.retry, Some(r) if r.max < 1) {
+        return Err(invalid("retry max must be at least 1"));
+    }
+    let schedule_score = match job.schedule_at {
+        Some(t) if !t.is_finite() => return Err(invalid("schedule_at must be a finite time")),
+        Some(_) if !parents.is_empty() => {
+            return Err(invalid("a job cannot be both scheduled and dependent"))
+        }
+        Some(t) => Some(t.floor() as i64),
+        None => None,
+    };
+
+    let description = match job.description {
+        Some(d) => d,
+        None => call_string(&job.func, &job.args, &job.kwargs),
+    };
+    let call = Value::Array(vec![
+        Value::String(job.func),
+        Value::Null,
+        Value::Array(job.args),
+        Value::Object(job.kwargs),
+    ]);
+    let data = deflate(json_dumps(&call).as_bytes());
+    let stamp = time::format_rq(now);
+    let text = |s: &str| s.as_bytes().to_vec();
+
+    let mut f: Vec<(&'static str, Vec<u8>)> = Vec::with_capacity(24);
+    // RQ issues `HSET status <s>` before the mapping, so `status` is the hash's first field.
+    f.push(("status", text("queued")));
+    f.push(("created_at", text(&stamp)));
+    f.push(("data", data));
+    for always_empty in [
+        "success_callback_name",
+        "failure_callback_name",
+        "stopped_callback_name",
+        "started_at",
+        "ended_at",
+        "last_heartbeat",
+        "worker_name",
+        "group_id",
+    ] {
+        f.push((always_empty, Vec::new()));
+    }
+    if let Some(retry) = &job.retry {
+        f.push(("retries_left", text(&retry.max.to_string())));
+        // `Retry(max)` without an interval stores `[0]`.
+        let intervals: Vec<Value> = if retry.intervals.is_empty() {
+            vec![Value::from(0)]
+        } else {
+            retry.intervals.iter().map(|i| Value::from(*i)).collect()
+        };
+        f.push(("retry_intervals", text(&json_dumps(&Value::Array(intervals)))));
+    }
+    f.push(("origin", text(&job.queue)));
+    f.push(("description", text(&description)));
+    if schedule_score.is_none() {
+        // Dropped by the script if the job ends up deferred.
+        f.push(("enqueued_at", text(&stamp)));
+    }
+    f.push(("timeout", text(&timeout.to_string())));
+    if let Some(t) = job.result_ttl {
+        f.push(("result_ttl", text(&t.to_string())));
+    }
+    if let Some(t) = job.failure_ttl {
+        f.push(("failure_ttl", text(&t.to_string())));
+    }
+    f.push(("status", text(if schedule_score.is_some() { "scheduled" } else { "queued" })));
+    if let Some(first) = parents.first() {
+        f.push(("dependency_id", text(first)));
+        let list = Value::Array(parents.iter().map(|p| Value::String(p.clone())).collect());
+        f.push(("dependency_ids", text(&json_dumps(&list))));
+    }
+    if let Some(meta) = job.meta.filter(|m| !m.is_empty()) {
+        f.push(("meta", text(&json_dumps(&Value::Object(meta)))));
+    }
+    if let Some(t) = job.ttl {
+        f.push(("ttl", text(&t.to_string())));
+    }
+    let flag = |b: bool| text(if b { "1" } else { "0" });
+    if !parents.is_empty() && (job.allow_dependency_failures || job.at_front) {
+        // What RQ writes for a `Dependency(jobs, allow_failure, enqueue_at_front)` object; the
+        // dependents release reads both.
+        f.push(("allow_dependency_failures", flag(job.allow_dependency_failures)));
+        f.push(("enqueue_at_front", flag(job.at_front)));
+    } else if schedule_score.is_some() && job.at_front {
+        // `enqueue_at(..., at_front=True)`: the scheduler pushes it to the front later.
+        f.push(("enqueue_at_front", flag(true)));
+    }
+
+    Ok(Prepared {
+        job_key: keys::job(&id),
+        queue_key: keys::queue(&job.queue),
+        queue: job.queue,
+        id,
+        parents,
+        at_front: job.at_front,
+        ttl: job.ttl,
+        schedule_score,
+        fields: f,
+    })
+}
+
+fn deflate(bytes: &[u8]) -> Vec<u8> {
+    use std::io::Write as _;
+    let mut e = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
+    let _ = e.write_all(bytes);
+    e.finish().unwrap_or_default()
+}
+
+/// A random (version 4) UUID in its 8-4-4-4-12 text form, like Python's `str(uuid4())`.
+pub fn uuid4() -> String {
+    let mut b: [u8; 16] = rand::random();
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    format!("{}-{}-{}-{}-{}", &hex[0..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..32])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uuid4_shape() {
+        let u = uuid4();
+        assert_eq!(u.len(), 36);
+        let parts: Vec<&str> = u.split('-').collect();
+        assert_eq!(parts.iter().map(|p| p.len()).collect::<Vec<_>>(), [8, 4, 4, 4, 12]);
+        assert!(parts[2].starts_with('4'));
+        assert!(matches!(parts[3].as_bytes()[0], b'8' | b'9' | b'a' | b'b'));
+        assert_ne!(uuid4(), u);
+    }
+
+    #[test]
+    fn layout_follows_rq_to_dict() {
+        let mut job = NewJob::new("tq", "exptasks.add").args(vec![1.into(), 2.into()]);
+        job.retry = Some(Retry { max: 2, intervals: vec![] });
+        job.meta = Some(serde_json::json!({"k": "v"}).as_object().cloned().unwrap_or_default());
+        let p = prepare(job, 1795259945.169629).unwrap();
+        let names: Vec<&str> = p.fields.iter().map(|(f, _)| *f).collect();
+        assert_eq!(
+            names,
+            [
+                "status", "created_at", "data", "success_callback_name", "failure_callback_name",
+                "stopped_callback_name", "started_at", "ended_at", "last_heartbeat", "worker_name",
+                "group_id", "retries_left", "retry_intervals", "origin", "description",
+                "enqueued_at", "timeout", "status", "meta"
+            ]
+        );
+        let get = |n: &str| p.fields.iter().find(|(f, _)| *f == n).map(|(_, v)| v.clone()).unwrap();
+        assert_eq!(get("description"), b"exptasks.add(1, 2)");
+        assert_eq!(get("retry_intervals"), b"[0]");
+        assert_eq!(get("meta"), br#"{"k": "v"}"#);
+        assert_eq!(get("created_at"), b"2026-11-21T11:19:05.169629Z");
+        assert_eq!(get("timeout"), b"180");
+        let mut data = String::new();
+        std::io::Read::read_to_string(&mut flate2::read::ZlibDecoder::new(&get("data")[..]), &mut data)
+            .unwrap();
+        assert_eq!(data, r#"["exptasks.add", null, [1, 2], {}]"#);
+    }
+
+    #[test]
+    fn rejects_what_rq_rejects() {
+        let base = || NewJob::new("q", "m.f");
+        assert!(prepare(NewJob { id: Some("a:b".into()), ..base() }, 0.0).is_err());
+        assert!(prepare(NewJob { timeout: Some(0), ..base() }, 0.0).is_err());
+        assert!(prepare(NewJob { ttl: Some(0), ..base() }, 0.0).is_err());
+        assert!(prepare(NewJob { func: String::new(), ..base() }, 0.0).is_err());
+        assert!(prepare(NewJob { queue: String::new(), ..base() }, 0.0).is_err());
+        let own = NewJob { id: Some("x".into()), depends_on: vec!["x".into()], ..base() };
+        assert!(prepare(own, 0.0).is_err());
+        let retry = Retry { max: 0, intervals: vec![] };
+        assert!(prepare(NewJob { retry: Some(retry), ..base() }, 0.0).is_err());
+        assert!(prepare(NewJob { timeout: Some(-1), ..base() }, 0.0).is_ok());
+    }
 }

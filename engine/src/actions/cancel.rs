@@ -1,9 +1,18 @@
 //! Cancel queued / deferred / scheduled jobs (RQ `job.cancel()` semantics: status `canceled`,
-//! removed from the queue list and its registry, added to `rq:canceled:<q>`).
+//! removed from the queue list and its registry, added to `rq:canceled:<q>`). Started, finished,
+//! failed and already canceled jobs are skipped as `wrong_state`: cancelling a running job would
+//! only relabel it (RQ does not stop the horse), `stop` is the action for that.
+
+use std::sync::LazyLock;
+
+use redis::Script;
 
 use super::Outcome;
-use crate::{Result, Store};
+use crate::{time, Result, Store};
 
-pub async fn cancel(_store: &Store, _ids: &[String]) -> Result<Outcome> {
-    todo!("H2")
+static CANCEL: LazyLock<Script> = LazyLock::new(|| super::script(include_str!("../../lua/cancel.lua")));
+
+pub async fn cancel(store: &Store, ids: &[String]) -> Result<Outcome> {
+    let now = (time::now().floor() as i64).to_string();
+    super::run_per_id(store, &CANCEL, &[], &[now.as_bytes()], ids).await
 }

@@ -1,9 +1,16 @@
 //! Delete jobs and all their keys (hash, dependents, dependencies, executions, results, registry
-//! and queue entries).
+//! and queue entries). Any state is accepted; deleting a running job does not stop it (its worker
+//! finds the hash gone when it finishes).
+
+use std::sync::LazyLock;
+
+use redis::Script;
 
 use super::Outcome;
 use crate::{Result, Store};
 
-pub async fn delete(_store: &Store, _ids: &[String]) -> Result<Outcome> {
-    todo!("H2")
+static DELETE: LazyLock<Script> = LazyLock::new(|| super::script(include_str!("../../lua/delete.lua")));
+
+pub async fn delete(store: &Store, ids: &[String]) -> Result<Outcome> {
+    super::run_per_id(store, &DELETE, &[], &[], ids).await
 }

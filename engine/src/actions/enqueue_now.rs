@@ -1,9 +1,18 @@
 //! "Enqueue now" for scheduled or deferred jobs, and requeue of canceled jobs: ZREM from the
-//! registry, status `queued`, new `enqueued_at`, push to the origin queue.
+//! registry, status `queued`, new `enqueued_at`, push to the origin queue. Other states are
+//! skipped as `wrong_state` (failed jobs go through `requeue`).
+
+use std::sync::LazyLock;
+
+use redis::Script;
 
 use super::Outcome;
-use crate::{Result, Store};
+use crate::{keys, time, Result, Store};
 
-pub async fn enqueue_now(_store: &Store, _ids: &[String]) -> Result<Outcome> {
-    todo!("H2")
+static ENQUEUE_NOW: LazyLock<Script> =
+    LazyLock::new(|| super::script(include_str!("../../lua/enqueue_now.lua")));
+
+pub async fn enqueue_now(store: &Store, ids: &[String]) -> Result<Outcome> {
+    let now = time::format_rq(time::now());
+    super::run_per_id(store, &ENQUEUE_NOW, &[keys::QUEUES], &[now.as_bytes()], ids).await
 }

@@ -1,20 +1,69 @@
 //! Requeue failed jobs back onto their origin queue, moving the original bytes (RQ 9.4 semantics:
 //! ZREM from `rq:failed:<q>` must succeed, status `queued`, new `enqueued_at`, RPUSH/LPUSH).
+//!
+//! Atomicity: `requeue` is one script per [`super::CHUNK`] ids. `requeue_queue` walks the failed
+//! registry in windows of `CHUNK` entries, one script each: every window is atomic (a job is
+//! either fully requeued or untouched) but the whole registry is not, so jobs failing while it
+//! runs may or may not be included.
 
-use super::Outcome;
-use crate::{Result, Store};
+use std::sync::LazyLock;
+
+use redis::Script;
+
+use super::{Outcome, CHUNK, ZLIB_EMPTY};
+use crate::{keys, time, Result, Store};
+
+static REQUEUE: LazyLock<Script> = LazyLock::new(|| super::script(include_str!("../../lua/requeue.lua")));
+static REQUEUE_FAILED: LazyLock<Script> =
+    LazyLock::new(|| super::script(include_str!("../../lua/requeue_failed.lua")));
 
 /// Requeue these failed jobs (each must be in its origin's failed registry).
-pub async fn requeue(_store: &Store, _ids: &[String]) -> Result<Outcome> {
-    todo!("H2")
+pub async fn requeue(store: &Store, ids: &[String]) -> Result<Outcome> {
+    requeue_with(store, ids, false).await
+}
+
+/// [`requeue`], optionally pushing to the front of the queue (RQ's `requeue(at_front=True)`).
+pub async fn requeue_with(store: &Store, ids: &[String], at_front: bool) -> Result<Outcome> {
+    let now = time::format_rq(time::now());
+    let front: &[u8] = if at_front { b"1" } else { b"0" };
+    super::run_per_id(store, &REQUEUE, &[], &[now.as_bytes(), front, ZLIB_EMPTY], ids).await
 }
 
 /// Requeue every failed job of one queue; returns how many moved. Atomic per batch in Lua.
-pub async fn requeue_queue(_store: &Store, _queue: &str) -> Result<u64> {
-    todo!("H2")
+pub async fn requeue_queue(store: &Store, queue: &str) -> Result<u64> {
+    crate::error::validate_queue_name(queue)?;
+    let failed = keys::failed(queue);
+    let mut conn = store.conn();
+    let mut moved = 0;
+    loop {
+        let now = time::format_rq(time::now());
+        let (n, examined): (u64, usize) = REQUEUE_FAILED
+            .key(&failed)
+            .arg(super::templates())
+            .arg(now)
+            .arg("0")
+            .arg(ZLIB_EMPTY)
+            .arg(CHUNK)
+            .invoke_async(&mut conn)
+            .await?;
+        moved += n;
+        if examined < CHUNK {
+            return Ok(moved);
+        }
+    }
 }
 
-/// Requeue every failed job of every queue.
-pub async fn requeue_all(_store: &Store) -> Result<u64> {
-    todo!("H2")
+/// Requeue every failed job of every queue in `rq:queues`.
+pub async fn requeue_all(store: &Store) -> Result<u64> {
+    let members: Vec<String> = redis::cmd("SMEMBERS")
+        .arg(keys::QUEUES)
+        .query_async(&mut store.conn())
+        .await?;
+    let mut moved = 0;
+    for name in members.iter().filter_map(|k| keys::queue_name_from_key(k)) {
+        if crate::error::validate_queue_name(name).is_ok() {
+            moved += requeue_queue(store, name).await?;
+        }
+    }
+    Ok(moved)
 }
