@@ -18,7 +18,10 @@ use serde_json::{Map, Value};
 use crate::error::{validate_job_id, validate_queue_name};
 use crate::{keys, time, Error, Result, Store};
 
-pub use pyfmt::{call_string, float_repr, json_dumps, repr};
+pub use pyfmt::{call_string, repr};
+
+use crate::codec::json::dumps_python as json_dumps;
+use crate::codec::zlib::deflate;
 
 /// RQ's `Queue.DEFAULT_TIMEOUT`.
 pub const DEFAULT_TIMEOUT: i64 = 180;
@@ -368,13 +371,6 @@ fn prepare(job: NewJob, now: f64) -> Result<Prepared> {
     })
 }
 
-fn deflate(bytes: &[u8]) -> Vec<u8> {
-    use std::io::Write as _;
-    let mut e = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::default());
-    let _ = e.write_all(bytes);
-    e.finish().unwrap_or_default()
-}
-
 /// A random (version 4) UUID in its 8-4-4-4-12 text form, like Python's `str(uuid4())`.
 pub fn uuid4() -> String {
     let mut b: [u8; 16] = rand::random();
@@ -421,10 +417,8 @@ mod tests {
         assert_eq!(get("meta"), br#"{"k": "v"}"#);
         assert_eq!(get("created_at"), b"2026-11-21T11:19:05.169629Z");
         assert_eq!(get("timeout"), b"180");
-        let mut data = String::new();
-        std::io::Read::read_to_string(&mut flate2::read::ZlibDecoder::new(&get("data")[..]), &mut data)
-            .unwrap();
-        assert_eq!(data, r#"["exptasks.add", null, [1, 2], {}]"#);
+        let data = crate::codec::zlib::inflate_bounded(&get("data"), 1000).unwrap();
+        assert_eq!(data, br#"["exptasks.add", null, [1, 2], {}]"#);
     }
 
     #[test]

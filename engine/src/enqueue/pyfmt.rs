@@ -1,6 +1,5 @@
-//! Python text forms a producer must reproduce byte for byte: `repr()` of JSON-decoded values (for
-//! RQ's default `description`), RQ's call string, and `json.dumps` with Python's defaults (for
-//! `data`, `meta` and the list-valued hash fields).
+//! RQ's default job `description`: the Python call string, built from `repr()` of the
+//! JSON-decoded arguments exactly as a Python producer would print them.
 
 use serde_json::{Number, Value};
 
@@ -118,106 +117,8 @@ fn number(n: &Number) -> String {
     } else if let Some(u) = n.as_u64() {
         u.to_string()
     } else {
-        float_repr(n.as_f64().unwrap_or(0.0))
+        crate::value::float_repr(n.as_f64().unwrap_or(0.0))
     }
-}
-
-/// `float.__repr__`: shortest round-trip digits, scientific notation when the decimal exponent
-/// is < -4 or >= 16 (`1e-05`, `1e+16`), otherwise fixed with at least one fractional digit.
-pub fn float_repr(x: f64) -> String {
-    if x.is_nan() {
-        return "nan".into();
-    }
-    if x.is_infinite() {
-        return if x > 0.0 { "inf".into() } else { "-inf".into() };
-    }
-    // `{:e}` gives the shortest round-trip digits, e.g. `-1.2345e-7`.
-    let sci = format!("{x:e}");
-    let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
-    let exp: i32 = exp.parse().unwrap_or(0);
-    let (sign, mantissa) = match mantissa.strip_prefix('-') {
-        Some(m) => ("-", m),
-        None => ("", mantissa),
-    };
-    let digits: String = mantissa.chars().filter(|c| *c != '.').collect();
-    if !(-4..16).contains(&exp) {
-        let (first, rest) = digits.split_at(1);
-        let frac = if rest.is_empty() { String::new() } else { format!(".{rest}") };
-        let esign = if exp < 0 { '-' } else { '+' };
-        return format!("{sign}{first}{frac}e{esign}{:02}", exp.abs());
-    }
-    let point = exp + 1; // digits before the decimal point
-    let body = if point <= 0 {
-        format!("0.{}{digits}", "0".repeat((-point) as usize))
-    } else if (point as usize) >= digits.len() {
-        format!("{digits}{}.0", "0".repeat(point as usize - digits.len()))
-    } else {
-        let (a, b) = digits.split_at(point as usize);
-        format!("{a}.{b}")
-    };
-    format!("{sign}{body}")
-}
-
-/// `json.dumps(v)` with Python's defaults: `", "` and `": "` separators, `ensure_ascii=True`
-/// (lowercase `\uXXXX`, surrogate pairs above the BMP), floats as `float.__repr__`.
-pub fn json_dumps(v: &Value) -> String {
-    let mut out = String::new();
-    write_json(v, &mut out);
-    out
-}
-
-fn write_json(v: &Value, out: &mut String) {
-    match v {
-        Value::Null => out.push_str("null"),
-        Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        Value::Number(n) => out.push_str(&number(n)),
-        Value::String(s) => json_str(s, out),
-        Value::Array(items) => {
-            out.push('[');
-            for (i, item) in items.iter().enumerate() {
-                if i > 0 {
-                    out.push_str(", ");
-                }
-                write_json(item, out);
-            }
-            out.push(']');
-        }
-        Value::Object(map) => {
-            out.push('{');
-            for (i, (k, item)) in map.iter().enumerate() {
-                if i > 0 {
-                    out.push_str(", ");
-                }
-                json_str(k, out);
-                out.push_str(": ");
-                write_json(item, out);
-            }
-            out.push('}');
-        }
-    }
-}
-
-fn json_str(s: &str, out: &mut String) {
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '\u{8}' => out.push_str("\\b"),
-            '\u{c}' => out.push_str("\\f"),
-            ' '..='~' => out.push(c),
-            c => {
-                let mut buf = [0u16; 2];
-                for unit in c.encode_utf16(&mut buf) {
-                    out.push_str(&format!("\\u{unit:04x}"));
-                }
-            }
-        }
-    }
-    out.push('"');
 }
 
 #[cfg(test)]
@@ -226,34 +127,9 @@ mod tests {
     use serde_json::json;
 
     #[test]
-    fn floats_like_python() {
-        let cases = [
-            (1.0, "1.0"),
-            (0.1, "0.1"),
-            (-0.0, "-0.0"),
-            (1e16, "1e+16"),
-            (1e15, "1000000000000000.0"),
-            (0.0001, "0.0001"),
-            (0.00001, "1e-05"),
-            (1.5e-7, "1.5e-07"),
-            (123.456, "123.456"),
-            (1.2345e100, "1.2345e+100"),
-            (2.5e-300, "2.5e-300"),
-            (12345678.9, "12345678.9"),
-        ];
-        for (x, want) in cases {
-            assert_eq!(float_repr(x), want, "{x}");
-        }
-    }
-
-    #[test]
-    fn json_like_python() {
-        let v = json!(["m.f", null, [1, 2.0, "é😀\"\\\n\u{7f}", true], {"a": {}, "b": []}]);
-        // Python: json.dumps(["m.f", None, [1, 2.0, "é😀\"\\\n\x7f", True], {"a": {}, "b": []}])
-        assert_eq!(
-            json_dumps(&v),
-            r#"["m.f", null, [1, 2.0, "\u00e9\ud83d\ude00\"\\\n\u007f", true], {"a": {}, "b": []}]"#
-        );
+    fn scalars_like_python() {
+        let v = json!([1.0, 1e16, 0.00001, -3, null, true, "x"]);
+        assert_eq!(repr(&v), "[1.0, 1e+16, 1e-05, -3, None, True, 'x']");
     }
 
     #[test]
