@@ -1,0 +1,258 @@
+// Browser tests for the Taskmill console: playwright-core driving Debian's /usr/bin/chromium.
+// Run through scripts/e2e.sh, which starts redis-server, `taskmill serve`, a `taskmill worker`,
+// seeds jobs and passes everything in the environment:
+//   BASE_URL, TASKMILL_BIN, REDIS_URL, E2E_SEED (JSON file of seeded job ids), E2E_SCREENSHOTS
+// Prints `ok - <test>` / `not ok - <test>` per test and `N passed, N failed`; exits 1 on failure.
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { chromium } from 'playwright-core';
+
+const BASE = need('BASE_URL');
+const TM = need('TASKMILL_BIN');
+const REDIS = need('REDIS_URL');
+const SEED = JSON.parse(readFileSync(need('E2E_SEED'), 'utf8'));
+const SHOTS = process.env.E2E_SCREENSHOTS || 'target/e2e-screenshots';
+const ONLY = process.argv.slice(2);
+mkdirSync(SHOTS, { recursive: true });
+
+function need(name) {
+  const v = process.env[name];
+  if (!v) throw new Error(`${name} is not set (run scripts/e2e.sh)`);
+  return v;
+}
+
+// ---- helpers ------------------------------------------------------------------------------
+
+const tm = (...args) => execFileSync(TM, [...args, '--redis', REDIS], { encoding: 'utf8' }).trim();
+const jobStatus = (id) => {
+  const d = JSON.parse(tm('job', id, '--json'));
+  return (d.summary || d).status;
+};
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+async function waitFor(fn, ms, what) {
+  const deadline = Date.now() + ms;
+  let last;
+  while (Date.now() < deadline) {
+    last = await fn();
+    if (last) return last;
+    await sleep(200);
+  }
+  throw new Error(`timed out after ${ms} ms waiting for ${what} (last: ${JSON.stringify(last)})`);
+}
+
+function assert(cond, msg) {
+  if (!cond) throw new Error(msg);
+}
+
+// Everything that counts as a broken page: console errors, uncaught exceptions, any response
+// >= 400 and requests that failed outright.
+function watch(page) {
+  const problems = [];
+  page.on('console', (m) => { if (m.type() === 'error') problems.push(`console.error: ${m.text()}`); });
+  page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
+  page.on('response', (r) => { if (r.status() >= 400) problems.push(`HTTP ${r.status()} ${r.url()}`); });
+  page.on('requestfailed', (r) => problems.push(`request failed: ${r.url()} ${r.failure()?.errorText}`));
+  return problems;
+}
+
+// Islands hydrate only where a page has one; wait for each marker to flip to "true".
+async function settle(page) {
+  const markers = await page.locator('[data-hydrated]').count();
+  if (markers > 0) {
+    await page.waitForSelector('[data-hydrated="true"]', { timeout: 15000 });
+  }
+  await page.waitForLoadState('networkidle', { timeout: 5000 }).catch(() => {});
+  return markers;
+}
+
+async function shot(page, name) {
+  await page.screenshot({ path: `${SHOTS}/${name}.png`, fullPage: true });
+}
+
+// The job page's status, as shown to a person.
+async function shownStatus(page) {
+  const el = page.locator('[data-testid="job-status"]').first();
+  return (await el.textContent({ timeout: 5000 }))?.trim().toLowerCase();
+}
+
+async function waitForShownStatus(page, url, want, ms) {
+  return waitFor(async () => {
+    await page.goto(url, { waitUntil: 'load' });
+    const s = await shownStatus(page);
+    return s === want ? s : false;
+  }, ms, `${url} to show status ${want}`);
+}
+
+// ---- tests --------------------------------------------------------------------------------
+
+const tests = [];
+const test = (name, fn) => tests.push({ name, fn });
+
+const PAGES = [
+  ['overview', '/'],
+  ['queue', `/queues/${SEED.queue}`],
+  ['queue-failed-list', `/queues/${SEED.queue}?list=failed`],
+  ['job', `/jobs/${SEED.finished}`],
+  ['workers', '/workers'],
+  ['failed', '/failed'],
+  ['audit', '/audit'],
+];
+for (const [name, path] of PAGES) {
+  test(`page ${path} loads with no console errors and no failed requests`, async ({ browser }) => {
+    const page = await browser.newPage();
+    const problems = watch(page);
+    const resp = await page.goto(BASE + path, { waitUntil: 'load' });
+    assert(resp.status() === 200, `status ${resp.status()}`);
+    await settle(page);
+    await shot(page, `page-${name}`);
+    assert(problems.length === 0, problems.join('\n'));
+    await page.close();
+  });
+}
+
+test('wasm bundle is served as application/wasm and the overview hydrates', async ({ browser }) => {
+  const page = await browser.newPage();
+  const problems = watch(page);
+  const wasm = page.waitForResponse((r) => r.url().endsWith('/pkg/taskmill.wasm'), { timeout: 15000 });
+  await page.goto(BASE + '/', { waitUntil: 'load' });
+  const r = await wasm;
+  assert(r.status() === 200, `wasm status ${r.status()}`);
+  assert((r.headers()['content-type'] || '').startsWith('application/wasm'), `wasm content-type ${r.headers()['content-type']}`);
+  await page.waitForSelector('[data-testid="live-overview"][data-hydrated="true"]', { timeout: 15000 });
+  assert(problems.length === 0, problems.join('\n'));
+  await page.close();
+});
+
+test('live counters update after hydration without a reload', async ({ browser }) => {
+  const page = await browser.newPage();
+  const problems = watch(page);
+  let navigations = 0;
+  page.on('framenavigated', (f) => { if (f === page.mainFrame()) navigations += 1; });
+  await page.goto(BASE + '/', { waitUntil: 'load' });
+  await page.waitForSelector('[data-testid="live-overview"][data-hydrated="true"]', { timeout: 15000 });
+  const counter = page.locator('[data-testid="total-queued"] .total-n');
+  const before = (await counter.textContent()).trim();
+  tm('enqueue', '--queue', SEED.holdQueue, 'taskmill.echo', '--args', '["live-counter"]');
+  const after = await waitFor(async () => {
+    const t = (await counter.textContent()).trim();
+    return t !== before ? t : false;
+  }, 15000, `total-queued to change from ${before}`);
+  assert(Number(after.replace(/,/g, '')) === Number(before.replace(/,/g, '')) + 1, `queued went ${before} → ${after}`);
+  assert(navigations === 1, `page navigated ${navigations} times (expected a live update, not a reload)`);
+  await shot(page, 'live-counter');
+  assert(problems.length === 0, problems.join('\n'));
+  await page.close();
+});
+
+test('clicking Requeue on a failed job makes it run again (finished)', async ({ browser }) => {
+  const id = SEED.failedJs;
+  const page = await browser.newPage();
+  const problems = watch(page);
+  await page.goto(`${BASE}/jobs/${id}`, { waitUntil: 'load' });
+  await settle(page);
+  assert((await shownStatus(page)) === 'failed', `job page shows ${await shownStatus(page)} before requeue`);
+  await Promise.all([page.waitForNavigation({ waitUntil: 'load' }), page.click(`[data-testid="requeue-${id}"]`)]);
+  await waitForShownStatus(page, `${BASE}/jobs/${id}`, 'finished', 30000);
+  assert(jobStatus(id) === 'finished', `taskmill job says ${jobStatus(id)}`);
+  await shot(page, 'requeue-js');
+  assert(problems.length === 0, problems.join('\n'));
+  await page.close();
+});
+
+test('cancel a queued job', async ({ browser }) => {
+  const id = SEED.queued;
+  const page = await browser.newPage();
+  const problems = watch(page);
+  await page.goto(`${BASE}/jobs/${id}`, { waitUntil: 'load' });
+  await settle(page);
+  await Promise.all([page.waitForNavigation({ waitUntil: 'load' }), page.click(`[data-testid="cancel-${id}"]`)]);
+  await waitForShownStatus(page, `${BASE}/jobs/${id}`, 'canceled', 10000);
+  assert(jobStatus(id) === 'canceled', `taskmill job says ${jobStatus(id)}`);
+  await shot(page, 'cancel');
+  assert(problems.length === 0, problems.join('\n'));
+  await page.close();
+});
+
+test('stop a running taskmill.sleep job', async ({ browser }) => {
+  const id = tm('enqueue', '--queue', SEED.queue, 'taskmill.sleep', '--args', '[120]');
+  await waitFor(() => jobStatus(id) === 'started', 20000, `job ${id} to start`);
+  const page = await browser.newPage();
+  const problems = watch(page);
+  await page.goto(`${BASE}/jobs/${id}`, { waitUntil: 'load' });
+  await settle(page);
+  assert((await shownStatus(page)) === 'started', `job page shows ${await shownStatus(page)}`);
+  await Promise.all([page.waitForNavigation({ waitUntil: 'load' }), page.click(`[data-testid="stop-${id}"]`)]);
+  await waitForShownStatus(page, `${BASE}/jobs/${id}`, 'stopped', 15000);
+  assert(jobStatus(id) === 'stopped', `taskmill job says ${jobStatus(id)}`);
+  await shot(page, 'stop');
+  assert(problems.length === 0, problems.join('\n'));
+  await page.close();
+});
+
+test('requeue works with JavaScript disabled', async ({ browser }) => {
+  const id = SEED.failedNoJs;
+  const context = await browser.newContext({ javaScriptEnabled: false });
+  const page = await context.newPage();
+  const problems = watch(page);
+  await page.goto(`${BASE}/jobs/${id}`, { waitUntil: 'load' });
+  assert((await shownStatus(page)) === 'failed', `job page shows ${await shownStatus(page)} before requeue`);
+  await Promise.all([page.waitForNavigation({ waitUntil: 'load' }), page.click(`[data-testid="requeue-${id}"]`)]);
+  await waitForShownStatus(page, `${BASE}/jobs/${id}`, 'finished', 30000);
+  await shot(page, 'requeue-nojs');
+  assert(problems.length === 0, problems.join('\n'));
+  await context.close();
+});
+
+test('an XSS payload in args, description and meta shows as text and runs nothing', async ({ browser }) => {
+  const id = SEED.xss;
+  for (const [name, path] of [['job', `/jobs/${id}`], ['queue', `/queues/${SEED.holdQueue}`], ['overview', '/']]) {
+    const page = await browser.newPage();
+    const problems = watch(page);
+    const dialogs = [];
+    const fired = [];
+    page.on('dialog', async (d) => { dialogs.push(d.message()); await d.dismiss(); });
+    page.on('console', (m) => { if (m.text().includes('xss-fired')) fired.push(m.text()); });
+    await page.goto(BASE + path, { waitUntil: 'load' });
+    await settle(page);
+    await sleep(500);
+    assert(dialogs.length === 0, `${path}: dialog opened: ${dialogs.join(', ')}`);
+    assert(fired.length === 0, `${path}: payload ran: ${fired.join(', ')}`);
+    assert((await page.evaluate(() => window.__xss)) === undefined, `${path}: window.__xss was set`);
+    if (name !== 'overview') {
+      const text = await page.evaluate(() => document.body.innerText);
+      assert(text.includes(SEED.xssMarker), `${path}: payload text not shown as text`);
+    }
+    await shot(page, `xss-${name}`);
+    assert(problems.length === 0, `${path}:\n` + problems.join('\n'));
+    await page.close();
+  }
+});
+
+// ---- runner -------------------------------------------------------------------------------
+
+// Playwright gives every launch a fresh temporary profile (its own --user-data-dir).
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
+  headless: true,
+  args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
+    '--no-first-run', '--disable-sync', '--disable-quic'],
+});
+let passed = 0;
+let failed = 0;
+for (const t of tests) {
+  if (ONLY.length && !ONLY.some((o) => t.name.includes(o))) continue;
+  const start = Date.now();
+  try {
+    await t.fn({ browser });
+    passed += 1;
+    console.log(`ok - ${t.name} (${((Date.now() - start) / 1000).toFixed(1)} s)`);
+  } catch (e) {
+    failed += 1;
+    console.log(`not ok - ${t.name} (${((Date.now() - start) / 1000).toFixed(1)} s)`);
+    for (const line of String(e.stack || e).split('\n')) console.log(`    ${line}`);
+  }
+}
+await browser.close();
+console.log(`e2e: ${passed} passed, ${failed} failed`);
+process.exit(failed || !passed ? 1 : 0);

@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# Browser end-to-end tests of the console (end2end/e2e.mjs) against a real stack: a private
+# redis-server, `taskmill serve` on a free port, one `taskmill worker`, and seeded jobs.
+#
+#   scripts/e2e.sh [TEST_NAME_SUBSTRING...]
+#
+# Needs scripts/build-site.sh first (target/site and the binary). TASKMILL_BIN defaults to
+# target/release/taskmill. Screenshots: target/e2e-screenshots/. Logs: target/e2e-logs/.
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$REPO"
+
+BIN="${TASKMILL_BIN:-$REPO/target/release/taskmill}"
+[ -x "$BIN" ] || die "$BIN missing (run scripts/build-site.sh)"
+[ -f target/site/pkg/taskmill.wasm ] || die "target/site is not built (run scripts/build-site.sh)"
+[ -x /usr/bin/chromium ] || [ -n "${CHROMIUM:-}" ] || die "/usr/bin/chromium missing (run scripts/setup.sh)"
+
+LOGS="$REPO/target/e2e-logs"
+SHOTS="$REPO/target/e2e-screenshots"
+rm -rf "$LOGS" "$SHOTS"
+mkdir -p "$LOGS" "$SHOTS"
+WORK="$(mktemp -d "${TMPDIR:-/tmp}/taskmill-e2e.XXXXXX")"
+on_exit "rm -rf '$WORK'"
+
+start_private_redis
+export REDIS_URL="$REDIS_URL_BASE/0"
+PORT="$(free_port)"
+BASE_URL="http://127.0.0.1:$PORT"
+QUEUE=e2e          # served by the worker
+HOLD=e2e-hold      # no worker: jobs stay queued
+
+# A flaky exec handler: fails the first time per marker file, succeeds after a requeue.
+cat >"$WORK/handlers.toml" <<EOF
+[handlers."e2e.flaky"]
+command = ["python3", "$REPO/tests/interop/flaky_exec.py"]
+EOF
+
+tm() { "$BIN" "$@" --redis "$REDIS_URL"; }
+
+"$BIN" serve --site-root target/site --bind "127.0.0.1:$PORT" --redis "$REDIS_URL" >"$LOGS/serve.log" 2>&1 &
+track_pid $!
+"$BIN" worker --queues "$QUEUE" --concurrency 3 --handlers "$WORK/handlers.toml" --redis "$REDIS_URL" \
+    >"$LOGS/worker.log" 2>&1 &
+track_pid $!
+wait_http "$BASE_URL/healthz" 30 || { tail -50 "$LOGS/serve.log"; die "taskmill serve did not answer on $BASE_URL"; }
+info "console on $BASE_URL, redis on $REDIS_URL"
+
+# --- seed ----------------------------------------------------------------------------------
+finished=$(tm enqueue --queue "$QUEUE" taskmill.echo --args '["hello", 42]' --kwargs '{"k": "v"}')
+failed_js=$(tm enqueue --queue "$QUEUE" e2e.flaky --args "[\"$WORK/marker-js\"]")
+failed_nojs=$(tm enqueue --queue "$QUEUE" e2e.flaky --args "[\"$WORK/marker-nojs\"]")
+queued=$(tm enqueue --queue "$HOLD" taskmill.echo --args '["cancel me"]')
+# Hostile strings everywhere a job carries text. Each would log "xss-fired" or set window.__xss
+# if the page ever treated it as markup.
+MARK='xss-probe'
+IMG="<img src=x onerror=\"window.__xss=1;console.log('xss-fired')\">$MARK"
+SCRIPT="<script>window.__xss=2;console.log('xss-fired');alert('xss')</script>$MARK"
+SVG="<svg onload=\"window.__xss=3;console.log('xss-fired')\"></svg>$MARK"
+body=$(python3 -c 'import json,sys; a=sys.argv; print(json.dumps({"func": "taskmill.echo",
+    "args": [a[1], a[2]], "kwargs": {"k": a[3]}, "description": a[2] + a[3], "meta": {"note": a[1], "html": a[3]}}))' \
+    "$IMG" "$SCRIPT" "$SVG")
+xss=$(curl -fsS -X POST -H 'Content-Type: application/json' --data "$body" \
+    "$BASE_URL/api/v1/queues/$HOLD/enqueue" | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
+
+status_of() { tm job "$1" --json | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d.get("summary", d)["status"])'; }
+wait_status() { # id status seconds
+    local deadline=$((SECONDS + $3)) s
+    until s=$(status_of "$1") && [ "$s" = "$2" ]; do
+        [ "$SECONDS" -lt "$deadline" ] || { tail -30 "$LOGS/worker.log"; die "job $1 is '$s', expected '$2'"; }
+        sleep 0.2
+    done
+}
+wait_status "$finished" finished 30
+wait_status "$failed_js" failed 30
+wait_status "$failed_nojs" failed 30
+
+cat >"$WORK/seed.json" <<EOF
+{"queue": "$QUEUE", "holdQueue": "$HOLD", "finished": "$finished", "failedJs": "$failed_js",
+ "failedNoJs": "$failed_nojs", "queued": "$queued", "xss": "$xss", "xssMarker": "$MARK"}
+EOF
+info "seeded: $(tr -d '\n' <"$WORK/seed.json")"
+
+# --- run -----------------------------------------------------------------------------------
+rc=0
+BASE_URL="$BASE_URL" TASKMILL_BIN="$BIN" E2E_SEED="$WORK/seed.json" E2E_SCREENSHOTS="$SHOTS" \
+    node end2end/e2e.mjs "$@" || rc=$?
+if [ "$rc" != 0 ]; then
+    echo "--- last lines of $LOGS/serve.log"; tail -20 "$LOGS/serve.log"
+    echo "--- last lines of $LOGS/worker.log"; tail -20 "$LOGS/worker.log"
+fi
+info "screenshots: $SHOTS"
+exit "$rc"
