@@ -1,7 +1,88 @@
 //! Taskmill console: Leptos pages, components and server functions.
 //!
+//! Pages are server-only components rendered with `SsrMode::Async`, so every page is complete
+//! HTML that works with JavaScript disabled. Actions are server functions posted by plain
+//! `<form method="post">`s. Only the live widgets in `live` are `#[island]`s.
+//!
 //! # Layout
 //! - `state`      — (ssr) `Console`: the Store, read-only flag and the shared snapshot cache.
+//! - `auth`       — (ssr) `Principal`, the request extension naming who acts (for audit records).
+//! - `format`     — number, age, timestamp and URL formatting shared by pages and islands.
+//! - `live`       — the live overview island and the server fn it polls.
+//! - `actions`    — every operator action as a `/ui/<name>` server function.
+//! - `components` — layout, flash messages, job tables, pager, error panels.
+//! - `pages`      — one file per route.
 
+pub mod actions;
+#[cfg(feature = "ssr")]
+pub mod auth;
+pub mod components;
+pub mod format;
+pub mod live;
+#[cfg(feature = "ssr")]
+pub mod pages;
 #[cfg(feature = "ssr")]
 pub mod state;
+
+#[cfg(feature = "ssr")]
+pub use root::{shell, App};
+
+/// The document shell and the router. Server-only: the browser hydrates islands, never the
+/// whole app.
+#[cfg(feature = "ssr")]
+mod root {
+    use leptos::prelude::*;
+    use leptos_meta::{provide_meta_context, MetaTags, Title};
+    use leptos_router::components::{Route, Router, Routes};
+    use leptos_router::{path, SsrMode};
+
+    use crate::components::layout::Layout;
+    use crate::pages::{
+        audit::AuditPage, failed::FailedPage, job::JobPage, not_found::NotFound,
+        overview::OverviewPage, queue::QueuePage, workers::WorkersPage,
+    };
+
+    /// The HTML document around the app. No inline scripts or styles: the strict CSP
+    /// (`script-src 'self' 'wasm-unsafe-eval'`) would refuse them, so hydration starts from
+    /// `/boot.js` (see `public/boot.js`).
+    pub fn shell(options: LeptosOptions) -> impl IntoView {
+        let _ = options;
+        view! {
+            <!DOCTYPE html>
+            <html lang="en">
+                <head>
+                    <meta charset="utf-8"/>
+                    <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                    <link rel="icon" href="data:,"/>
+                    <link rel="stylesheet" href="/pkg/taskmill.css"/>
+                    <script type="module" src="/boot.js"></script>
+                    <MetaTags/>
+                </head>
+                <body>
+                    <App/>
+                </body>
+            </html>
+        }
+    }
+
+    /// The root component: routes, each rendered fully on the server before the response is sent.
+    #[component]
+    pub fn App() -> impl IntoView {
+        provide_meta_context();
+        view! {
+            <Title formatter=|text: String| format!("{text} · Taskmill")/>
+            <Router>
+                <Layout>
+                    <Routes fallback=|| view! { <NotFound/> }>
+                        <Route path=path!("/") view=OverviewPage ssr=SsrMode::Async/>
+                        <Route path=path!("/queues/:name") view=QueuePage ssr=SsrMode::Async/>
+                        <Route path=path!("/jobs/:id") view=JobPage ssr=SsrMode::Async/>
+                        <Route path=path!("/workers") view=WorkersPage ssr=SsrMode::Async/>
+                        <Route path=path!("/failed") view=FailedPage ssr=SsrMode::Async/>
+                        <Route path=path!("/audit") view=AuditPage ssr=SsrMode::Async/>
+                    </Routes>
+                </Layout>
+            </Router>
+        }
+    }
+}

@@ -1,0 +1,18 @@
+//! Shared widgets of the server-rendered pages.
+//!
+//! - `layout`  — page frame: header, nav, read-only badge, flash messages.
+//! - `status`  — `PageError` and its panel (404 / 400 / Redis unreachable) with the HTTP status.
+//! - `table`   — the job table with selection checkboxes and per-row actions.
+//! - `pager`   — `?page=&size=` parsing and the pager links.
+//! - `forms`   — hidden return-to fields, confirmation panels, action buttons.
+
+#[cfg(feature = "ssr")]
+pub mod forms;
+#[cfg(feature = "ssr")]
+pub mod layout;
+#[cfg(feature = "ssr")]
+pub mod pager;
+#[cfg(feature = "ssr")]
+pub mod status;
+#[cfg(feature = "ssr")]
+pub mod table;

@@ -1,0 +1,154 @@
+//! `/failed?page=&size=&confirm=&queue=`: failed jobs across all queues, newest first, with
+//! per-row and selection actions, per-queue requeue and the global requeue-all.
+
+use engine::model::{JobList, QueueCounts};
+use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
+use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
+
+use crate::actions::{RequeueAll, RequeueQueue};
+use crate::components::forms::{ConfirmPanel, RowAction, RowForms};
+use crate::components::pager::{PageReq, Pager};
+use crate::components::status::{async_page, console, PageError};
+use crate::components::table::{Columns, JobTable};
+use crate::format;
+
+#[component]
+pub fn FailedPage() -> impl IntoView {
+    let console = console();
+    let query = use_query_map().get_untracked();
+    async_page(async move {
+        let req = PageReq::from_query(&query)?;
+        let snap = console.snapshot().await?;
+        let page = engine::registry::failed_all(&console.store, req.offset(), req.size).await?;
+        let now = engine::time::now();
+        let here = format!("/failed?page={}&size={}", req.page, req.size);
+        let total: u64 = snap.queues.iter().map(|q| q.failed).sum();
+        let failing: Vec<QueueCounts> = snap
+            .queues
+            .iter()
+            .filter(|q| q.failed > 0)
+            .cloned()
+            .collect();
+        let actions = if console.read_only {
+            vec![]
+        } else {
+            vec![RowAction::Requeue, RowAction::Delete]
+        };
+        let confirm = if console.read_only {
+            None
+        } else {
+            confirm_panel(
+                query.get("confirm").as_deref(),
+                query.get("queue"),
+                total,
+                &failing,
+                &here,
+            )?
+        };
+        let read_only = console.read_only;
+        Ok(view! {
+            <Title text="Failed jobs"/>
+            <h1>"Failed jobs " <span class="count" data-testid="failed-total">{format::count(total)}</span></h1>
+            {confirm}
+            {(!failing.is_empty()).then(|| view! {
+                <PerQueue failing=failing.clone() here=here.clone() total=total read_only=read_only/>
+            })}
+            <RowForms actions=actions.clone() return_to=here.clone()/>
+            <JobTable
+                jobs=page.items
+                columns=Columns { origin: true, exception: true, worker: true, score: None }
+                actions=actions
+                now=now
+            />
+            <Pager base="/failed?".to_string() req=req total=page.total/>
+        }
+        .into_any())
+    })
+}
+
+#[component]
+fn PerQueue(failing: Vec<QueueCounts>, here: String, total: u64, read_only: bool) -> impl IntoView {
+    view! {
+        <section class="per-queue">
+            <table class="grid narrow" data-testid="failed-per-queue">
+                <thead><tr><th>"Queue"</th><th class="num">"Failed"</th><th></th></tr></thead>
+                <tbody>
+                    {failing.into_iter().map(|q| {
+                        let href = format!(
+                            "{here}&confirm=requeue-queue&queue={}",
+                            format::url_part(&q.name)
+                        );
+                        view! {
+                            <tr>
+                                <td><a href=format::queue_list_href(&q.name, JobList::Failed.as_str())>{q.name.clone()}</a></td>
+                                <td class="num">{format::count(q.failed)}</td>
+                                <td>{(!read_only).then(|| view! {
+                                    <a class="btn small" href=href data-testid=format!("requeue-queue-{}", format::dom_id(&q.name))>
+                                        "Requeue these"
+                                    </a>
+                                })}</td>
+                            </tr>
+                        }
+                    }).collect_view()}
+                </tbody>
+            </table>
+            {(!read_only).then(|| view! {
+                <a class="btn" href=format!("{here}&confirm=requeue-all") data-testid="requeue-all">
+                    {format!("Requeue all {} failed jobs", format::count(total))}
+                </a>
+            })}
+        </section>
+    }
+}
+
+fn confirm_panel(
+    which: Option<&str>,
+    queue: Option<String>,
+    total: u64,
+    failing: &[QueueCounts],
+    here: &str,
+) -> Result<Option<AnyView>, PageError> {
+    let view = match which {
+        None => return Ok(None),
+        Some("requeue-all") => view! {
+            <ConfirmPanel
+                question=format!("Requeue {} failed jobs across all queues?", format::count(total))
+                action_url=RequeueAll::PATH
+                button=format!("Requeue {}", format::count(total))
+                expected=total
+                return_to=here.to_string()
+                cancel_href=here.to_string()
+            />
+        }
+        .into_any(),
+        Some("requeue-queue") => {
+            let name = queue.unwrap_or_default();
+            let Some(q) = failing.iter().find(|q| q.name == name) else {
+                return Err(PageError::not_found(
+                    "No failed jobs there",
+                    format!("Queue \u{201c}{name}\u{201d} has no failed jobs (or does not exist)."),
+                ));
+            };
+            view! {
+                <ConfirmPanel
+                    question=format!("Requeue {} failed jobs of {}?", format::count(q.failed), q.name)
+                    action_url=RequeueQueue::PATH
+                    button=format!("Requeue {}", format::count(q.failed))
+                    expected=q.failed
+                    queue=q.name.clone()
+                    return_to=here.to_string()
+                    cancel_href=here.to_string()
+                />
+            }
+            .into_any()
+        }
+        Some(other) => {
+            return Err(PageError::BadRequest(format!(
+                "Unknown confirmation {other:?}."
+            )))
+        }
+    };
+    Ok(Some(view))
+}

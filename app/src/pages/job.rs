@@ -1,0 +1,277 @@
+//! `/jobs/:id`: everything known about one job, and the actions valid for its state. All job
+//! data is rendered as text (escaped); payloads that can't be decoded show a marker and a safe
+//! preview of the raw bytes.
+
+use engine::model::{Call, Decoded, JobDetail, JobResult, JobStatus};
+use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
+use leptos_meta::Title;
+use leptos_router::hooks::use_params_map;
+
+use crate::actions::{CancelJobs, DeleteJobs, EnqueueNowJobs, RequeueJobs, StopJob};
+use crate::components::forms::PostButton;
+use crate::components::status::{async_page, console, PageError};
+use crate::format;
+
+#[component]
+pub fn JobPage() -> impl IntoView {
+    let console = console();
+    let id = use_params_map()
+        .get_untracked()
+        .get("id")
+        .unwrap_or_default();
+    async_page(async move {
+        engine::error::validate_job_id(&id).map_err(|e| PageError::BadRequest(e.to_string()))?;
+        let Some(job) = engine::job::fetch(&console.store, &id).await? else {
+            return Err(PageError::not_found(
+                "No such job",
+                format!("Job {id} does not exist (it may have expired or been deleted)."),
+            ));
+        };
+        let now = engine::time::now();
+        let read_only = console.read_only;
+        Ok(view! {
+            <Title text=format!("Job {id}")/>
+            <JobView job=job now=now read_only=read_only/>
+        }
+        .into_any())
+    })
+}
+
+#[component]
+fn JobView(job: JobDetail, now: f64, read_only: bool) -> impl IntoView {
+    let s = job.summary.clone();
+    let status = s.status.clone().unwrap_or(JobStatus::Other("?".into()));
+    let origin = s.origin.clone().unwrap_or_default();
+    let title = match &job.call {
+        Ok(call) => call.func_name.clone(),
+        Err(_) => s
+            .func_name
+            .clone()
+            .unwrap_or_else(|| "(undecodable call)".into()),
+    };
+    view! {
+        <h1 class="job-title">
+            <code data-testid="job-func">{title}</code>
+            " "
+            <span class=format!("status status-{}", status.as_str()) data-testid="job-status">
+                {status.as_str().to_string()}
+            </span>
+        </h1>
+        <p class="job-id">"Job " <code data-testid="job-id">{s.id.clone()}</code></p>
+        {s.problem.clone().map(|p| view! {
+            <div class="banner warn" data-testid="undecodable">"Undecodable job data: " {p}</div>
+        })}
+        {(!read_only).then(|| view! { <JobActions id=s.id.clone() status=status.clone() origin=origin.clone()/> })}
+        <div class="cols">
+            <section>
+                <h2>"Summary"</h2>
+                <Facts job=job.clone() now=now/>
+            </section>
+            <section>
+                <h2>"Call"</h2>
+                <CallView call=job.call.clone()/>
+                {s.description.clone().map(|d| view! {
+                    <h3>"Description"</h3>
+                    <pre class="value" data-testid="job-description">{d}</pre>
+                })}
+                {job.meta.clone().map(|m| view! { <h3>"Meta"</h3> {decoded(&m, "job-meta")} })}
+            </section>
+        </div>
+        <Links title="Depends on" ids=job.dependency_ids.clone() testid="dependencies"/>
+        <Links title="Dependents" ids=job.dependents.clone() testid="dependents"/>
+        <h2>"Results"</h2>
+        {job.results.is_empty().then(|| view! { <p class="empty">"No results recorded."</p> })}
+        {job.results.iter().cloned().map(|r| view! { <ResultView r=r/> }).collect_view()}
+        {job.legacy_exc_info.clone().map(|exc| view! {
+            <h3>"exc_info (legacy field)"</h3>
+            <pre class="traceback" data-testid="legacy-exc-info">{exc}</pre>
+        })}
+        {job.legacy_result.clone().map(|r| view! { <h3>"result (legacy field)"</h3> {decoded(&r, "legacy-result")} })}
+        <details class="raw">
+            <summary>"Raw hash fields"</summary>
+            <table class="grid" data-testid="raw-fields">
+                <tbody>
+                    {job.raw_fields.iter().cloned().map(|(k, v)| view! {
+                        <tr><th>{k}</th><td><pre class="value">{v}</pre></td></tr>
+                    }).collect_view()}
+                </tbody>
+            </table>
+        </details>
+    }
+}
+
+#[component]
+fn Facts(job: JobDetail, now: f64) -> impl IntoView {
+    let s = &job.summary;
+    let opt_i = |v: Option<i64>| v.map(|n| n.to_string()).unwrap_or_else(|| "—".into());
+    let ts = |t: Option<f64>| format!("{} ({})", format::timestamp(t), format::ago(t, now));
+    let origin = s.origin.clone();
+    let worker = s.worker_name.clone();
+    let intervals = job
+        .retry_intervals
+        .iter()
+        .map(|i| i.to_string())
+        .collect::<Vec<_>>()
+        .join(", ");
+    view! {
+        <dl class="facts" data-testid="job-facts">
+            <dt>"Queue"</dt>
+            <dd>{origin.map(|q| view! { <a href=format::queue_href(&q)>{q.clone()}</a> })}</dd>
+            <dt>"Worker"</dt>
+            <dd>{worker.map(|w| view! { <a href=format::worker_href(&w)>{w.clone()}</a> })}</dd>
+            <dt>"Created"</dt><dd>{ts(s.created_at)}</dd>
+            <dt>"Enqueued"</dt><dd>{ts(s.enqueued_at)}</dd>
+            <dt>"Started"</dt><dd>{ts(s.started_at)}</dd>
+            <dt>"Ended"</dt><dd>{ts(s.ended_at)}</dd>
+            <dt>"Timeout"</dt><dd>{opt_i(job.timeout)}</dd>
+            <dt>"Result TTL"</dt><dd>{opt_i(job.result_ttl)}</dd>
+            <dt>"Failure TTL"</dt><dd>{opt_i(job.failure_ttl)}</dd>
+            <dt>"TTL"</dt><dd>{opt_i(job.ttl)}</dd>
+            <dt>"Key expires in"</dt>
+            <dd>{if job.key_ttl < 0 { "never".to_string() } else { format::age(job.key_ttl as f64) }}</dd>
+            <dt>"Retries left"</dt><dd data-testid="retries-left">{opt_i(job.retries_left)}</dd>
+            <dt>"Retry intervals"</dt><dd>{if intervals.is_empty() { "—".to_string() } else { intervals }}</dd>
+            <dt>"Repeats left"</dt><dd>{opt_i(job.repeats_left)}</dd>
+            <dt>"Group"</dt><dd>{job.group_id.clone().unwrap_or_else(|| "—".into())}</dd>
+            <dt>"Last heartbeat"</dt><dd>{ts(job.last_heartbeat)}</dd>
+        </dl>
+    }
+}
+
+#[component]
+fn CallView(call: Result<Call, Decoded>) -> impl IntoView {
+    match call {
+        Ok(call) => {
+            let codec = format!("{:?}", call.codec).to_lowercase();
+            view! {
+                <p class="hint">
+                    "Serializer: " {codec}
+                    {call.lossy.then(|| view! {
+                        " " <span class="tag lossy" title="Some values are shown symbolically">"lossy"</span>
+                    })}
+                </p>
+                <h3>"Args"</h3>
+                {call.args.is_empty().then(|| view! { <p class="empty">"none"</p> })}
+                <ol class="args" data-testid="job-args">
+                    {call.args.iter().map(|a| view! { <li><pre class="value">{a.pretty()}</pre></li> }).collect_view()}
+                </ol>
+                <h3>"Kwargs"</h3>
+                {call.kwargs.is_empty().then(|| view! { <p class="empty">"none"</p> })}
+                <dl class="kwargs" data-testid="job-kwargs">
+                    {call.kwargs.iter().map(|(k, v)| view! {
+                        <dt><code>{k.clone()}</code></dt><dd><pre class="value">{v.pretty()}</pre></dd>
+                    }).collect_view()}
+                </dl>
+            }
+            .into_any()
+        }
+        Err(d) => decoded(&d, "job-call"),
+    }
+}
+
+/// A decoded payload, or the undecodable marker with a safe preview of the raw bytes.
+fn decoded(d: &Decoded, testid: &'static str) -> AnyView {
+    match d.clone() {
+        Decoded::Ok { value, lossy, .. } => view! {
+            <pre class="value" data-testid=testid>{value.pretty()}</pre>
+            {lossy.then(|| view! { <span class="tag lossy">"lossy"</span> })}
+        }
+        .into_any(),
+        Decoded::Undecodable { reason, raw, len } => view! {
+            <div class="undecodable" data-testid=testid>
+                <span class="tag undecodable" data-testid="undecodable">"undecodable"</span>
+                " " {reason} {format!(" ({len} bytes)")}
+                <pre class="value raw">{raw}</pre>
+            </div>
+        }
+        .into_any(),
+    }
+}
+
+#[component]
+fn ResultView(r: JobResult) -> impl IntoView {
+    let kind = format!("{:?}", r.kind);
+    view! {
+        <article class="result" data-testid="job-result">
+            <header>
+                <span class=format!("tag result-{}", kind.to_lowercase())>{kind.clone()}</span>
+                " " {format::timestamp(r.created_at)}
+                {r.worker_name.clone().map(|w| view! { " on " <a href=format::worker_href(&w)>{w.clone()}</a> })}
+            </header>
+            {r.return_value.as_ref().map(|v| decoded(v, "result-value"))}
+            {r.exc_string.clone().map(|exc| view! { <pre class="traceback" data-testid="traceback">{exc}</pre> })}
+        </article>
+    }
+}
+
+#[component]
+fn Links(title: &'static str, ids: Vec<String>, testid: &'static str) -> impl IntoView {
+    (!ids.is_empty()).then(|| {
+        view! {
+            <h2>{title}</h2>
+            <ul class="links" data-testid=testid>
+                {ids.into_iter().map(|id| view! { <li><a href=format::job_href(&id)>{id.clone()}</a></li> }).collect_view()}
+            </ul>
+        }
+    })
+}
+
+/// The actions valid for a job in `status`. After a delete we go back to its queue, since
+/// the job page would be a 404.
+#[component]
+fn JobActions(id: String, status: JobStatus, origin: String) -> impl IntoView {
+    let here = format::job_href(&id);
+    let back = if origin.is_empty() {
+        "/".to_string()
+    } else {
+        format::queue_href(&origin)
+    };
+    let button = |url: &'static str, label: &str, slug: &str, danger: bool, to: &str| {
+        let (field, value) = if url == StopJob::PATH {
+            ("id", id.clone())
+        } else {
+            ("ids[]", id.clone())
+        };
+        view! {
+            <PostButton url=url label=label.to_string() fields=vec![(field, value)]
+                return_to=to.to_string() testid=format!("{slug}-{id}") danger=danger/>
+        }
+    };
+    let mut buttons = Vec::new();
+    match status {
+        JobStatus::Failed | JobStatus::Stopped => buttons.push(button(
+            RequeueJobs::PATH,
+            "Requeue",
+            "requeue",
+            false,
+            &here,
+        )),
+        JobStatus::Started => buttons.push(button(StopJob::PATH, "Stop", "stop", true, &here)),
+        JobStatus::Queued => {
+            buttons.push(button(CancelJobs::PATH, "Cancel", "cancel", true, &here))
+        }
+        JobStatus::Deferred | JobStatus::Scheduled => {
+            buttons.push(button(
+                EnqueueNowJobs::PATH,
+                "Enqueue now",
+                "enqueue-now",
+                false,
+                &here,
+            ));
+            buttons.push(button(CancelJobs::PATH, "Cancel", "cancel", true, &here));
+        }
+        JobStatus::Canceled => buttons.push(button(
+            EnqueueNowJobs::PATH,
+            "Enqueue again",
+            "enqueue-now",
+            false,
+            &here,
+        )),
+        _ => {}
+    }
+    if status != JobStatus::Started {
+        buttons.push(button(DeleteJobs::PATH, "Delete", "delete", true, &back));
+    }
+    view! { <div class="job-actions" data-testid="job-actions">{buttons}</div> }
+}

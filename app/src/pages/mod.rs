@@ -1,0 +1,18 @@
+//! One file per route; all server-only (`ssr`). Each page reads what it needs from the engine
+//! through `Console`, and renders a `PageError` panel instead of failing the request.
+//!
+//! - `overview`  — `/`: totals, queues, workers, Redis, suspend / resume.
+//! - `queue`     — `/queues/:name`: one tab per list, paginated, row and queue actions.
+//! - `job`       — `/jobs/:id`: everything about one job, actions valid for its state.
+//! - `workers`   — `/workers`: workers grouped by Taskmill pool, commands and scaling.
+//! - `failed`    — `/failed`: failed jobs across queues, requeue per queue or all.
+//! - `audit`     — `/audit`: the operator action log.
+//! - `not_found` — anything else.
+
+pub mod audit;
+pub mod failed;
+pub mod job;
+pub mod not_found;
+pub mod overview;
+pub mod queue;
+pub mod workers;

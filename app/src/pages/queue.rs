@@ -1,0 +1,194 @@
+//! `/queues/:name?list=&page=&size=&confirm=`: one queue, a tab per list, paginated job rows
+//! with the actions valid for that list, and the queue-wide actions behind a confirmation step.
+
+use engine::model::{JobList, QueueCounts};
+use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
+use leptos_meta::Title;
+use leptos_router::hooks::{use_params_map, use_query_map};
+
+use crate::actions::{EmptyQueue, RequeueQueue};
+use crate::components::forms::{ConfirmPanel, RowAction, RowForms};
+use crate::components::pager::{PageReq, Pager};
+use crate::components::status::{async_page, console, PageError};
+use crate::components::table::{Columns, JobTable};
+use crate::format;
+
+/// Row actions that make sense for jobs in `list`.
+pub fn row_actions(list: JobList) -> Vec<RowAction> {
+    use RowAction::*;
+    match list {
+        JobList::Queued => vec![Cancel, Delete],
+        JobList::Started => vec![],
+        JobList::Finished => vec![Delete],
+        JobList::Failed => vec![Requeue, Delete],
+        JobList::Deferred | JobList::Scheduled => vec![EnqueueNow, Cancel, Delete],
+        JobList::Canceled => vec![EnqueueNow, Delete],
+    }
+}
+
+fn score_label(list: JobList) -> Option<&'static str> {
+    match list {
+        JobList::Scheduled => Some("Scheduled for"),
+        JobList::Started => Some("Lease until"),
+        _ => None,
+    }
+}
+
+#[component]
+pub fn QueuePage() -> impl IntoView {
+    let console = console();
+    let name = use_params_map()
+        .get_untracked()
+        .get("name")
+        .unwrap_or_default();
+    let query = use_query_map().get_untracked();
+    async_page(async move {
+        engine::error::validate_queue_name(&name)
+            .map_err(|e| PageError::BadRequest(e.to_string()))?;
+        if !engine::queue::exists(&console.store, &name).await? {
+            return Err(PageError::not_found(
+                "No such queue",
+                format!("There is no queue named \u{201c}{name}\u{201d} in rq:queues."),
+            ));
+        }
+        let list = match query.get("list") {
+            None => JobList::Queued,
+            Some(l) => JobList::parse(&l).ok_or_else(|| {
+                PageError::BadRequest(format!(
+                    "Unknown list {l:?}: use queued, started, finished, failed, deferred, \
+                     scheduled or canceled."
+                ))
+            })?,
+        };
+        let req = PageReq::from_query(&query)?;
+        let snap = console.snapshot().await?;
+        let counts = snap
+            .queues
+            .iter()
+            .find(|q| q.name == name)
+            .cloned()
+            .unwrap_or_else(|| QueueCounts {
+                name: name.clone(),
+                ..Default::default()
+            });
+        let page =
+            engine::registry::page(&console.store, &name, list, req.offset(), req.size).await?;
+        let now = engine::time::now();
+
+        let base = format!("{}?list={}&", format::queue_href(&name), list.as_str());
+        let here = format!("{base}page={}&size={}", req.page, req.size);
+        let actions = if console.read_only {
+            vec![]
+        } else {
+            row_actions(list)
+        };
+        let confirm = if console.read_only {
+            None
+        } else {
+            query.get("confirm")
+        };
+        let beyond = page.items.is_empty() && req.page > req.last_page(page.total);
+        let last_href = format!("{base}page={}&size={}", req.last_page(page.total), req.size);
+
+        Ok(view! {
+            <Title text=format!("Queue {name}")/>
+            <h1>"Queue " <span class="qname" data-testid="queue-name">{name.clone()}</span></h1>
+            {(!console.read_only).then(|| view! { <QueueActions counts=counts.clone() here=here.clone()/> })}
+            {confirm.and_then(|c| confirm_panel(&c, &counts, &here))}
+            <Tabs counts=counts.clone() current=list/>
+            <RowForms actions=actions.clone() return_to=here.clone()/>
+            <JobTable
+                jobs=page.items
+                columns=Columns { worker: list == JobList::Started, exception: list == JobList::Failed, score: score_label(list), origin: false }
+                actions=actions
+                now=now
+            />
+            {beyond.then(|| view! {
+                <p class="hint">"This page is past the end. " <a href=last_href>"Go to the last page"</a></p>
+            })}
+            <Pager base=base req=req total=page.total/>
+        }
+        .into_any())
+    })
+}
+
+#[component]
+fn Tabs(counts: QueueCounts, current: JobList) -> impl IntoView {
+    view! {
+        <nav class="tabs" data-testid="list-tabs">
+            {JobList::ALL.into_iter().map(|list| {
+                let n = counts.get(list);
+                view! {
+                    <a
+                        href=format::queue_list_href(&counts.name, list.as_str())
+                        class:current=list == current
+                        aria-current=(list == current).then_some("page")
+                        data-testid=format!("tab-{}", list.as_str())
+                    >
+                        {list.as_str()} " " <span class="count">{format::count(n)}</span>
+                    </a>
+                }
+            }).collect_view()}
+        </nav>
+    }
+}
+
+/// Links to the confirmation step of the queue-wide actions (only when there is work to do).
+#[component]
+fn QueueActions(counts: QueueCounts, here: String) -> impl IntoView {
+    let confirm_href = move |what: &str| format!("{here}&confirm={what}");
+    view! {
+        <div class="queue-actions">
+            {(counts.failed > 0).then(|| view! {
+                <a class="btn" href=confirm_href("requeue-failed") data-testid="requeue-queue">
+                    {format!("Requeue {} failed", format::count(counts.failed))}
+                </a>
+            })}
+            {(counts.queued > 0).then(|| view! {
+                <a class="btn danger" href=confirm_href("empty") data-testid="empty-queue">
+                    {format!("Empty queue ({} queued)", format::count(counts.queued))}
+                </a>
+            })}
+        </div>
+    }
+}
+
+fn confirm_panel(which: &str, counts: &QueueCounts, here: &str) -> Option<AnyView> {
+    let name = counts.name.clone();
+    let (question, url, button, expected) = match which {
+        "requeue-failed" => (
+            format!(
+                "Requeue {} failed jobs of {name}?",
+                format::count(counts.failed)
+            ),
+            RequeueQueue::PATH,
+            format!("Requeue {}", format::count(counts.failed)),
+            counts.failed,
+        ),
+        "empty" => (
+            format!(
+                "Empty {name}? This deletes its {} queued jobs.",
+                format::count(counts.queued)
+            ),
+            EmptyQueue::PATH,
+            format!("Delete {} queued jobs", format::count(counts.queued)),
+            counts.queued,
+        ),
+        _ => return None,
+    };
+    Some(
+        view! {
+            <ConfirmPanel
+                question=question
+                action_url=url
+                button=button
+                expected=expected
+                queue=name
+                return_to=here.to_string()
+                cancel_href=here.to_string()
+            />
+        }
+        .into_any(),
+    )
+}
