@@ -18,6 +18,7 @@
 //! - `actions`   — operator actions, one file each, one atomic call each, typed outcomes.
 //! - `command`   — RQ's pub/sub worker commands (shutdown, kill-horse, stop-job) plus `scale`.
 //! - `audit`     — capped audit log of operator actions, kept in Redis.
+//! - `scheduler` — due scheduled jobs → queues, under RQ's per-queue scheduler lock.
 //! - `worker`    — the Taskmill worker: pool of slots, handlers, exec handlers, reaper, scheduler.
 //! - `error`     — the crate's error type.
 
@@ -45,6 +46,8 @@ pub mod queue;
 pub mod registry;
 #[cfg(feature = "runtime")]
 pub mod result;
+#[cfg(feature = "runtime")]
+pub mod scheduler;
 #[cfg(feature = "runtime")]
 pub mod snapshot;
 #[cfg(feature = "runtime")]

@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 use std::future::Future;
+use std::path::Path;
 use std::pin::Pin;
 use std::sync::Arc;
 
@@ -26,6 +27,26 @@ pub struct Handlers {
 impl Handlers {
     pub fn new() -> Handlers {
         Handlers::default()
+    }
+
+    /// The built-ins: `taskmill.echo` (returns `{"args": [...], "kwargs": {...}}`),
+    /// `taskmill.sleep` (seconds as first arg or `seconds=`; returns the seconds) and
+    /// `taskmill.fail` (fails with the message as the traceback).
+    pub fn builtin() -> Handlers {
+        let mut h = Handlers::new();
+        super::builtins::register(&mut h);
+        h
+    }
+
+    /// Exec handlers from a TOML file (see `worker::exec` for the format).
+    pub fn load_exec_toml(path: impl AsRef<Path>) -> crate::Result<Handlers> {
+        super::exec::load(path.as_ref())
+    }
+
+    /// Adds every handler of `other`, replacing same-named ones.
+    pub fn extend(&mut self, other: Handlers) -> &mut Handlers {
+        self.map.extend(other.map);
+        self
     }
 
     pub fn register<F, Fut>(&mut self, name: &str, f: F) -> &mut Handlers

@@ -3,16 +3,57 @@
 //!
 //! A slot only fetches when it is free (no prefetch). Heartbeats refresh the started-registry
 //! score, so a job whose process died is reaped by any live worker within the lease TTL.
+//!
+//! # Tasks of a running pool
+//! - `dispatch` — claims jobs for free slots (`claim.lua`), blocks on a dedicated connection
+//!   when the queues are empty; `run` executes each job in its own task.
+//! - `finish`   — writes completions in batches (`finish.lua`), then frees the slots.
+//! - `heartbeat`, `reaper`, `commands` (pub/sub), and the `crate::scheduler` when enabled.
+//!
+//! # `run` behaviour
+//! - **Burst** (`burst: true`): one scheduler pass (if `with_scheduler`), then jobs are claimed
+//!   until a claim finds every queue empty *and* no slot is busy (jobs requeued by a retry are
+//!   picked up before that); a suspended Redis (`rq:suspended`) also ends a burst run. Then
+//!   the slots die cleanly and `run` returns the report.
+//! - **Graceful shutdown** (`Shutdown.graceful`, or the RQ `shutdown` command on any slot):
+//!   claiming stops at once (a blocking wait is unblocked with `CLIENT UNBLOCK`; an id popped at
+//!   that instant goes back to the queue head), running jobs get up to `drain_timeout` to finish.
+//! - **Immediate shutdown** (`Shutdown.immediate`), or the drain timeout running out: running
+//!   jobs are aborted (exec children killed) and recorded as failures with the traceback
+//!   `taskmill: worker shut down before the job finished` — retried like any failure when the
+//!   job has `retries_left` — so nothing waits for the reaper. Then slots die and `run` returns.
+//! - Redis outages never panic: claims, heartbeats and reaps retry with backoff; finish writes
+//!   are retried for up to 5 minutes. Only an unreachable Redis at start is an error.
 
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
+use tracing::{info, warn};
 
+use crate::error::{validate_queue_name, Error};
 use crate::{Result, Store};
 
+mod builtins;
+mod claim;
+mod commands;
+mod dispatch;
+mod encode;
+pub mod exec;
+mod finish;
 pub mod handlers;
+mod heartbeat;
+mod pool;
+mod reaper;
+mod run;
+pub(crate) mod scripts;
+mod slot;
 
-pub use handlers::Handlers;
+pub use finish::FinishOutcome;
+pub use handlers::{Handlers, JobError};
+pub use reaper::Reaped;
+
+use pool::{AbortKind, Shared, Slot, State, Status};
 
 #[derive(Clone, Debug)]
 pub struct PoolConfig {
@@ -28,7 +69,8 @@ pub struct PoolConfig {
     pub lease: Duration,
     /// How often this process looks for abandoned jobs and stuck intermediate entries.
     pub reap_interval: Duration,
-    /// Graceful drain limit on shutdown before running jobs are abandoned to the reaper.
+    /// Graceful drain limit on shutdown; jobs still running then are aborted and recorded as
+    /// failed (`taskmill: worker shut down before the job finished`, retried if they can be).
     pub drain_timeout: Duration,
 }
 
@@ -59,14 +101,169 @@ pub struct Shutdown {
 pub struct PoolReport {
     pub succeeded: u64,
     pub failed: u64,
+    /// Failures that went back to the queue or the scheduled registry (retries left).
+    pub retried: u64,
+    /// Executions whose result was not written: lease lost, or Redis unreachable for too long.
+    pub lost: u64,
+    /// The pool id (`<hostname>.<pid>.<8 hex>`); slot i is the RQ worker `<pool id>.<i>`.
+    pub pool_id: String,
+}
+
+/// Checks a config; `run` calls it first.
+pub fn validate(config: &PoolConfig) -> Result<()> {
+    if config.queues.is_empty() {
+        return Err(Error::Invalid("at least one queue is required".into()));
+    }
+    for q in &config.queues {
+        validate_queue_name(q)?;
+    }
+    let max = crate::actions::scale::MAX_SLOTS as usize;
+    if config.concurrency == 0 || config.concurrency > max {
+        return Err(Error::Invalid(format!("concurrency must be 1..={max}")));
+    }
+    if config.heartbeat_interval.is_zero() || config.reap_interval.is_zero() {
+        return Err(Error::Invalid(
+            "heartbeat and reap intervals must be positive".into(),
+        ));
+    }
+    if config.lease <= config.heartbeat_interval {
+        return Err(Error::Invalid(
+            "the lease must be longer than the heartbeat interval".into(),
+        ));
+    }
+    Ok(())
 }
 
 /// Runs a pool until shutdown (or, in burst mode, until the queues are empty).
 pub async fn run(
-    _store: Store,
-    _config: PoolConfig,
-    _handlers: Handlers,
-    _shutdown: Shutdown,
+    store: Store,
+    config: PoolConfig,
+    handlers: Handlers,
+    shutdown: Shutdown,
 ) -> Result<PoolReport> {
-    todo!("H3")
+    validate(&config)?;
+    let lease_secs = config.lease.as_secs_f64().ceil().max(1.0) as i64;
+    let mut ident = slot::Identity::new(config.queues.clone());
+    let mut conn = store.conn();
+    ident.ip_address = slot::own_address(&mut conn).await;
+    let slots: std::collections::BTreeMap<usize, Slot> = (0..config.concurrency)
+        .map(|i| {
+            (
+                i,
+                Slot {
+                    name: ident.slot_name(i),
+                    status: Status::Idle,
+                    retiring: false,
+                },
+            )
+        })
+        .collect();
+    let shared = Arc::new(Shared {
+        conn: store.conn(),
+        store: store.clone(),
+        ident,
+        lease_secs,
+        worker_ttl: lease_secs + 60,
+        handlers,
+        state: Mutex::new(State {
+            slots,
+            report: PoolReport::default(),
+        }),
+        freed: tokio::sync::Notify::new(),
+        stop: shutdown.graceful.child_token(),
+        immediate: shutdown.immediate.clone(),
+        sink: tokio::sync::Mutex::new(None),
+        cfg: config,
+    });
+    let births: Vec<(String, Option<slot::BirthJob>)> =
+        shared.slot_names().into_iter().map(|n| (n, None)).collect();
+    slot::birth(
+        &mut conn,
+        &shared.ident,
+        &births,
+        shared.cfg.concurrency,
+        shared.worker_ttl,
+    )
+    .await?;
+    info!(pool = %shared.ident.pool_id, slots = shared.cfg.concurrency, queues = ?shared.cfg.queues, "worker pool started");
+
+    // Immediate implies graceful.
+    {
+        let (imm, stop) = (shared.immediate.clone(), shared.stop.clone());
+        tokio::spawn(async move {
+            tokio::select! {
+                _ = imm.cancelled() => stop.cancel(),
+                _ = stop.cancelled() => {}
+            }
+        });
+    }
+
+    let bg = CancellationToken::new();
+    let ready = CancellationToken::new();
+    let mut tasks = vec![
+        tokio::spawn(commands::listen(shared.clone(), bg.clone(), ready.clone())),
+        tokio::spawn(heartbeat::run(shared.clone(), bg.clone())),
+        tokio::spawn(reaper::run(shared.clone(), bg.clone())),
+    ];
+    if shared.cfg.with_scheduler {
+        let mut sched = crate::scheduler::Scheduler::new(
+            store.clone(),
+            shared.cfg.queues.clone(),
+            shared.ident.hostname.clone(),
+        );
+        if shared.cfg.burst {
+            if let Err(e) = sched.pass().await {
+                warn!(error = %e, "scheduler pass failed");
+            }
+            let _ = sched.release().await;
+        } else {
+            tasks.push(tokio::spawn(sched.run(bg.clone())));
+        }
+    }
+    // Commands sent right after start should not be lost: wait (briefly) for the subscription.
+    let _ = tokio::time::timeout(Duration::from_secs(2), ready.cancelled()).await;
+
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let finisher = tokio::spawn(finish::finisher(shared.clone(), rx));
+    let exit = dispatch::dispatch(shared.clone(), tx).await;
+    info!(pool = %shared.ident.pool_id, ?exit, "worker pool stops claiming");
+
+    drain(&shared).await;
+    // The dispatcher's sender is gone and every job task has sent its completion: the finisher
+    // ends once they are written.
+    let _ = finisher.await;
+    bg.cancel();
+    for t in tasks {
+        let _ = t.await;
+    }
+    let names = shared.slot_names();
+    if let Err(e) = slot::death(&mut conn, &shared.ident, &names, 0, true, shared.worker_ttl).await
+    {
+        warn!(error = %e, "death write failed; the worker hashes will expire");
+    }
+    let mut report = shared.state().report.clone();
+    report.pool_id = shared.ident.pool_id.clone();
+    info!(pool = %report.pool_id, ?report, "worker pool stopped");
+    Ok(report)
+}
+
+/// Waits for running jobs up to the drain timeout (or an immediate shutdown), then aborts the
+/// rest and waits for their completions to be written.
+async fn drain(shared: &Arc<Shared>) {
+    let deadline = tokio::time::Instant::now() + shared.cfg.drain_timeout;
+    let mut aborted = false;
+    while shared.busy_count() > 0 {
+        tokio::select! {
+            _ = shared.freed.notified() => {}
+            _ = tokio::time::sleep(Duration::from_millis(200)) => {}
+            _ = tokio::time::sleep_until(deadline), if !aborted => {
+                shared.abort_all(AbortKind::Shutdown);
+                aborted = true;
+            }
+            _ = shared.immediate.cancelled(), if !aborted => {
+                shared.abort_all(AbortKind::Shutdown);
+                aborted = true;
+            }
+        }
+    }
 }

@@ -1,0 +1,78 @@
+-- claim: pop up to k jobs for k free slots and write RQ's "started" state for each (5.5 steps
+-- 1-2 in one atomic step, so no id is ever left half-claimed in the intermediate list).
+-- KEYS[1]: rq:suspended
+-- KEYS[2 .. 1+3*nq]: per queue, in CLI order: rq:queue:<q>, rq:queue:<q>:intermediate, rq:wip:<q>
+-- KEYS[2+3*nq .. 1+3*nq+k]: rq:worker:<slot> of each free slot
+-- ARGV[1]: key templates (finish_lib)   ARGV[2]: now (unix float)   ARGV[3]: now (RQ text)
+-- ARGV[4]: lease seconds   ARGV[5]: worker key TTL   ARGV[6]: nq   ARGV[7]: k
+-- ARGV[8]: id already popped by a blocking wait, or ''   ARGV[9]: its queue index (1-based)
+-- ARGV[10]: 'im' if that id sits in the intermediate list (BLMOVE), 'popped' if not (BLPOP)
+-- ARGV[11 .. 10+k]: slot names   ARGV[11+k .. 10+2k]: fresh execution ids
+-- Returns: {'suspended'} (a pre-popped id is pushed back to its queue head), or
+--          {'ok', slot, id, x, qi, data, timeout, slot, id, ...} for each claimed job.
+local now_s, nowtxt = ARGV[2], ARGV[3]
+local now_i = math.floor(tonumber(now_s))
+local lease, wttl = tonumber(ARGV[4]), tonumber(ARGV[5])
+local nq, k = tonumber(ARGV[6]), tonumber(ARGV[7])
+local out = {'ok'}
+local slot = 1
+
+local function qkeys(qi)
+  local b = 2 + 3 * (qi - 1)
+  return KEYS[b], KEYS[b + 1], KEYS[b + 2]
+end
+
+local function start(id, qi, from_im)
+  local qk, ik, wip = qkeys(qi)
+  if from_im then redis.call('LREM', ik, -1, id) end
+  local jkey = K('job', id)
+  -- RQ skips ids whose hash is gone; they must not cost a slot.
+  if redis.call('EXISTS', jkey) == 0 then return end
+  local worker, x = ARGV[10 + slot], ARGV[10 + k + slot]
+  local wkey = KEYS[1 + 3 * nq + slot]
+  local ekey = K('execution', id, x)
+  redis.call('HSET', ekey, 'id', x, 'created_at', now_s, 'last_heartbeat', now_s,
+    'worker_name', worker)
+  redis.call('EXPIRE', ekey, lease)
+  local xs = K('executions', id)
+  redis.call('ZADD', xs, now_i + lease + 60, x)
+  redis.call('EXPIRE', xs, lease + 60)
+  redis.call('ZADD', wip, now_i + lease, id .. ':' .. x)
+  redis.call('HSET', wkey, 'state', 'busy', 'current_job', id, 'current_job_working_time', '0',
+    'last_heartbeat', nowtxt)
+  redis.call('EXPIRE', wkey, wttl)
+  redis.call('HSET', jkey, 'last_heartbeat', nowtxt, 'status', 'started', 'started_at', nowtxt,
+    'worker_name', worker)
+  redis.call('PERSIST', jkey)
+  local data = redis.call('HGET', jkey, 'data') or ''
+  local timeout = redis.call('HGET', jkey, 'timeout') or ''
+  for _, v in ipairs({slot, id, x, qi, data, timeout}) do out[#out + 1] = v end
+  slot = slot + 1
+end
+
+local suspended = redis.call('EXISTS', KEYS[1]) == 1
+if ARGV[8] ~= '' then
+  local qi = tonumber(ARGV[9])
+  local from_im = ARGV[10] == 'im'
+  if suspended or k == 0 then
+    local qk, ik = qkeys(qi)
+    if from_im then redis.call('LREM', ik, -1, ARGV[8]) end
+    redis.call('LPUSH', qk, ARGV[8])
+  else
+    start(ARGV[8], qi, from_im)
+  end
+end
+if suspended then return {'suspended'} end
+
+-- Bound the pops so a queue full of ids with missing hashes can't stall the server.
+local budget = k + 1000
+for qi = 1, nq do
+  local qk, ik = qkeys(qi)
+  while slot <= k and budget > 0 do
+    budget = budget - 1
+    local id = redis.call('LMOVE', qk, ik, 'LEFT', 'RIGHT')
+    if not id then break end
+    start(id, qi, true)
+  end
+end
+return out

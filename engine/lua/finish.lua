@@ -1,0 +1,88 @@
+-- finish: record the end of several executions at once (RQ 5.5 steps 3-5 and 7).
+-- KEYS: none fixed (every key is built from the templates; ids arrive in ARGV).
+-- ARGV[1]: key templates (finish_lib)   ARGV[2]: now (unix float)   ARGV[3]: n entries
+-- then 10 fields per entry: kind ('ok' | 'fail' | 'killed' | 'stop'), slot name, job id,
+--   execution id, queue, execution started (unix float), execution ended (unix float),
+--   ended (RQ text), working seconds, payload (base64 return value, '' for None | base64 exc)
+-- Returns: one outcome per entry: 'finished', 'failed', 'stopped', 'requeued', 'scheduled',
+--   or 'lease_lost' when the started-registry member is gone (reaped, canceled or deleted while
+--   it ran): then the job is left exactly as the other writer left it.
+local now_i = math.floor(tonumber(ARGV[2]))
+local n = tonumber(ARGV[3])
+local out = {}
+
+for e = 0, n - 1 do
+  local b = 4 + e * 10
+  local kind, worker, id, x, queue = ARGV[b], ARGV[b + 1], ARGV[b + 2], ARGV[b + 3], ARGV[b + 4]
+  local st, et, endtxt, wt, payload = ARGV[b + 5], ARGV[b + 6], ARGV[b + 7], ARGV[b + 8], ARGV[b + 9]
+  local wkey = K('worker', worker)
+  local wip = K('started', queue)
+  local member = id .. ':' .. x
+  local jkey = K('job', id)
+  local outcome
+  if not redis.call('ZSCORE', wip, member) then
+    outcome = 'lease_lost'
+  elseif kind == 'ok' then
+    release_dependents(id, 'finished', endtxt)
+    redis.call('HINCRBY', wkey, 'successful_job_count', 1)
+    redis.call('HINCRBYFLOAT', wkey, 'total_working_time', wt)
+    local rttl = tonumber(redis.call('HGET', jkey, 'result_ttl')) or 500
+    if rttl == 0 then
+      -- result_ttl 0: the job is deleted at once and no result is kept.
+      redis.call('DEL', jkey, K('dependents', id), K('dependencies', id), K('executions', id))
+    else
+      redis.call('HSET', jkey, 'status', 'finished', 'ended_at', endtxt, 'last_heartbeat', endtxt)
+      local fields = {'type', '1', 'worker_name', worker}
+      if payload ~= '' then
+        fields[#fields + 1] = 'return_value'
+        fields[#fields + 1] = payload
+      end
+      for _, v in ipairs({'execution_id', x, 'execution_started_at', st,
+        'execution_ended_at', et}) do
+        fields[#fields + 1] = v
+      end
+      local rkey = K('results', id)
+      redis.call('XADD', rkey, 'MAXLEN', '~', '10', '*', unpack(fields))
+      if rttl == -1 then
+        redis.call('PERSIST', rkey)
+        redis.call('ZADD', K('finished', queue), '+inf', id)
+      else
+        redis.call('EXPIRE', rkey, rttl)
+        redis.call('ZADD', K('finished', queue), now_i + rttl, id)
+      end
+      expire_job_keys(id, rttl)
+    end
+    outcome = 'finished'
+  else
+    redis.call('HINCRBY', wkey, 'failed_job_count', 1)
+    redis.call('HINCRBYFLOAT', wkey, 'total_working_time', wt)
+    if kind == 'stop' then
+      -- A stopped job never retries and never releases its dependents (RQ).
+      redis.call('HSET', jkey, 'worker_name', '', 'last_heartbeat', '')
+      outcome = fail_job(id, queue, 'stopped', worker, payload, {x, st, ''}, now_i, endtxt, false)
+    elseif retries_left(jkey) > 0 then
+      redis.call('HSET', jkey, 'ended_at', endtxt, 'last_heartbeat', endtxt)
+      outcome = retry_job(id, queue, now_i, endtxt)
+    else
+      if kind == 'killed' then
+        -- RQ saves a killed horse's job from the copy fetched before it ran (trap 12).
+        redis.call('HSET', jkey, 'worker_name', '', 'last_heartbeat', '')
+      else
+        redis.call('HSET', jkey, 'last_heartbeat', endtxt)
+      end
+      outcome = fail_job(id, queue, 'failed', worker, payload, {x, st, et}, now_i, endtxt, true)
+    end
+  end
+  if outcome ~= 'lease_lost' then
+    redis.call('DEL', K('execution', id, x))
+    redis.call('ZREM', wip, member)
+    redis.call('ZREM', K('executions', id), x)
+  end
+  -- The slot is free either way; only touch its hash if it still exists (no partial hashes).
+  if redis.call('EXISTS', wkey) == 1 then
+    redis.call('HDEL', wkey, 'current_job')
+    redis.call('HSET', wkey, 'state', 'idle', 'current_job_working_time', '0')
+  end
+  out[#out + 1] = outcome
+end
+return out

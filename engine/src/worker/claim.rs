@@ -1,0 +1,255 @@
+//! Claiming jobs: one `claim.lua` call takes up to one job per free slot (no prefetch), and a
+//! blocking wait on a dedicated connection when the queues are empty.
+//!
+//! The blocking command is never dropped mid-flight: on shutdown we `CLIENT UNBLOCK` it and
+//! read its reply, so an id it popped in that instant is pushed back instead of lost.
+
+use std::time::Duration;
+
+use redis::aio::MultiplexedConnection;
+use redis::{RedisResult, Value};
+use tokio_util::sync::CancellationToken;
+
+use super::pool::Shared;
+use super::scripts::{scripts, templates};
+use crate::{keys, store, time};
+
+/// An id popped by a blocking wait, not yet claimed.
+#[derive(Clone, Debug)]
+pub(crate) struct Popped {
+    pub id: String,
+    /// Index into the configured queues.
+    pub queue: usize,
+    /// True when it sits in the queue's intermediate list (BLMOVE), false after BLPOP.
+    pub in_intermediate: bool,
+}
+
+pub(crate) struct Claimed {
+    /// Position in the slot list passed to `claim`.
+    pub slot: usize,
+    pub id: String,
+    pub exec_id: String,
+    pub queue: usize,
+    pub data: Vec<u8>,
+    pub timeout: Option<i64>,
+}
+
+pub(crate) enum Claim {
+    Suspended,
+    Jobs { jobs: Vec<Claimed>, at: f64 },
+}
+
+/// 32 hex chars, like RQ's `uuid4().hex` execution ids.
+pub(crate) fn new_exec_id() -> String {
+    format!(
+        "{:016x}{:016x}",
+        rand::random::<u64>(),
+        rand::random::<u64>()
+    )
+}
+
+pub(crate) async fn claim(
+    shared: &Shared,
+    slots: &[(usize, String)],
+    pre: Option<&Popped>,
+) -> RedisResult<Claim> {
+    let now = time::now();
+    let queues = &shared.cfg.queues;
+    let mut inv = scripts().claim.prepare_invoke();
+    inv.key(keys::SUSPENDED);
+    for q in queues {
+        inv.key(keys::queue(q))
+            .key(keys::intermediate(q))
+            .key(keys::started(q));
+    }
+    for (_, name) in slots {
+        inv.key(keys::worker(name));
+    }
+    inv.arg(templates())
+        .arg(now.to_string())
+        .arg(time::format_rq(now))
+        .arg(shared.lease_secs)
+        .arg(shared.worker_ttl)
+        .arg(queues.len())
+        .arg(slots.len());
+    match pre {
+        Some(p) => {
+            inv.arg(&p.id)
+                .arg(p.queue + 1)
+                .arg(if p.in_intermediate { "im" } else { "popped" })
+        }
+        None => inv.arg("").arg(0).arg(""),
+    };
+    for (_, name) in slots {
+        inv.arg(name);
+    }
+    for _ in slots {
+        inv.arg(new_exec_id());
+    }
+    let mut conn = shared.conn.clone();
+    let reply: Value = inv.invoke_async(&mut conn).await?;
+    Ok(parse(reply, now))
+}
+
+fn parse(reply: Value, at: f64) -> Claim {
+    let Value::Array(items) = reply else {
+        return Claim::Jobs {
+            jobs: Vec::new(),
+            at,
+        };
+    };
+    if items.first().and_then(text).as_deref() == Some("suspended") {
+        return Claim::Suspended;
+    }
+    let mut jobs = Vec::new();
+    for c in items[1..].chunks_exact(6) {
+        let (Some(slot), Some(id), Some(x), Some(qi)) =
+            (int(&c[0]), text(&c[1]), text(&c[2]), int(&c[3]))
+        else {
+            continue;
+        };
+        let data = match &c[4] {
+            Value::BulkString(b) => b.clone(),
+            _ => Vec::new(),
+        };
+        let timeout = text(&c[5]).and_then(|t| parse_timeout(&t));
+        jobs.push(Claimed {
+            slot: (slot as usize).saturating_sub(1),
+            id,
+            exec_id: x,
+            queue: (qi as usize).saturating_sub(1),
+            data,
+            timeout,
+        });
+    }
+    Claim::Jobs { jobs, at }
+}
+
+/// RQ stores whole seconds; be lenient with floats. Absent = `None` (the caller's default).
+fn parse_timeout(s: &str) -> Option<i64> {
+    s.trim().parse::<i64>().ok().or_else(|| {
+        s.trim()
+            .parse::<f64>()
+            .ok()
+            .filter(|f| f.is_finite())
+            .map(|f| f.ceil() as i64)
+    })
+}
+
+pub(crate) fn text(v: &Value) -> Option<String> {
+    match v {
+        Value::BulkString(b) => String::from_utf8(b.clone()).ok(),
+        Value::SimpleString(s) => Some(s.clone()),
+        Value::Int(i) => Some(i.to_string()),
+        _ => None,
+    }
+}
+
+pub(crate) fn int(v: &Value) -> Option<i64> {
+    match v {
+        Value::Int(i) => Some(*i),
+        other => text(other)?.parse().ok(),
+    }
+}
+
+/// The dedicated connection used for BLMOVE / BLPOP, reconnected lazily after errors.
+#[derive(Default)]
+pub(crate) struct Blocker {
+    conn: Option<(MultiplexedConnection, i64)>,
+}
+
+impl Blocker {
+    /// Waits up to `store::MAX_BLOCK_SECS` for a job id. `Ok(None)` = timeout or cancelled.
+    pub async fn wait(
+        &mut self,
+        shared: &Shared,
+        cancel: &CancellationToken,
+    ) -> crate::Result<Option<Popped>> {
+        if self.conn.is_none() {
+            let mut c = shared.store.dedicated().await?;
+            let id: i64 = redis::cmd("CLIENT").arg("ID").query_async(&mut c).await?;
+            self.conn = Some((c, id));
+        }
+        let Some((conn, client_id)) = self.conn.as_mut() else {
+            return Ok(None);
+        };
+        let queues = &shared.cfg.queues;
+        let secs = store::MAX_BLOCK_SECS;
+        let mut cmd;
+        if queues.len() == 1 {
+            cmd = redis::cmd("BLMOVE");
+            cmd.arg(keys::queue(&queues[0]))
+                .arg(keys::intermediate(&queues[0]))
+                .arg("LEFT")
+                .arg("RIGHT")
+                .arg(secs);
+        } else {
+            cmd = redis::cmd("BLPOP");
+            for q in queues {
+                cmd.arg(keys::queue(q));
+            }
+            cmd.arg(secs);
+        }
+        let client_id = *client_id;
+        let reply = {
+            let fut = cmd.query_async::<Value>(conn);
+            tokio::pin!(fut);
+            tokio::select! {
+                r = &mut fut => r,
+                _ = cancel.cancelled() => {
+                    let mut c = shared.conn.clone();
+                    let _: RedisResult<i64> =
+                        redis::cmd("CLIENT").arg("UNBLOCK").arg(client_id).query_async(&mut c).await;
+                    match tokio::time::timeout(Duration::from_secs(2), &mut fut).await {
+                        Ok(r) => r,
+                        Err(_) => Ok(Value::Nil),
+                    }
+                }
+            }
+        };
+        let reply = match reply {
+            Ok(r) => r,
+            Err(e) => {
+                self.conn = None;
+                return Err(e.into());
+            }
+        };
+        Ok(match reply {
+            Value::Nil => None,
+            Value::Array(kv) if kv.len() == 2 => {
+                let (Some(key), Some(id)) = (text(&kv[0]), text(&kv[1])) else {
+                    return Ok(None);
+                };
+                queues
+                    .iter()
+                    .position(|q| keys::queue(q) == key)
+                    .map(|queue| Popped {
+                        id,
+                        queue,
+                        in_intermediate: false,
+                    })
+            }
+            other => text(&other).map(|id| Popped {
+                id,
+                queue: 0,
+                in_intermediate: true,
+            }),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timeouts_and_exec_ids() {
+        assert_eq!(parse_timeout("180"), Some(180));
+        assert_eq!(parse_timeout("-1"), Some(-1));
+        assert_eq!(parse_timeout("2.5"), Some(3));
+        assert_eq!(parse_timeout(""), None);
+        let x = new_exec_id();
+        assert_eq!(x.len(), 32);
+        assert!(x.bytes().all(|b| b.is_ascii_hexdigit()));
+    }
+}

@@ -1,0 +1,128 @@
+//! Running one claimed job: decode `data`, find the handler, run it under the job's timeout in
+//! its own task (a panicking handler fails only its job), and race it against the slot's abort.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use tokio::sync::mpsc::UnboundedSender;
+
+use super::claim::Claimed;
+use super::encode;
+use super::pool::{Abort, AbortKind, Running, Shared};
+use crate::time;
+
+/// RQ's default job timeout in seconds.
+pub const DEFAULT_TIMEOUT: i64 = 180;
+
+/// How one execution ended, before it is written.
+#[derive(Debug)]
+pub(crate) enum Ended {
+    Ok(Value),
+    Fail(String),
+    Aborted(AbortKind),
+}
+
+pub(crate) struct Completion {
+    pub slot: usize,
+    pub worker: String,
+    pub job_id: String,
+    pub exec_id: String,
+    pub queue: String,
+    /// Execution `created_at` (claim time) and end, unix seconds.
+    pub started: f64,
+    pub ended: f64,
+    pub working: f64,
+    pub end: Ended,
+}
+
+/// Marks the slot busy and spawns the job's task.
+pub(crate) fn spawn(
+    shared: &Arc<Shared>,
+    tx: &UnboundedSender<Completion>,
+    slot: (usize, String),
+    job: Claimed,
+    at: f64,
+) {
+    let abort = Arc::new(Abort::default());
+    let queue = shared.cfg.queues[job.queue.min(shared.cfg.queues.len() - 1)].clone();
+    let started = Instant::now();
+    shared.assign(
+        slot.0,
+        Running {
+            job_id: job.id.clone(),
+            exec_id: job.exec_id.clone(),
+            queue: queue.clone(),
+            started,
+            abort: abort.clone(),
+        },
+    );
+    let tx = tx.clone();
+    let handlers = shared.handlers.clone();
+    tokio::spawn(async move {
+        let end = tokio::select! {
+            biased;
+            _ = abort.token.cancelled() => Ended::Aborted(abort.kind().unwrap_or(AbortKind::Shutdown)),
+            r = execute(&handlers, &job.data, job.timeout) => match r {
+                Ok(v) => Ended::Ok(v),
+                Err(tb) => Ended::Fail(tb),
+            },
+        };
+        let _ = tx.send(Completion {
+            slot: slot.0,
+            worker: slot.1,
+            job_id: job.id,
+            exec_id: job.exec_id,
+            queue,
+            started: at,
+            ended: time::now(),
+            working: started.elapsed().as_secs_f64(),
+            end,
+        });
+    });
+}
+
+/// Aborts the spawned handler task when the job future is dropped (abort, timeout), which in
+/// turn drops an exec handler's child guard and kills its process group.
+struct AbortOnDrop(tokio::task::AbortHandle);
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+pub(crate) async fn execute(
+    handlers: &super::Handlers,
+    data: &[u8],
+    timeout: Option<i64>,
+) -> Result<Value, String> {
+    let call = encode::decode_call(data).map_err(|e| encode::deserialization_traceback(&e))?;
+    let Some(handler) = handlers.get(&call.func) else {
+        return Err(format!(
+            "taskmill: no handler registered for '{}'",
+            call.func
+        ));
+    };
+    let secs = timeout.unwrap_or(DEFAULT_TIMEOUT);
+    let task = tokio::spawn(handler(call.args, call.kwargs));
+    let _guard = AbortOnDrop(task.abort_handle());
+    let joined = if secs > 0 {
+        match tokio::time::timeout(Duration::from_secs(secs as u64), task).await {
+            Ok(j) => j,
+            Err(_) => {
+                return Err(format!(
+                    "Traceback (most recent call last):\n  File \"taskmill\", in perform\n\
+                     rq.timeouts.JobTimeoutException: Task exceeded maximum timeout value ({secs} seconds)\n"
+                ))
+            }
+        }
+    } else {
+        task.await
+    };
+    match joined {
+        Ok(Ok(v)) => Ok(v),
+        Ok(Err(e)) => Err(e.traceback),
+        Err(e) if e.is_panic() => Err(format!("taskmill: handler '{}' panicked", call.func)),
+        Err(_) => Err("taskmill: handler task was cancelled".into()),
+    }
+}
