@@ -1,1 +1,12 @@
-//! server tests
+//! Server integration tests: the whole router (pages, API, metrics, security) over a real
+//! redis-server on a free port (see `redis`), driven with `tower::ServiceExt::oneshot`.
+
+mod api;
+mod cli;
+mod errors;
+mod metrics;
+mod pages;
+mod props;
+mod redis;
+mod security;
+mod support;

@@ -1,0 +1,199 @@
+//! The command line (clap derive). Every subcommand takes the global `--redis` (env
+//! `REDIS_URL`). Exit codes: 0 ok, 1 runtime error, 2 usage error (clap's own errors are 2 too).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::{demo, info, ops, serve, worker_cmd};
+
+pub const DEFAULT_REDIS: &str = "redis://127.0.0.1:6379";
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "taskmill",
+    version,
+    about = "RQ-compatible job queue: console, worker, CLI"
+)]
+pub struct Cli {
+    /// Redis URL [default: redis://127.0.0.1:6379]
+    #[arg(long, global = true, env = "REDIS_URL", value_name = "URL")]
+    pub redis: Option<String>,
+    #[command(subcommand)]
+    pub cmd: Cmd,
+}
+
+impl Cli {
+    pub fn redis_url(&self) -> String {
+        self.redis
+            .clone()
+            .unwrap_or_else(|| DEFAULT_REDIS.to_string())
+    }
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Cmd {
+    /// Serve the web console, the JSON API and /metrics
+    Serve(ServeArgs),
+    /// Run a worker pool
+    Worker(worker_cmd::WorkerArgs),
+    /// Console + worker + traffic on a private Redis, in one command
+    Demo(demo::DemoArgs),
+    /// Print queues and workers (read-only)
+    Info(info::InfoArgs),
+    /// Enqueue a job; prints its id
+    Enqueue(ops::EnqueueArgs),
+    /// Show one job
+    Job(ops::JobArgs),
+    /// Requeue failed jobs; prints how many
+    Requeue(ops::RequeueArgs),
+    /// Stop a running job
+    Stop { id: String },
+    /// Cancel queued, deferred or scheduled jobs
+    Cancel {
+        #[arg(required = true)]
+        ids: Vec<String>,
+    },
+    /// Delete jobs and all their keys
+    Delete {
+        #[arg(required = true)]
+        ids: Vec<String>,
+    },
+    /// Suspend all workers
+    Suspend {
+        /// Seconds; forever when omitted
+        #[arg(long)]
+        duration: Option<u64>,
+    },
+    /// Resume suspended workers
+    Resume,
+    /// Set a Taskmill worker pool's slot count
+    Scale { worker: String, slots: u64 },
+    /// Ask a worker to shut down gracefully
+    Shutdown { worker: String },
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct ServeArgs {
+    #[arg(long, default_value = "127.0.0.1:9181")]
+    pub bind: SocketAddr,
+    /// Hide and refuse every action
+    #[arg(long)]
+    pub read_only: bool,
+    /// NAME:PASSWORD for HTTP Basic auth (repeatable)
+    #[arg(long = "user", env = "TASKMILL_USERS", value_delimiter = ',',
+          value_parser = crate::security::parse_user, value_name = "NAME:PASSWORD")]
+    pub users: Vec<(String, String)>,
+    /// Bearer token for the API and pages (repeatable)
+    #[arg(
+        long = "api-token",
+        env = "TASKMILL_API_TOKENS",
+        value_delimiter = ',',
+        value_name = "TOKEN"
+    )]
+    pub api_tokens: Vec<String>,
+    /// Bearer token required by /metrics (instead of the console credentials)
+    #[arg(long, env = "TASKMILL_METRICS_TOKEN", value_name = "TOKEN")]
+    pub metrics_token: Option<String>,
+    /// Directory holding pkg/ and boot.js
+    #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
+    pub site_root: PathBuf,
+}
+
+/// A usage problem found after parsing (exit code 2).
+#[derive(Debug)]
+pub struct UsageError(pub String);
+
+impl std::fmt::Display for UsageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for UsageError {}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing(&cli.cmd);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            if e.downcast_ref::<UsageError>().is_some() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::from(1)
+            }
+        }
+    }
+}
+
+fn init_tracing(cmd: &Cmd) {
+    use tracing_subscriber::EnvFilter;
+    // Long-running commands log their progress; one-shot commands only warnings, so their
+    // stdout stays machine-readable.
+    let default = match cmd {
+        Cmd::Serve(_) | Cmd::Worker(_) | Cmd::Demo(_) => "info",
+        _ => "warn",
+    };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    let url = cli.redis_url();
+    let explicit = cli.redis.clone();
+    match cli.cmd {
+        Cmd::Serve(a) => serve::run(&url, a).await,
+        Cmd::Worker(a) => worker_cmd::run(&url, a).await,
+        Cmd::Demo(a) => demo::run(explicit, a).await,
+        Cmd::Info(a) => info::run(&url, a).await,
+        Cmd::Enqueue(a) => ops::enqueue(&url, a).await,
+        Cmd::Job(a) => ops::job(&url, a).await,
+        Cmd::Requeue(a) => ops::requeue(&url, a).await,
+        Cmd::Stop { id } => ops::stop(&url, &id).await,
+        Cmd::Cancel { ids } => ops::bulk(&url, ops::Bulk::Cancel, ids).await,
+        Cmd::Delete { ids } => ops::bulk(&url, ops::Bulk::Delete, ids).await,
+        Cmd::Suspend { duration } => ops::suspend(&url, duration).await,
+        Cmd::Resume => ops::resume(&url).await,
+        Cmd::Scale { worker, slots } => ops::scale(&url, &worker, slots).await,
+        Cmd::Shutdown { worker } => ops::shutdown(&url, &worker).await,
+    }
+}
+
+/// Completes on the first SIGINT or SIGTERM.
+pub async fn terminate_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = term => {}
+    }
+}

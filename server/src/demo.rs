@@ -1,0 +1,145 @@
+//! `taskmill demo`: everything in one process so every console page has content within seconds:
+//! a Redis (the given one, the local one on 6379, or a private `redis-server`), the console on
+//! 127.0.0.1:9181, a 4-slot worker pool with demo handlers, and a traffic generator.
+//!
+//! Ctrl-C stops traffic, drains the worker, stops the console and kills the private Redis
+//! (its guard also fires on panic). A second Ctrl-C stops running jobs at once.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use app::state::Console;
+use clap::Args;
+use engine::worker::{Handlers, PoolConfig, Shutdown};
+use tokio_util::sync::CancellationToken;
+
+use crate::cli::DEFAULT_REDIS;
+use crate::demo_traffic;
+use crate::redis_child::{answers_ping, PrivateRedis};
+use crate::serve::{self, ServeConfig};
+
+#[derive(Args, Debug, Clone)]
+pub struct DemoArgs {
+    #[arg(long, default_value = "127.0.0.1:9181")]
+    pub bind: SocketAddr,
+    /// Start the console and worker but enqueue nothing
+    #[arg(long)]
+    pub no_traffic: bool,
+    /// Directory holding pkg/ and boot.js
+    #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
+    pub site_root: std::path::PathBuf,
+}
+
+pub const QUEUES: [&str; 4] = ["default", "high", "low", "reports"];
+
+pub async fn run(explicit_redis: Option<String>, args: DemoArgs) -> anyhow::Result<()> {
+    let cfg = ServeConfig {
+        site_root: args.site_root.clone(),
+        ..ServeConfig::default()
+    };
+    crate::security::check_bind(&args.bind, &cfg.auth).map_err(crate::cli::UsageError)?;
+
+    // Held until the end of this function: dropping it kills the private redis-server.
+    let mut private = None;
+    let url = match explicit_redis {
+        Some(url) => url,
+        None if answers_ping(DEFAULT_REDIS).await => DEFAULT_REDIS.to_string(),
+        None => {
+            let r = PrivateRedis::start()?;
+            let url = r.url();
+            eprintln!(
+                "started a private redis-server on port {} (removed on exit)",
+                r.port
+            );
+            private = Some(r);
+            url
+        }
+    };
+    let store = engine::Store::connect(&url)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot connect to Redis at {url}: {e}"))?;
+
+    let scratch = match &private {
+        Some(r) => r.dir.clone(),
+        None => std::env::temp_dir(),
+    };
+    let mut handlers = Handlers::builtin();
+    demo_traffic::register_handlers(&mut handlers);
+    let exec_funcs = demo_traffic::register_exec(&mut handlers, &scratch);
+
+    let shutdown = Shutdown::default();
+    let pool = PoolConfig {
+        queues: QUEUES.iter().map(|q| q.to_string()).collect(),
+        concurrency: 4,
+        drain_timeout: Duration::from_secs(10),
+        ..PoolConfig::default()
+    };
+    let worker = tokio::spawn(engine::worker::run(
+        store.clone(),
+        pool,
+        handlers,
+        shutdown.clone(),
+    ));
+
+    let stop = CancellationToken::new();
+    let traffic = (!args.no_traffic).then(|| {
+        tokio::spawn(demo_traffic::generate(
+            store.clone(),
+            exec_funcs,
+            stop.clone(),
+        ))
+    });
+
+    let console = Arc::new(Console::new(store, false));
+    let mut server = tokio::spawn(serve::serve(
+        console,
+        cfg,
+        args.bind,
+        stop.clone().cancelled_owned(),
+    ));
+    eprintln!(
+        "\n  Taskmill demo: http://{}/   (Ctrl-C to stop)\n  Redis: {url}\n",
+        args.bind
+    );
+
+    let mut result = Ok(());
+    tokio::select! {
+        _ = crate::cli::terminate_signal() => eprintln!("stopping: draining the worker…"),
+        // The console failed (e.g. the port is taken): stop the rest and report it.
+        r = &mut server => result = joined(r),
+    }
+    stop.cancel();
+    shutdown.graceful.cancel();
+    if let Some(t) = traffic {
+        let _ = t.await;
+    }
+    let second = tokio::spawn({
+        let s = shutdown.clone();
+        async move {
+            crate::cli::terminate_signal().await;
+            s.immediate.cancel();
+        }
+    });
+    match worker.await {
+        Ok(Ok(report)) => eprintln!(
+            "worker stopped ({} succeeded, {} failed)",
+            report.succeeded, report.failed
+        ),
+        Ok(Err(e)) => eprintln!("worker error: {e}"),
+        Err(e) => eprintln!("worker task ended abnormally: {e}"),
+    }
+    second.abort();
+    if !server.is_finished() {
+        let _ = tokio::time::timeout(Duration::from_secs(5), &mut server).await;
+    }
+    drop(private);
+    result
+}
+
+fn joined(r: Result<anyhow::Result<()>, tokio::task::JoinError>) -> anyhow::Result<()> {
+    match r {
+        Ok(r) => r,
+        Err(e) => Err(anyhow::anyhow!("console task ended abnormally: {e}")),
+    }
+}

@@ -1,0 +1,128 @@
+//! API errors: one status table, serialised as `{"code": "...", "message": "..."}`.
+//!
+//! Bad input is always a 4xx; a 5xx means Redis is unreachable (503) or Redis answered
+//! something the engine could not use (500, a bug or corrupt data, never the caller's fault).
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ErrorCode {
+    BadRequest,
+    Unauthorized,
+    ReadOnly,
+    CrossSite,
+    NotFound,
+    MethodNotAllowed,
+    Conflict,
+    PayloadTooLarge,
+    RedisUnavailable,
+    Internal,
+}
+
+impl ErrorCode {
+    /// The single status table of the API (docs/contracts.md mirrors it).
+    pub fn status(self) -> StatusCode {
+        match self {
+            ErrorCode::BadRequest => StatusCode::BAD_REQUEST,
+            ErrorCode::Unauthorized => StatusCode::UNAUTHORIZED,
+            ErrorCode::ReadOnly | ErrorCode::CrossSite => StatusCode::FORBIDDEN,
+            ErrorCode::NotFound => StatusCode::NOT_FOUND,
+            ErrorCode::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ErrorCode::Conflict => StatusCode::CONFLICT,
+            ErrorCode::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ErrorCode::RedisUnavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::BadRequest => "bad_request",
+            ErrorCode::Unauthorized => "unauthorized",
+            ErrorCode::ReadOnly => "read_only",
+            ErrorCode::CrossSite => "cross_site",
+            ErrorCode::NotFound => "not_found",
+            ErrorCode::MethodNotAllowed => "method_not_allowed",
+            ErrorCode::Conflict => "conflict",
+            ErrorCode::PayloadTooLarge => "payload_too_large",
+            ErrorCode::RedisUnavailable => "redis_unavailable",
+            ErrorCode::Internal => "internal",
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct ApiError {
+    pub code: ErrorCode,
+    pub message: String,
+}
+
+#[derive(Serialize)]
+struct Body<'a> {
+    code: &'a str,
+    message: &'a str,
+}
+
+impl ApiError {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> ApiError {
+        ApiError {
+            code,
+            message: message.into(),
+        }
+    }
+    pub fn bad_request(message: impl Into<String>) -> ApiError {
+        ApiError::new(ErrorCode::BadRequest, message)
+    }
+    pub fn not_found(message: impl Into<String>) -> ApiError {
+        ApiError::new(ErrorCode::NotFound, message)
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = serde_json::to_string(&Body {
+            code: self.code.as_str(),
+            message: &self.message,
+        })
+        .unwrap_or_else(|_| "{}".to_string());
+        let mut res = (self.code.status(), body).into_response();
+        res.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
+        res
+    }
+}
+
+impl From<engine::Error> for ApiError {
+    fn from(e: engine::Error) -> ApiError {
+        use engine::Error as E;
+        let code = match &e {
+            E::InvalidJobId(_) | E::InvalidQueueName(_) | E::Invalid(_) => ErrorCode::BadRequest,
+            E::DuplicateJob(_) => ErrorCode::Conflict,
+            E::Redis(r) if is_unavailable(r) => ErrorCode::RedisUnavailable,
+            _ => ErrorCode::Internal,
+        };
+        if code == ErrorCode::Internal {
+            tracing::error!(error = %e, "engine error");
+        }
+        let message = match code {
+            // The raw redis error can carry the server address; the operator sees it in logs.
+            ErrorCode::RedisUnavailable => {
+                tracing::warn!(error = %e, "redis unavailable");
+                "Redis is unreachable".to_string()
+            }
+            _ => e.to_string(),
+        };
+        ApiError::new(code, message)
+    }
+}
+
+/// Connection-level failures (refused, dropped, timed out, I/O) as opposed to a reply Redis gave.
+pub fn is_unavailable(e: &redis::RedisError) -> bool {
+    e.is_io_error() || e.is_connection_refusal() || e.is_connection_dropped() || e.is_timeout()
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;

@@ -1,0 +1,34 @@
+//! The `taskmill` binary's library half (so integration tests can build the router).
+//!
+//! # Layout
+//! - `cli`          — clap definitions, exit codes, tracing setup, dispatch, signals.
+//! - `serve`        — `taskmill serve`: `router(console, cfg)` (pages, `/ui`, API, metrics).
+//! - `security`     — auth + `Principal`, CSRF (Fetch Metadata / Origin), read-only, headers.
+//! - `error`        — the API's `{code, message}` errors and their one status table.
+//! - `extract`      — extractors with JSON rejections; id / paging validation.
+//! - `api`          — `/api/v1` router and its read routes; queue actions.
+//! - `api_jobs`     — job detail, single and bulk job actions.
+//! - `api_workers`  — worker list and commands, suspend / resume.
+//! - `metrics`      — `/metrics` in Prometheus text from one cached snapshot.
+//! - `worker_cmd`   — `taskmill worker` with two-stage signal shutdown.
+//! - `info`         — `taskmill info`, like `rq info`.
+//! - `ops`          — one-shot operator commands (enqueue, job, requeue, stop, ...).
+//! - `demo`         — `taskmill demo`: Redis + console + worker + traffic in one process.
+//! - `demo_traffic` — the demo's handlers and traffic generator.
+//! - `redis_child`  — the demo's private `redis-server` guard.
+
+pub mod api;
+pub mod api_jobs;
+pub mod api_workers;
+pub mod cli;
+pub mod demo;
+pub mod demo_traffic;
+pub mod error;
+pub mod extract;
+pub mod info;
+pub mod metrics;
+pub mod ops;
+pub mod redis_child;
+pub mod security;
+pub mod serve;
+pub mod worker_cmd;

@@ -1,0 +1,143 @@
+//! `taskmill serve`: the console. `router` is the unit of test: pages (Leptos, server-rendered,
+//! islands), server functions under `/ui`, the JSON API under `/api/v1`, `/metrics`, `/healthz`
+//! and the static site (`/pkg/*`, `/boot.js`), all behind the security layers.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use app::state::Console;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::StatusCode;
+use axum::middleware::{from_fn, from_fn_with_state};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use leptos::config::{Env, LeptosOptions};
+use leptos::prelude::provide_context;
+use leptos_axum::{file_and_error_handler_with_context, generate_route_list, LeptosRoutes};
+use tower_http::limit::RequestBodyLimitLayer;
+
+use crate::security::{self, AuthConfig, Guard, BODY_LIMIT};
+use crate::{api, metrics};
+
+/// The site's output name: `/pkg/taskmill.{js,wasm,css}`.
+pub const OUTPUT_NAME: &str = "taskmill";
+
+#[derive(Clone, Debug)]
+pub struct ServeConfig {
+    pub auth: AuthConfig,
+    /// Where `pkg/taskmill.{js,wasm,css}` and `boot.js` live (`target/site` after a build).
+    pub site_root: PathBuf,
+}
+
+impl Default for ServeConfig {
+    fn default() -> Self {
+        ServeConfig {
+            auth: AuthConfig::default(),
+            site_root: PathBuf::from("target/site"),
+        }
+    }
+}
+
+/// Built in code rather than read from Cargo.toml, so the binary runs from any directory.
+pub fn leptos_options(site_root: &std::path::Path) -> LeptosOptions {
+    LeptosOptions::builder()
+        .output_name(OUTPUT_NAME)
+        .site_root(site_root.to_string_lossy().as_ref())
+        .site_pkg_dir("pkg")
+        .env(Env::PROD)
+        .build()
+}
+
+pub fn router(console: Arc<Console>, cfg: ServeConfig) -> Router {
+    let opts = leptos_options(&cfg.site_root);
+    let routes = generate_route_list(app::App);
+    let context = {
+        let console = console.clone();
+        move || provide_context(console.clone())
+    };
+    let shell = {
+        let opts = opts.clone();
+        move || app::shell(opts.clone())
+    };
+    // Pages and server functions (leptos_routes_* registers every `/ui/<fn>` too), then
+    // static files from the site root, then the app's own 404 page.
+    let pages = Router::new()
+        .leptos_routes_with_context(&opts, routes, context.clone(), shell)
+        .fallback(file_and_error_handler_with_context(context, app::shell))
+        .with_state(opts);
+    let guard = Arc::new(Guard {
+        auth: cfg.auth,
+        read_only: console.read_only,
+    });
+    Router::new()
+        .route("/metrics", get(metrics::handler))
+        .route("/healthz", get(healthz))
+        .with_state(console.clone())
+        .nest("/api/v1", api::router(console))
+        .merge(pages)
+        // Innermost first: the body limit for chunked bodies (declared sizes are refused
+        // earlier by `guard` with a JSON 413), then auth/CSRF, then the headers on everything.
+        .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(from_fn_with_state(guard, security::guard))
+        .layer(from_fn(security::headers))
+}
+
+/// 200 `ok` when Redis answers PING within 2 s, else 503.
+async fn healthz(State(c): State<Arc<Console>>) -> Response {
+    let mut conn = c.store.conn();
+    let cmd = redis::cmd("PING");
+    let ping = cmd.query_async::<String>(&mut conn);
+    match tokio::time::timeout(Duration::from_secs(2), ping).await {
+        Ok(Ok(_)) => (StatusCode::OK, "ok").into_response(),
+        _ => (StatusCode::SERVICE_UNAVAILABLE, "redis unreachable").into_response(),
+    }
+}
+
+/// Binds and serves until `shutdown` completes, then lets in-flight requests finish.
+pub async fn serve(
+    console: Arc<Console>,
+    cfg: ServeConfig,
+    bind: SocketAddr,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    security::check_bind(&bind, &cfg.auth).map_err(crate::cli::UsageError)?;
+    if !cfg.site_root.join("pkg").is_dir() {
+        tracing::warn!(
+            site_root = %cfg.site_root.display(),
+            "no pkg/ under the site root: pages work, but without styles or live widgets \
+             (build the site, or pass --site-root / LEPTOS_SITE_ROOT)"
+        );
+    }
+    let app = router(console, cfg);
+    let listener = tokio::net::TcpListener::bind(bind)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot listen on {bind}: {e}"))?;
+    tracing::info!("console listening on http://{}", listener.local_addr()?);
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await?;
+    Ok(())
+}
+
+/// `taskmill serve`: starts even when Redis is down (pages then say "Redis unreachable" and
+/// `/healthz` answers 503 until it is back).
+pub async fn run(url: &str, args: crate::cli::ServeArgs) -> anyhow::Result<()> {
+    let cfg = ServeConfig {
+        auth: AuthConfig {
+            users: args.users,
+            api_tokens: args.api_tokens,
+            metrics_token: args.metrics_token,
+        },
+        site_root: args.site_root,
+    };
+    security::check_bind(&args.bind, &cfg.auth).map_err(crate::cli::UsageError)?;
+    let store = engine::Store::connect_lazy(url)
+        .map_err(|e| crate::cli::UsageError(format!("bad --redis URL: {e}")))?;
+    let console = Arc::new(Console::new(store, args.read_only));
+    serve(console, cfg, args.bind, crate::cli::terminate_signal()).await
+}

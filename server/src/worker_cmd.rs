@@ -1,0 +1,109 @@
+//! `taskmill worker`: one process running a pool of slots. The first SIGTERM/SIGINT stops
+//! fetching and drains running jobs (up to `--drain-timeout`); a second one stops them now.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Args;
+use engine::worker::{self, Handlers, PoolConfig, Shutdown};
+
+use crate::cli::UsageError;
+
+#[derive(Args, Debug, Clone)]
+pub struct WorkerArgs {
+    /// Queues to work on, in priority order
+    #[arg(long, value_delimiter = ',', required = true)]
+    pub queues: Vec<String>,
+    #[arg(long, default_value_t = 4)]
+    pub concurrency: usize,
+    /// Exit once the queues are empty
+    #[arg(long)]
+    pub burst: bool,
+    /// TOML file declaring exec handlers (child processes, JSON on stdin/stdout)
+    #[arg(long, value_name = "FILE.toml")]
+    pub handlers: Option<PathBuf>,
+    /// Do not run the scheduler (scheduled jobs are then moved by another worker)
+    #[arg(long)]
+    pub no_scheduler: bool,
+    /// Heartbeat interval in seconds
+    #[arg(long, default_value_t = 5)]
+    pub heartbeat: u64,
+    /// Seconds a running job may go without a heartbeat before it is reaped
+    #[arg(long, default_value_t = 20)]
+    pub lease: u64,
+    #[arg(long, default_value_t = 5)]
+    pub reap_interval: u64,
+    /// Seconds to wait for running jobs on shutdown
+    #[arg(long, default_value_t = 30)]
+    pub drain_timeout: u64,
+}
+
+impl WorkerArgs {
+    pub fn pool_config(&self) -> Result<PoolConfig, UsageError> {
+        for q in &self.queues {
+            engine::error::validate_queue_name(q).map_err(|e| UsageError(e.to_string()))?;
+        }
+        if self.concurrency == 0 || self.concurrency as u64 > engine::actions::scale::MAX_SLOTS {
+            return Err(UsageError(format!(
+                "--concurrency must be between 1 and {}",
+                engine::actions::scale::MAX_SLOTS
+            )));
+        }
+        if self.heartbeat == 0 || self.lease <= self.heartbeat {
+            return Err(UsageError(
+                "--lease must be longer than --heartbeat (and both above 0)".into(),
+            ));
+        }
+        Ok(PoolConfig {
+            queues: self.queues.clone(),
+            concurrency: self.concurrency,
+            burst: self.burst,
+            with_scheduler: !self.no_scheduler,
+            heartbeat_interval: Duration::from_secs(self.heartbeat),
+            lease: Duration::from_secs(self.lease),
+            reap_interval: Duration::from_secs(self.reap_interval.max(1)),
+            drain_timeout: Duration::from_secs(self.drain_timeout),
+        })
+    }
+}
+
+/// The built-in handlers plus, if given, the exec handlers of a TOML file.
+pub fn handlers(file: Option<&std::path::Path>) -> anyhow::Result<Handlers> {
+    let mut h = Handlers::builtin();
+    if let Some(path) = file {
+        let exec = Handlers::load_exec_toml(path)
+            .map_err(|e| UsageError(format!("{}: {e}", path.display())))?;
+        h.extend(exec);
+    }
+    Ok(h)
+}
+
+pub async fn run(url: &str, args: WorkerArgs) -> anyhow::Result<()> {
+    let config = args.pool_config()?;
+    let handlers = handlers(args.handlers.as_deref())?;
+    let store = engine::Store::connect(url)
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot connect to Redis at {url}: {e}"))?;
+    let shutdown = Shutdown::default();
+    let signals = tokio::spawn(two_stage_signals(shutdown.clone()));
+    tracing::info!(queues = ?config.queues, concurrency = config.concurrency, "worker starting");
+    let report = worker::run(store, config, handlers, shutdown).await;
+    signals.abort();
+    let report = report?;
+    tracing::info!(
+        succeeded = report.succeeded,
+        failed = report.failed,
+        "worker stopped"
+    );
+    Ok(())
+}
+
+/// First signal → graceful, second → immediate.
+pub async fn two_stage_signals(shutdown: Shutdown) {
+    crate::cli::terminate_signal().await;
+    tracing::info!("shutting down: draining running jobs (signal again to stop them now)");
+    shutdown.graceful.cancel();
+    crate::cli::terminate_signal().await;
+    tracing::warn!("second signal: stopping running jobs now");
+    shutdown.immediate.cancel();
+}

@@ -1,0 +1,68 @@
+//! Pages and static files through the same router: server-rendered HTML, the site root under
+//! `/pkg` and `/boot.js`, the app's 404, and the "Redis unreachable" page instead of a 500.
+
+use axum::http::{header, StatusCode};
+use server::serve::ServeConfig;
+
+use crate::support::*;
+
+#[tokio::test]
+async fn overview_page_renders() {
+    let c = ctx().await;
+    enqueue(&c.store, "emails", "taskmill.echo").await;
+    let r = send(&c.app, get("/")).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(r.headers[header::CONTENT_TYPE]
+        .to_str()
+        .unwrap()
+        .starts_with("text/html"));
+    assert!(r.body.contains("<html"), "{}", r.body);
+    assert!(r.body.contains("emails"), "queue listed: {}", r.body);
+    assert!(r.headers.contains_key(header::CONTENT_SECURITY_POLICY));
+}
+
+#[tokio::test]
+async fn unknown_page_is_404() {
+    let c = ctx().await;
+    let r = send(&c.app, get("/no/such/page")).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn static_files_from_the_site_root() {
+    let dir = std::env::temp_dir().join(format!("taskmill-site-{}", free_port()));
+    std::fs::create_dir_all(dir.join("pkg")).unwrap();
+    std::fs::write(dir.join("pkg/taskmill.js"), "export default 1;").unwrap();
+    std::fs::write(dir.join("boot.js"), "import('/pkg/taskmill.js');").unwrap();
+    let cfg = ServeConfig {
+        site_root: dir.clone(),
+        ..ServeConfig::default()
+    };
+    let c = ctx_with(cfg, false).await;
+    let r = send(&c.app, get("/pkg/taskmill.js")).await;
+    assert_eq!(
+        (r.status, r.body.as_str()),
+        (StatusCode::OK, "export default 1;")
+    );
+    assert!(r.headers[header::CONTENT_TYPE]
+        .to_str()
+        .unwrap()
+        .contains("javascript"));
+    let r = send(&c.app, get("/boot.js")).await;
+    assert_eq!(r.status, StatusCode::OK);
+    let r = send(&c.app, get("/pkg/missing.wasm")).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+    let r = send(&c.app, get("/pkg/..%2F..%2Fetc%2Fpasswd")).await;
+    assert!(r.status.is_client_error(), "{}", r.status);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[tokio::test]
+async fn redis_down_shows_an_error_page_not_a_500() {
+    let c = ctx_redis_down();
+    for uri in ["/", "/workers", "/failed", "/queues/default", "/jobs/abc"] {
+        let r = send(&c.app, get(uri)).await;
+        assert!(r.status.as_u16() != 500, "{uri}: {}", r.status);
+        assert!(r.body.contains("Redis unreachable"), "{uri}: {}", r.body);
+    }
+}
