@@ -1,10 +1,374 @@
 //! The job hash `rq:job:<id>`: tolerant parsing into `JobSummary` / `JobDetail`.
+//!
+//! Real hashes are messy (RQ 1.16 vs 2.x fields, `""` for unset, stale fields HSET never
+//! removed, hand-written or corrupt data), so every field is optional and a problem is reported
+//! as text next to whatever could be read — a read never fails because of one bad job.
 
-use crate::model::JobDetail;
+pub mod reply;
+
+use std::collections::HashMap;
+use std::sync::LazyLock;
+
+use redis::Value;
+
+use crate::codec;
+use crate::keys;
+use crate::model::{Decoded, Execution, JobDetail, JobStatus, JobSummary};
+use crate::result;
+use crate::time::parse_rq;
 use crate::{Result, Store};
+use reply::{field, Hash};
+
+/// Fields a list page needs (read with HMGET; `data` only as a short prefix, see `summaries`).
+pub const SUMMARY_FIELDS: &[&str] = &[
+    "status",
+    "origin",
+    "description",
+    "created_at",
+    "enqueued_at",
+    "started_at",
+    "ended_at",
+    "worker_name",
+    "exc_info",
+];
+/// Bytes of `data` read per list row: enough for the zlib'd head holding func_name.
+pub const DATA_PREFIX: usize = 512;
+/// Most execution records read per job (RQ keeps at most a handful).
+pub const MAX_EXECUTIONS: usize = 10;
+/// Most dependents / dependencies listed on the detail page.
+pub const MAX_DEPS: usize = 1000;
+
+static JOB_ROWS: LazyLock<redis::Script> =
+    LazyLock::new(|| redis::Script::new(include_str!("../lua/job_rows.lua")));
+
+/// A list-page row from whatever hash fields are present.
+pub fn summary_from_hash(id: &str, h: &HashMap<String, Vec<u8>>) -> JobSummary {
+    let mut problems = Vec::new();
+    let mut ts = |name: &str| {
+        let s = field(h, name)?;
+        let t = parse_rq(s.trim());
+        if t.is_none() {
+            problems.push(format!(
+                "bad {name} {:?}",
+                crate::value::truncate_chars(&s, 60)
+            ));
+        }
+        t
+    };
+    let (created_at, enqueued_at, started_at, ended_at) = (
+        ts("created_at"),
+        ts("enqueued_at"),
+        ts("started_at"),
+        ts("ended_at"),
+    );
+    let text = |name: &str| field(h, name).map(|s| s.into_owned());
+    let description = text("description");
+    let func_name = h
+        .get("data")
+        .and_then(|d| codec::func_name_hint(d))
+        .or_else(|| description.as_deref().and_then(func_from_description));
+    if !h.is_empty() && !h.contains_key("data") {
+        // Workers fail such a job ("Unexpected job format"); say so on the list too.
+        problems.push("no data field".into());
+    }
+    let exc_summary = h
+        .get("exc_info")
+        .filter(|b| !b.is_empty())
+        .and_then(|b| codec::zlib::inflate_or_raw(b, result::MAX_EXC_BYTES).ok())
+        .and_then(|t| result::exc_summary(&String::from_utf8_lossy(&t)));
+    JobSummary {
+        id: id.to_string(),
+        exists: !h.is_empty(),
+        status: field(h, "status").map(|s| JobStatus::parse(s.trim())),
+        origin: text("origin"),
+        func_name,
+        description,
+        created_at,
+        enqueued_at,
+        started_at,
+        ended_at,
+        worker_name: text("worker_name"),
+        score: None,
+        exc_summary,
+        problem: (!problems.is_empty()).then(|| problems.join("; ")),
+    }
+}
+
+/// `mod.func(1, 'x')` → `mod.func` (RQ's default description is the call string).
+fn func_from_description(d: &str) -> Option<String> {
+    let (head, _) = d.split_once('(')?;
+    let ok = !head.is_empty()
+        && head
+            .chars()
+            .all(|c| c.is_alphanumeric() || c == '_' || c == '.');
+    ok.then(|| head.to_string())
+}
+
+/// Summaries for a page of ids in one round trip (a read-only Lua script: per row HMGET of
+/// `SUMMARY_FIELDS`, a `DATA_PREFIX`-byte head of `data`, and with `with_results` the latest
+/// result entry for `exc_summary`). Missing hashes give `exists: false`; wrong types a problem.
+pub async fn summaries(
+    store: &Store,
+    ids: &[String],
+    with_results: bool,
+) -> Result<Vec<JobSummary>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut inv = JOB_ROWS.prepare_invoke();
+    for id in ids {
+        inv.key(keys::job(id));
+    }
+    if with_results {
+        for id in ids {
+            inv.key(keys::results(id));
+        }
+    }
+    inv.arg(DATA_PREFIX)
+        .arg(if with_results { "1" } else { "0" });
+    for f in SUMMARY_FIELDS {
+        inv.arg(*f);
+    }
+    let rows: Value = inv.invoke_async(&mut store.conn()).await?;
+    let rows = reply::items(&rows);
+    Ok(ids
+        .iter()
+        .enumerate()
+        .map(|(i, id)| {
+            rows.get(i)
+                .map(|r| row_summary(id, reply::items(r)))
+                .unwrap_or_else(|| missing(id))
+        })
+        .collect())
+}
+
+fn missing(id: &str) -> JobSummary {
+    summary_from_hash(id, &HashMap::new())
+}
+
+fn row_summary(id: &str, row: &[Value]) -> JobSummary {
+    let state = row.first().and_then(reply::int).unwrap_or(0);
+    if state != 1 {
+        let mut s = missing(id);
+        if state == -1 {
+            s.exists = true;
+            s.problem = Some(format!("{} is not a hash", keys::job(id)));
+        }
+        return s;
+    }
+    let mut h = Hash::new();
+    for (name, v) in SUMMARY_FIELDS.iter().zip(row.iter().skip(1)) {
+        if let Some(b) = reply::bytes(v) {
+            h.insert(name.to_string(), b);
+        }
+    }
+    if let Some(b) = row.get(SUMMARY_FIELDS.len() + 1).and_then(reply::bytes) {
+        h.insert("data".into(), b);
+    }
+    let mut s = summary_from_hash(id, &h);
+    s.exists = true;
+    if let Some(entry) = row.get(SUMMARY_FIELDS.len() + 2) {
+        let flat = reply::items(entry);
+        if let Some((eid, rest)) = flat
+            .split_first()
+            .and_then(|(e, r)| Some((reply::string(e)?, r)))
+        {
+            let h = reply::hash(&Value::Array(rest.to_vec())).unwrap_or_default();
+            let r = result::parse_entry(&eid, &h);
+            if let Some(sum) = r.exc_string.as_deref().and_then(result::exc_summary) {
+                s.exc_summary = Some(sum);
+            }
+        }
+    }
+    s
+}
 
 /// Full detail of one job, or `None` if `rq:job:<id>` does not exist. A corrupt hash still
 /// returns `Some` with `Undecodable` markers.
-pub async fn fetch(_store: &Store, _id: &str) -> Result<Option<JobDetail>> {
-    todo!("H1")
+pub async fn fetch(store: &Store, id: &str) -> Result<Option<JobDetail>> {
+    crate::error::validate_job_id(id)?;
+    let mut conn = store.conn();
+    let replies: Vec<Value> = redis::pipe()
+        .ignore_errors()
+        .cmd("HGETALL")
+        .arg(keys::job(id))
+        .cmd("XREVRANGE")
+        .arg(keys::results(id))
+        .arg("+")
+        .arg("-")
+        .arg("COUNT")
+        .arg(result::MAX_ENTRIES)
+        .cmd("SMEMBERS")
+        .arg(keys::dependents(id))
+        .cmd("SMEMBERS")
+        .arg(keys::dependencies(id))
+        .cmd("ZRANGE")
+        .arg(keys::executions(id))
+        .arg(0)
+        .arg(MAX_EXECUTIONS - 1)
+        .cmd("TTL")
+        .arg(keys::job(id))
+        .cmd("TYPE")
+        .arg(keys::job(id))
+        .query_async(&mut conn)
+        .await?;
+    let get = |i: usize| replies.get(i).cloned().unwrap_or(Value::Nil);
+    let key_type = reply::string(&get(6)).unwrap_or_default();
+    let hash = reply::hash(&get(0));
+    if key_type == "none" {
+        return Ok(None);
+    }
+    let execution_ids = reply::strings(&get(4));
+    let mut executions = Vec::new();
+    if !execution_ids.is_empty() {
+        let mut p = redis::pipe();
+        p.ignore_errors();
+        for x in &execution_ids {
+            p.cmd("HGETALL").arg(keys::execution(id, x));
+        }
+        let hs: Vec<Value> = p.query_async(&mut conn).await?;
+        for (x, v) in execution_ids.iter().zip(hs.iter()) {
+            let h = reply::hash(v).unwrap_or_default();
+            let f = |n: &str| field(&h, n).and_then(|s| reply::parse_float(&s));
+            executions.push(Execution {
+                id: x.clone(),
+                worker_name: field(&h, "worker_name").map(|s| s.into_owned()),
+                created_at: f("created_at"),
+                last_heartbeat: f("last_heartbeat"),
+            });
+        }
+    }
+    let mut detail = detail_from_hash(id, hash.as_ref(), &key_type);
+    detail.results = result::parse_reply(&get(1));
+    detail.dependents = capped_sorted(reply::strings(&get(2)));
+    let mut deps = capped_sorted(reply::strings(&get(3)));
+    for d in std::mem::take(&mut detail.dependency_ids) {
+        if !deps.contains(&d) {
+            deps.push(d);
+        }
+    }
+    detail.dependency_ids = deps;
+    detail.executions = executions;
+    detail.key_ttl = reply::int(&get(5)).unwrap_or(-1);
+    // The latest failure's traceback wins over the legacy `exc_info` field.
+    if let Some(latest) = detail.results.first() {
+        if let Some(s) = latest.exc_string.as_deref().and_then(result::exc_summary) {
+            detail.summary.exc_summary = Some(s);
+        }
+    }
+    Ok(Some(detail))
+}
+
+fn capped_sorted(mut v: Vec<String>) -> Vec<String> {
+    v.sort();
+    v.truncate(MAX_DEPS);
+    v
+}
+
+/// Everything the hash itself says (streams, sets and executions are filled in by `fetch`).
+/// `hash` is `None` when the key exists with another type.
+pub fn detail_from_hash(id: &str, hash: Option<&Hash>, key_type: &str) -> JobDetail {
+    let empty = Hash::new();
+    let h = hash.unwrap_or(&empty);
+    let mut summary = summary_from_hash(id, h);
+    let mut problems: Vec<String> = summary.problem.take().into_iter().collect();
+    if hash.is_none() {
+        summary.exists = true;
+        problems.push(format!("{} is a {key_type}, not a hash", keys::job(id)));
+    }
+    let call = match h.get("data") {
+        Some(d) if !d.is_empty() => codec::decode_data(d),
+        _ => Err(Decoded::Undecodable {
+            reason: "no data field".into(),
+            raw: String::new(),
+            len: 0,
+        }),
+    };
+    if let Ok(c) = &call {
+        summary.func_name = Some(c.func_name.clone());
+    }
+    let int = |name: &str| {
+        let s = field(h, name)?;
+        s.trim()
+            .parse::<i64>()
+            .ok()
+            .or_else(|| s.trim().parse::<f64>().ok().map(|f| f as i64))
+    };
+    let flag =
+        |name: &str| field(h, name).is_some_and(|s| matches!(s.trim(), "1" | "True" | "true"));
+    let json_list = |name: &str| -> Option<Vec<serde_json::Value>> {
+        serde_json::from_slice::<Vec<serde_json::Value>>(h.get(name)?).ok()
+    };
+    let retry_intervals = json_list("retry_intervals")
+        .map(|v| {
+            v.iter()
+                .filter_map(|x| x.as_f64().map(|f| f as i64))
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut dependency_ids: Vec<String> = json_list("dependency_ids")
+        .map(|v| {
+            v.iter()
+                .filter_map(|x| x.as_str().map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default();
+    if let Some(d) = field(h, "dependency_id") {
+        if !dependency_ids.iter().any(|x| *x == d) {
+            dependency_ids.push(d.into_owned());
+        }
+    }
+    let legacy_exc_info = h
+        .get("exc_info")
+        .filter(|b| !b.is_empty())
+        .and_then(|b| codec::zlib::inflate_or_raw(b, result::MAX_EXC_BYTES).ok())
+        .map(|t| String::from_utf8_lossy(&t).into_owned())
+        .filter(|t| !t.is_empty());
+    let last_heartbeat = field(h, "last_heartbeat").and_then(|s| {
+        let t = parse_rq(s.trim());
+        if t.is_none() {
+            problems.push(format!(
+                "bad last_heartbeat {:?}",
+                crate::value::truncate_chars(&s, 60)
+            ));
+        }
+        t
+    });
+    let mut raw_fields: Vec<(String, String)> = h
+        .iter()
+        .map(|(k, v)| (k.clone(), codec::preview(v, 256)))
+        .collect();
+    raw_fields.sort();
+    summary.problem = (!problems.is_empty()).then(|| problems.join("; "));
+    JobDetail {
+        summary,
+        call,
+        meta: h
+            .get("meta")
+            .filter(|b| !b.is_empty())
+            .map(|b| codec::decode_value(b)),
+        timeout: int("timeout"),
+        result_ttl: int("result_ttl"),
+        failure_ttl: int("failure_ttl"),
+        ttl: int("ttl"),
+        last_heartbeat,
+        retries_left: int("retries_left"),
+        retry_intervals,
+        number_of_retries: int("number_of_retries"),
+        repeats_left: int("repeats_left"),
+        group_id: field(h, "group_id").map(|s| s.into_owned()),
+        at_front: flag("enqueue_at_front"),
+        dependency_ids,
+        dependents: Vec::new(),
+        allow_dependency_failures: flag("allow_dependency_failures"),
+        results: Vec::new(),
+        executions: Vec::new(),
+        legacy_result: h
+            .get("result")
+            .filter(|b| !b.is_empty())
+            .map(|b| codec::decode_value(b)),
+        legacy_exc_info,
+        key_ttl: -1,
+        raw_fields,
+    }
 }

@@ -92,6 +92,84 @@ pub fn decode_data(raw: &[u8]) -> Result<Call, Decoded> {
     })
 }
 
+/// `func_name` from the head of a `data` field (zlib'd or raw, pickle or JSON) without decoding
+/// the rest: list pages read only a short prefix of each job's payload.
+pub fn func_name_hint(data_head: &[u8]) -> Option<String> {
+    let b = zlib::inflate_prefix(data_head, 4096);
+    let name = if b.first() == Some(&0x80) || b.first() == Some(&b'(') {
+        pickle_first_string(&b)?
+    } else {
+        json_first_string(&b)?
+    };
+    (!name.is_empty()).then(|| crate::value::truncate_chars(&name, 300).to_string())
+}
+
+/// PROTO? FRAME? MARK <string opcode>: the func_name of RQ's call tuple.
+fn pickle_first_string(b: &[u8]) -> Option<String> {
+    let mut i = 0;
+    if b.get(i) == Some(&0x80) {
+        i += 2;
+    }
+    if b.get(i) == Some(&0x95) {
+        i += 9;
+    }
+    if b.get(i) != Some(&b'(') {
+        return None;
+    }
+    i += 1;
+    let op = *b.get(i)?;
+    i += 1;
+    let take = |start: usize, n: usize| b.get(start..start.checked_add(n)?);
+    let raw = match op {
+        0x8c | b'U' => take(i + 1, *b.get(i)? as usize)?,
+        b'X' | b'T' => take(
+            i + 4,
+            u32::from_le_bytes(b.get(i..i + 4)?.try_into().ok()?) as usize,
+        )?,
+        0x8d => take(
+            i + 8,
+            usize::try_from(u64::from_le_bytes(b.get(i..i + 8)?.try_into().ok()?)).ok()?,
+        )?,
+        b'V' | b'S' => {
+            let line = &b[i..i + b[i..].iter().position(|&c| c == b'\n')?];
+            let line = if op == b'S' {
+                line.get(1..line.len().checked_sub(1)?)?
+            } else {
+                line
+            };
+            line
+        }
+        _ => return None,
+    };
+    Some(String::from_utf8_lossy(raw).into_owned())
+}
+
+/// `["func", ...`: the first JSON string inside the top-level array.
+fn json_first_string(b: &[u8]) -> Option<String> {
+    let s = std::str::from_utf8(b)
+        .or_else(|e| std::str::from_utf8(&b[..e.valid_up_to()]))
+        .ok()?;
+    let s = s.trim_start().strip_prefix('[')?.trim_start();
+    if !s.starts_with('"') {
+        return None;
+    }
+    let bytes = s.as_bytes();
+    let mut i = 1;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'\\' => i += 2,
+            b'"' => {
+                return match json::loads(&bytes[..=i]) {
+                    Ok((PyValue::Str(name), _)) => Some(name),
+                    _ => None,
+                }
+            }
+            _ => i += 1,
+        }
+    }
+    None
+}
+
 /// Pickle first when the bytes start like a protocol 2+ pickle, JSON first otherwise.
 fn decode_any(bytes: &[u8]) -> Result<(Codec, PyValue, bool), String> {
     if bytes.len() > MAX_PAYLOAD {

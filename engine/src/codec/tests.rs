@@ -220,3 +220,30 @@ fn pickle_limits() {
     assert!(pickle::loads(b"N").is_err());
     assert!(pickle::loads(b"h\x05.").is_err());
 }
+
+#[test]
+fn func_name_from_payload_head() {
+    for (name, proto, h) in VECTORS {
+        if *name == "call" {
+            let raw = hex(h);
+            assert_eq!(
+                func_name_hint(&raw).as_deref(),
+                Some("rq_fixture_tasks.add"),
+                "protocol {proto}"
+            );
+            // A large payload cut to the list-page prefix still names its function.
+            let mut big = raw.clone();
+            big.extend((0..20_000u32).flat_map(|i| i.to_le_bytes()));
+            let z = zlib::deflate(&big);
+            assert_eq!(
+                func_name_hint(&z[..512]).as_deref(),
+                Some("rq_fixture_tasks.add"),
+                "p{proto}"
+            );
+        }
+    }
+    let json = zlib::deflate(br#"["m.f\u00e9", null, [], {}]"#);
+    assert_eq!(func_name_hint(&json).as_deref(), Some("m.f\u{e9}"));
+    assert_eq!(func_name_hint(b"garbage"), None);
+    assert_eq!(func_name_hint(b"\x80\x05\x95"), None);
+}

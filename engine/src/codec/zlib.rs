@@ -31,6 +31,41 @@ pub fn inflate_bounded(bytes: &[u8], max_out: usize) -> Result<Vec<u8>, String> 
     }
 }
 
+/// The first `max_out` bytes a zlib stream inflates to, for peeking at a payload's head; a cut or
+/// corrupt stream yields what was decoded so far. Non-zlib input yields its own head.
+pub fn inflate_prefix(bytes: &[u8], max_out: usize) -> Vec<u8> {
+    if !looks_zlib(bytes) {
+        return bytes[..bytes.len().min(max_out)].to_vec();
+    }
+    let mut d = Decompress::new(true);
+    let mut out = vec![0u8; max_out];
+    let mut filled = 0;
+    while filled < max_out {
+        let (in_before, out_before) = (d.total_in(), d.total_out());
+        let rest = bytes.get(in_before as usize..).unwrap_or_default();
+        let status = d.decompress(rest, &mut out[filled..], FlushDecompress::None);
+        filled += (d.total_out() - out_before) as usize;
+        match status {
+            Ok(Status::StreamEnd) | Err(_) => break,
+            Ok(_) if d.total_out() == out_before && d.total_in() == in_before => break,
+            Ok(_) => {}
+        }
+    }
+    out.truncate(filled);
+    if filled == 0 {
+        return bytes[..bytes.len().min(max_out)].to_vec();
+    }
+    out
+}
+
+/// A zlib header: deflate method 8 and `(CMF*256 + FLG) % 31 == 0`. JSON text and a pickle's
+/// `0x80` never match, so those are taken raw without trying.
+pub fn looks_zlib(bytes: &[u8]) -> bool {
+    bytes.len() >= 2
+        && bytes[0] & 0x0f == 8
+        && (u16::from(bytes[0]) * 256 + u16::from(bytes[1])) % 31 == 0
+}
+
 /// Compresses like Python's `zlib.compress(data)` (level 6, zlib header `78 9c`).
 pub fn deflate(bytes: &[u8]) -> Vec<u8> {
     let mut e = flate2::write::ZlibEncoder::new(
@@ -45,12 +80,7 @@ pub fn deflate(bytes: &[u8]) -> Vec<u8> {
 /// RQ's read rule for `data` / `exc_info`: try to inflate, and use the raw bytes when that fails.
 /// `Err` only when the stream is valid but inflates past `max_out`.
 pub fn inflate_or_raw(bytes: &[u8], max_out: usize) -> Result<std::borrow::Cow<'_, [u8]>, String> {
-    // A zlib header is CMF/FLG with (CMF*256 + FLG) % 31 == 0 and deflate method 8; anything else
-    // (JSON text, a pickle's 0x80) is raw without trying.
-    let looks_zlib = bytes.len() >= 2
-        && bytes[0] & 0x0f == 8
-        && (u16::from(bytes[0]) * 256 + u16::from(bytes[1])) % 31 == 0;
-    if !looks_zlib {
+    if !looks_zlib(bytes) {
         return Ok(std::borrow::Cow::Borrowed(bytes));
     }
     match inflate_bounded(bytes, max_out) {
