@@ -2,3 +2,4 @@
 //! One test binary for the whole crate keeps link time down; one module per area.
 
 mod support;
+mod worker;
