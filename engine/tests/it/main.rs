@@ -2,4 +2,6 @@
 //! One test binary for the whole crate keeps link time down; one module per area.
 
 mod support;
+mod enqueue;
+mod actions;
 mod worker;
