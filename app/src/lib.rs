@@ -13,6 +13,9 @@
 //! - `components` — layout, flash messages, job tables, pager, error panels.
 //! - `pages`      — one file per route.
 
+// Deeply nested view types (pages inside Suspense inside the router) exceed the default.
+#![recursion_limit = "256"]
+
 pub mod actions;
 #[cfg(feature = "ssr")]
 pub mod auth;
