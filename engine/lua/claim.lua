@@ -3,6 +3,7 @@
 -- KEYS[1]: rq:suspended
 -- KEYS[2 .. 1+3*nq]: per queue, in CLI order: rq:queue:<q>, rq:queue:<q>:intermediate, rq:wip:<q>
 -- KEYS[2+3*nq .. 1+3*nq+k]: rq:worker:<slot> of each free slot
+-- KEYS[2+3*nq+k]: with a pre-popped id only: its rq:queue:<q>:intermediate:first_seen:<id>
 -- ARGV[1]: key templates (finish_lib)   ARGV[2]: now (unix float)   ARGV[3]: now (RQ text)
 -- ARGV[4]: lease seconds   ARGV[5]: worker key TTL   ARGV[6]: nq   ARGV[7]: k
 -- ARGV[8]: id already popped by a blocking wait, or ''   ARGV[9]: its queue index (1-based)
@@ -54,6 +55,9 @@ local suspended = redis.call('EXISTS', KEYS[1]) == 1
 if ARGV[8] ~= '' then
   local qi = tonumber(ARGV[9])
   local from_im = ARGV[10] == 'im'
+  -- A reaper may have noted this id while it sat in the intermediate list for that instant;
+  -- forget it so a later visit of the same id is not mistaken for a stuck one.
+  if from_im then redis.call('DEL', KEYS[2 + 3 * nq + k]) end
   if suspended or k == 0 then
     local qk, ik = qkeys(qi)
     if from_im then redis.call('LREM', ik, -1, ARGV[8]) end

@@ -65,6 +65,9 @@ pub(crate) async fn claim(
     for (_, name) in slots {
         inv.key(keys::worker(name));
     }
+    if let Some(p) = pre {
+        inv.key(keys::intermediate_first_seen(&queues[p.queue], &p.id));
+    }
     inv.arg(templates())
         .arg(now.to_string())
         .arg(time::format_rq(now))

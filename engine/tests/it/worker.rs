@@ -838,3 +838,98 @@ command = ["sh", "-c", "sleep 60 & echo $! > {}; wait"]
     .await;
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn drain_timeout_and_immediate_shutdown_abort_running_jobs() {
+    let store = support::store().await;
+    // Graceful with a short drain: the job outlives it and is recorded as failed.
+    let a = enqueue(&store, job("gq", "taskmill.sleep", vec![json!(30)]))
+        .await
+        .unwrap();
+    let mut config = cfg(&["gq"], 1, false);
+    config.drain_timeout = Duration::from_millis(500);
+    let (h, shutdown) = start(&store, config, Handlers::builtin());
+    let _ = running_worker(&store, &a).await;
+    shutdown.graceful.cancel();
+    let report = tokio::time::timeout(Duration::from_secs(5), h)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(report.failed, 1);
+    let exc = engine::result::fetch(&store, &a).await.unwrap()[0]
+        .exc_string
+        .clone()
+        .unwrap();
+    assert_eq!(exc, "taskmill: worker shut down before the job finished");
+
+    // Immediate: a job with a retry left goes back to the queue instead.
+    let mut b = job("gq", "taskmill.sleep", vec![json!(30)]);
+    b.retry = Some(Retry {
+        max: 1,
+        intervals: vec![],
+    });
+    let b = enqueue(&store, b).await.unwrap();
+    let (h, shutdown) = start(&store, cfg(&["gq"], 1, false), Handlers::builtin());
+    let _ = running_worker(&store, &b).await;
+    shutdown.immediate.cancel();
+    let report = tokio::time::timeout(Duration::from_secs(5), h)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(report.retried, 1);
+    assert_eq!(status(&store, &b).await.as_deref(), Some("queued"));
+    let queued: Vec<String> = store.conn().lrange(keys::queue("gq"), 0, -1).await.unwrap();
+    assert_eq!(queued, vec![b]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn connection_drops_do_not_lose_jobs() {
+    // A private server: this test kills every client connection, which would disturb others.
+    let server = support::start_redis();
+    let url = format!("redis://127.0.0.1:{}/0", server.port);
+    let store = Store::connect(&url).await.unwrap();
+    let a = enqueue(&store, job("nq", "taskmill.sleep", vec![json!(1.0)]))
+        .await
+        .unwrap();
+    let (h, shutdown) = start(&store, cfg(&["nq"], 2, false), Handlers::builtin());
+    let _ = running_worker(&store, &a).await;
+    // For 2 s, drop every connection (normal and pub/sub) every 100 ms, across the job's end.
+    let mut killer = redis::Client::open(url.as_str())
+        .unwrap()
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap();
+    for _ in 0..20 {
+        for kind in ["normal", "pubsub"] {
+            let _: redis::RedisResult<i64> = redis::cmd("CLIENT")
+                .arg("KILL")
+                .arg("TYPE")
+                .arg(kind)
+                .arg("SKIPME")
+                .arg("yes")
+                .query_async(&mut killer)
+                .await;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    eventually("job finished after the outage", 20, || async {
+        status(&store, &a).await.as_deref() == Some("finished")
+    })
+    .await;
+    // The pool is still working afterwards.
+    let b = enqueue(&store, job("nq", "taskmill.echo", vec![]))
+        .await
+        .unwrap();
+    eventually("next job runs", 20, || async {
+        status(&store, &b).await.as_deref() == Some("finished")
+    })
+    .await;
+    shutdown.graceful.cancel();
+    let report = tokio::time::timeout(Duration::from_secs(10), h)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((report.succeeded, report.lost), (2, 0));
+    assert_eq!(raw_results(&store, &a).await.len(), 1);
+    drop(server);
+}
