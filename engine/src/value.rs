@@ -404,8 +404,10 @@ impl PyValue {
         }
     }
 
-    /// JSON for the API: JSON-like values map to themselves; everything else is tagged
-    /// (`{"$tuple": [...]}`, `{"$bytes": base64}`, `{"$call": f, "args": [...]}`, ...).
+    /// JSON for the API: JSON-like values map to themselves (so JSON payloads round-trip
+    /// exactly); everything else is tagged (`{"$tuple": [...]}`, `{"$bytes": base64}`,
+    /// `{"$call": f, "args": [...]}`, `{"$dict": [[k, v], ...]}` for non-string keys, ...).
+    /// A user dict that happens to look like a tag is not escaped: this is a display format.
     pub fn to_json(&self) -> Value {
         use base64::Engine as _;
         match self {
@@ -430,9 +432,7 @@ impl PyValue {
                 json!({ "$set": v.iter().map(PyValue::to_json).collect::<Vec<_>>() })
             }
             PyValue::Dict(pairs) => {
-                let str_keys = pairs
-                    .iter()
-                    .all(|(k, _)| matches!(k, PyValue::Str(s) if !s.starts_with('$')));
+                let str_keys = pairs.iter().all(|(k, _)| matches!(k, PyValue::Str(_)));
                 if str_keys {
                     let mut m = Map::new();
                     for (k, v) in pairs {

@@ -37,9 +37,11 @@ enum Obj {
         items: Vec<Id>,
         pairs: Vec<(Id, Id)>,
     },
+    /// `base` is the innermost non-BUILD object, kept so that mutations find it in O(1).
     Build {
         obj: Id,
         state: Id,
+        base: Id,
     },
 }
 
@@ -185,11 +187,11 @@ impl<'a> Machine<'a> {
         self.push_id(id)
     }
     /// Follows BUILD wrappers to the object that APPEND/SETITEM mutate.
-    fn target(&self, mut id: Id) -> Id {
-        while let Obj::Build { obj, .. } = self.arena[id] {
-            id = obj;
+    fn target(&self, id: Id) -> Id {
+        match self.arena[id] {
+            Obj::Build { base, .. } => base,
+            _ => id,
         }
-        id
     }
     fn extend(&mut self, on: Id, new: Vec<Id>) {
         let on = self.target(on);
@@ -527,8 +529,16 @@ impl<'a> Machine<'a> {
                     let state = self.pop()?;
                     let obj = self.top()?;
                     let moved = std::mem::replace(&mut self.arena[obj], Obj::Val(PyValue::None));
+                    let base = match moved {
+                        Obj::Build { base, .. } => base,
+                        _ => self.arena.len(),
+                    };
                     let inner = self.new_obj(moved)?;
-                    self.arena[obj] = Obj::Build { obj: inner, state };
+                    self.arena[obj] = Obj::Build {
+                        obj: inner,
+                        state,
+                        base,
+                    };
                 }
                 b'P' => {
                     let l = String::from_utf8_lossy(self.line_bytes()?).into_owned();
@@ -617,7 +627,7 @@ impl Output<'_> {
                 }
                 readable_call(func, args)
             }
-            Obj::Build { obj, state } => PyValue::Build {
+            Obj::Build { obj, state, .. } => PyValue::Build {
                 obj: Box::new(self.convert(*obj, d)),
                 state: Box::new(self.convert(*state, d)),
             },

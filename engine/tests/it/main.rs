@@ -5,3 +5,5 @@ mod support;
 mod enqueue;
 mod actions;
 mod worker;
+mod read;
+mod codec_props;
