@@ -64,7 +64,7 @@ def main():
         except Exception:
             failed += 1
             print('not ok - %s (%.1f s)' % (full, time.monotonic() - start), flush=True)
-            for line in traceback.format_exc().rstrip().splitlines():
+            for line in (traceback.format_exc().rstrip() + '\n' + ctx.logs()).rstrip().splitlines():
                 print('    ' + line)
         finally:
             signal.alarm(0)

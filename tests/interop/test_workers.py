@@ -28,38 +28,32 @@ def test_rq_sees_taskmill_worker_and_stops_its_job(ctx):
     worker = ctx.spawn_tm('worker', '--queues', 'interop-e', '--concurrency', '2', name='tm-worker')
     q = Queue('interop-e', connection=ctx.redis, serializer=JSONSerializer)
     job = q.enqueue('taskmill.sleep', 30)
-    try:
-        wait_for(lambda: status(ctx, job.id) == 'started', 20, 'taskmill worker to start the job')
-        w = wait_for(lambda: worker_running(ctx, job.id), 10, 'a worker hash naming the job')
-        assert w.get_state() == 'busy', w.get_state()
-        assert 'interop-e' in w.queue_names(), w.queue_names()
+    wait_for(lambda: status(ctx, job.id) == 'started', 20, 'taskmill worker to start the job')
+    w = wait_for(lambda: worker_running(ctx, job.id), 10, 'a worker hash naming the job')
+    assert w.get_state() == 'busy', w.get_state()
+    assert 'interop-e' in w.queue_names(), w.queue_names()
 
-        # The rq CLI lists every Taskmill slot (2) and shows the one running the job as busy.
-        out = ctx.rq('info', '--only-workers', '--raw')
-        lines = [ln for ln in out.splitlines() if ln.startswith('worker ')]
-        busy = [ln for ln in lines if ln.startswith('worker %s ' % w.name)]
-        assert len(busy) == 1 and ' busy ' in busy[0], out
-        assert len(lines) >= 2, 'expected both taskmill slots in rq info:\n' + out
+    # The rq CLI lists every Taskmill slot (2) and shows the one running the job as busy.
+    out = ctx.rq('info', '--only-workers', '--raw')
+    lines = [ln for ln in out.splitlines() if ln.startswith('worker ')]
+    busy = [ln for ln in lines if ln.startswith('worker %s ' % w.name)]
+    assert len(busy) == 1 and ' busy ' in busy[0], out
+    assert len(lines) >= 2, 'expected both taskmill slots in rq info:\n' + out
 
-        send_stop_job_command(ctx.redis, job.id, serializer=JSONSerializer)
-        wait_for(lambda: status(ctx, job.id) == 'stopped', 15, 'the job to be stopped')
-        assert job.id in q.failed_job_registry, 'RQ files stopped jobs under failed'
-        wait_for(lambda: worker_running(ctx, job.id) is None, 10, 'the slot to let go of the job')
-        assert worker.poll() is None, 'taskmill worker exited after a stop-job command'
-    except AssertionError as e:
-        raise AssertionError('%s\n%s' % (e, ctx.logs()))
+    send_stop_job_command(ctx.redis, job.id, serializer=JSONSerializer)
+    wait_for(lambda: status(ctx, job.id) == 'stopped', 15, 'the job to be stopped')
+    assert job.id in q.failed_job_registry, 'RQ files stopped jobs under failed'
+    wait_for(lambda: worker_running(ctx, job.id) is None, 10, 'the slot to let go of the job')
+    assert worker.poll() is None, 'taskmill worker exited after a stop-job command'
 
 
 def test_taskmill_stops_job_in_python_worker(ctx):
     ctx.spawn_rq_worker('interop-e-py', name='rq-worker')
     q = Queue('interop-e-py', connection=ctx.redis, serializer=JSONSerializer)
     job = q.enqueue('pytasks.sleepy', 30)
-    try:
-        wait_for(lambda: status(ctx, job.id) == 'started', 30, 'rq worker to start the job')
-        wait_for(lambda: worker_running(ctx, job.id), 10, 'the rq worker hash naming the job')
+    wait_for(lambda: status(ctx, job.id) == 'started', 30, 'rq worker to start the job')
+    wait_for(lambda: worker_running(ctx, job.id), 10, 'the rq worker hash naming the job')
 
-        ctx.tm('stop', job.id)
-        wait_for(lambda: status(ctx, job.id) == 'stopped', 15, 'the job to be stopped')
-        assert job.id in q.failed_job_registry, 'RQ files stopped jobs under failed'
-    except AssertionError as e:
-        raise AssertionError('%s\n%s' % (e, ctx.logs()))
+    ctx.tm('stop', job.id)
+    wait_for(lambda: status(ctx, job.id) == 'stopped', 15, 'the job to be stopped')
+    assert job.id in q.failed_job_registry, 'RQ files stopped jobs under failed'
