@@ -50,6 +50,7 @@ async fn invalid_input_is_a_400_with_a_clear_message() {
     let (out, location, status) =
         post(c.clone(), None, || requeue_jobs(vec![], "/failed".into())).await;
     assert!(out.is_err());
+    assert_eq!(status, StatusCode::FOUND);
     assert!(location.unwrap().contains("No%20jobs%20selected"));
 
     let (out, _, status) = call(c, None, "application/json", || {
