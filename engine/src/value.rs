@@ -129,10 +129,9 @@ pub fn str_repr(s: &str, out: &mut String) {
             c if (c as u32) < 0x20 || c as u32 == 0x7f => {
                 let _ = write!(out, "\\x{:02x}", c as u32);
             }
-            // Approximates Python's "not printable" set: C1 controls, separators, BOM, specials.
-            c if c.is_control()
-                || matches!(c as u32, 0xad | 0x2028 | 0x2029 | 0xfeff | 0xfff9..=0xfffb) =>
-            {
+            // Python escapes what `str.isprintable()` rejects: controls, format characters,
+            // separators other than ' ', private use (unassigned code points are not tracked).
+            c if !py_printable(c) => {
                 let n = c as u32;
                 let _ = if n <= 0xff {
                     write!(out, "\\x{n:02x}")
@@ -146,6 +145,36 @@ pub fn str_repr(s: &str, out: &mut String) {
         }
     }
     out.push(quote);
+}
+
+/// An approximation of Python's `str.isprintable()` without Unicode tables: the categories
+/// Cc, Cf, Zs (except ' '), Zl, Zp, Cs, Co are not printable.
+fn py_printable(c: char) -> bool {
+    let n = c as u32;
+    !(c.is_control()
+        || matches!(
+            n,
+            0xa0 | 0xad
+                | 0x600..=0x605
+                | 0x61c
+                | 0x6dd
+                | 0x70f
+                | 0x1680
+                | 0x180e
+                | 0x2000..=0x200f
+                | 0x2028..=0x202f
+                | 0x205f..=0x2064
+                | 0x2066..=0x206f
+                | 0x3000
+                | 0xe000..=0xf8ff
+                | 0xfeff
+                | 0xfff9..=0xfffb
+                | 0x110bd
+                | 0x1d173..=0x1d17a
+                | 0xe0001
+                | 0xe0020..=0xe007f
+                | 0xf0000..
+        ))
 }
 
 /// Python's `repr(bytes)`.

@@ -7,3 +7,4 @@ mod actions;
 mod worker;
 mod read;
 mod codec_props;
+mod fixture;
