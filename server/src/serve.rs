@@ -17,7 +17,10 @@ use axum::routing::get;
 use axum::Router;
 use leptos::config::{Env, LeptosOptions};
 use leptos::prelude::provide_context;
-use leptos_axum::{file_and_error_handler_with_context, generate_route_list, LeptosRoutes};
+use leptos_axum::{
+    file_and_error_handler_with_context, generate_route_list_with_exclusions_and_ssg_and_context,
+    LeptosRoutes,
+};
 use tower_http::limit::RequestBodyLimitLayer;
 
 use crate::security::{self, AuthConfig, Guard, BODY_LIMIT};
@@ -54,11 +57,13 @@ pub fn leptos_options(site_root: &std::path::Path) -> LeptosOptions {
 
 pub fn router(console: Arc<Console>, cfg: ServeConfig) -> Router {
     let opts = leptos_options(&cfg.site_root);
-    let routes = generate_route_list(app::App);
     let context = {
         let console = console.clone();
         move || provide_context(console.clone())
     };
+    // Route discovery renders the app once, and pages expect the Console in context.
+    let (routes, _) =
+        generate_route_list_with_exclusions_and_ssg_and_context(app::App, None, context.clone());
     let shell = {
         let opts = opts.clone();
         move || app::shell(opts.clone())
