@@ -240,8 +240,21 @@ async fn pages_carry_no_inline_script_style_or_handlers() {
         "{html}"
     );
     assert!(html.contains(r#"href="/pkg/taskmill.css""#));
-    for path in ["/", "/queues/default", "/failed"] {
+    for path in [
+        "/",
+        "/queues/default",
+        "/failed",
+        "/jobs/q1",
+        "/workers",
+        "/audit",
+        "/nope",
+    ] {
         let r = render(c.clone(), path).await;
+        assert_eq!(
+            r.appended,
+            app::APPENDED_DATA_SCRIPTS,
+            "{path}: the appended scripts are constant"
+        );
         for bad in ["<script", " style=", " onclick=", " onerror=", " onsubmit="] {
             assert!(!r.html.contains(bad), "{path} contains {bad}");
         }

@@ -230,13 +230,15 @@ pub async fn failed(c: &Console, job: Job, traceback: &str) {
 pub struct Rendered {
     pub status: StatusCode,
     pub html: String,
+    /// What leptos_axum appends after the page: its hydration-data `<script>`s.
+    pub appended: Vec<String>,
 }
 
 /// Renders `<App/>` at `path` (with query) the way leptos_axum's async route handler does.
 pub async fn render(console: Arc<Console>, path: &str) -> Rendered {
     let _ = any_spawner::Executor::init_tokio();
     let shared = Arc::new(hydration_context::SsrSharedContext::new());
-    let owner = Owner::new_root(Some(shared));
+    let owner = Owner::new_root(Some(shared.clone()));
     let res = leptos_axum::ResponseOptions::default();
     let html = owner
         .with(|| {
@@ -249,7 +251,20 @@ pub async fn render(console: Arc<Console>, path: &str) -> Rendered {
         .await
         .concat();
     let status = res.0.read().unwrap().status.unwrap_or(StatusCode::OK);
-    Rendered { status, html }
+    let appended = match hydration_context::SharedContext::pending_data(&*shared) {
+        Some(stream) => {
+            stream
+                .map(|chunk| format!("<script>{chunk}</script>"))
+                .collect()
+                .await
+        }
+        None => Vec::new(),
+    };
+    Rendered {
+        status,
+        html,
+        appended,
+    }
 }
 
 /// Runs a server function body with the context leptos_axum gives it for a no-JS form post.
