@@ -30,11 +30,12 @@ pub mod state;
 #[cfg(feature = "ssr")]
 pub use root::{shell, App};
 
-/// The inline scripts leptos_axum appends after every page, as sent. They carry hydration data
-/// for resources and error boundaries; the pages use neither, so the text never varies (pinned
-/// by the render tests). The CSP blocks them (harmless: `public/boot.js` defines the same
-/// globals), and the server may strip them from HTML responses to keep the console free of
-/// CSP violation reports.
+/// The inline scripts leptos_axum appends after every page, as sent when no nonce is in
+/// context (with one, each tag reads `<script nonce="...">`). They carry hydration data for
+/// resources and error boundaries; the pages use neither, so the text never varies (pinned by
+/// the render tests). The CSP blocks them (harmless: `public/boot.js` defines the same
+/// globals), but the browser logs one violation per tag, so the server should strip them from
+/// HTML responses.
 pub const APPENDED_DATA_SCRIPTS: [&str; 2] = [
     "<script>__RESOLVED_RESOURCES=[];__SERIALIZED_ERRORS=[];__PENDING_RESOURCES=[];__RESOURCE_RESOLVERS=[];</script>",
     "<script>__INCOMPLETE_CHUNKS=[];</script>",
