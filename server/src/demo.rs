@@ -26,6 +26,9 @@ pub struct DemoArgs {
     /// Start the console and worker but enqueue nothing
     #[arg(long)]
     pub no_traffic: bool,
+    /// Always start a private redis-server (ignores --redis and 127.0.0.1:6379)
+    #[arg(long)]
+    pub private_redis: bool,
     /// Directory holding pkg/ and boot.js
     #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
     pub site_root: std::path::PathBuf,
@@ -42,9 +45,11 @@ pub async fn run(explicit_redis: Option<String>, args: DemoArgs) -> anyhow::Resu
 
     // Held until the end of this function: dropping it kills the private redis-server.
     let mut private = None;
-    let url = match explicit_redis {
+    let url = match explicit_redis.filter(|_| !args.private_redis) {
         Some(url) => url,
-        None if answers_ping(DEFAULT_REDIS).await => DEFAULT_REDIS.to_string(),
+        None if !args.private_redis && answers_ping(DEFAULT_REDIS).await => {
+            DEFAULT_REDIS.to_string()
+        }
         None => {
             let r = PrivateRedis::start()?;
             let url = r.url();

@@ -89,6 +89,8 @@ pub fn register_exec(h: &mut Handlers, dir: &Path) -> Vec<String> {
     let loaded = std::fs::write(&path, toml)
         .map_err(|e| e.to_string())
         .and_then(|()| Handlers::load_exec_toml(&path).map_err(|e| e.to_string()));
+    // Parsed into memory: the file is not needed any more.
+    let _ = std::fs::remove_file(&path);
     match loaded {
         Ok(exec) => {
             h.extend(exec);
