@@ -29,17 +29,32 @@ pub async fn page(store: &Store, offset: u64, limit: u64) -> Result<Page<AuditEn
     let limit = limit.min(MAX_PAGE);
     let mut conn = store.conn();
     let (total, raw): (u64, Vec<Vec<u8>>) = if limit == 0 {
-        (redis::cmd("LLEN").arg(keys::AUDIT).query_async(&mut conn).await?, Vec::new())
+        (
+            redis::cmd("LLEN")
+                .arg(keys::AUDIT)
+                .query_async(&mut conn)
+                .await?,
+            Vec::new(),
+        )
     } else {
         let stop = offset.saturating_add(limit - 1).min(i64::MAX as u64);
         redis::pipe()
             .llen(keys::AUDIT)
-            .lrange(keys::AUDIT, offset.min(i64::MAX as u64) as isize, stop as isize)
+            .lrange(
+                keys::AUDIT,
+                offset.min(i64::MAX as u64) as isize,
+                stop as isize,
+            )
             .query_async(&mut conn)
             .await?
     };
     let items = raw.iter().map(|r| parse(r)).collect();
-    Ok(Page { items, total, offset, limit })
+    Ok(Page {
+        items,
+        total,
+        offset,
+        limit,
+    })
 }
 
 fn parse(raw: &[u8]) -> AuditEntry {

@@ -8,7 +8,9 @@
 //! (RQ would merge the new fields into the old hash).
 
 mod pyfmt;
+mod zfixed;
 
+use std::collections::HashMap;
 use std::sync::LazyLock;
 
 use redis::Script;
@@ -21,7 +23,7 @@ use crate::{keys, time, Error, Result, Store};
 pub use pyfmt::{call_string, repr};
 
 use crate::codec::json::dumps_python as json_dumps;
-use crate::codec::zlib::deflate;
+use zfixed::deflate;
 
 /// RQ's `Queue.DEFAULT_TIMEOUT`.
 pub const DEFAULT_TIMEOUT: i64 = 180;
@@ -31,7 +33,8 @@ pub const BATCH: usize = 1000;
 /// Longest accepted function path.
 const MAX_FUNC_LEN: usize = 1000;
 
-static ENQUEUE: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("../lua/enqueue.lua")));
+static ENQUEUE: LazyLock<Script> =
+    LazyLock::new(|| Script::new(include_str!("../lua/enqueue.lua")));
 static ENQUEUE_MANY: LazyLock<Script> =
     LazyLock::new(|| Script::new(include_str!("../lua/enqueue_many.lua")));
 
@@ -122,12 +125,11 @@ impl NewJob {
     }
 }
 
-
 /// Creates one job; returns its id. Deferred if a dependency is unfinished, scheduled if
 /// `schedule_at` is set, queued otherwise.
 pub async fn enqueue(store: &Store, job: NewJob) -> Result<String> {
     let now = time::now();
-    let p = prepare(job, now)?;
+    let p = prepare(job, &time::format_rq(now))?;
     let n = p.parents.len();
     let mut inv = ENQUEUE.prepare_invoke();
     inv.key(keys::QUEUES)
@@ -166,7 +168,7 @@ pub async fn enqueue(store: &Store, job: NewJob) -> Result<String> {
 /// calls of up to [`BATCH`] jobs, each all-or-nothing; the others follow one by one, in order, so
 /// a job may depend on one created earlier in the same call. Ids are returned in input order.
 pub async fn enqueue_many(store: &Store, jobs: Vec<NewJob>) -> Result<Vec<String>> {
-    let now = time::now();
+    let stamp = time::format_rq(time::now());
     let mut ids = Vec::with_capacity(jobs.len());
     let mut plain = Vec::new();
     let mut special = Vec::new();
@@ -174,7 +176,7 @@ pub async fn enqueue_many(store: &Store, jobs: Vec<NewJob>) -> Result<Vec<String
     for job in jobs {
         let is_plain = job.depends_on.is_empty() && job.schedule_at.is_none();
         if is_plain {
-            let p = prepare(job, now)?;
+            let p = prepare(job, &stamp)?;
             ids.push(p.id.clone());
             plain.push(p);
         } else {
@@ -191,19 +193,7 @@ pub async fn enqueue_many(store: &Store, jobs: Vec<NewJob>) -> Result<Vec<String
     }
     let mut conn = store.conn();
     for chunk in plain.chunks(BATCH) {
-        let mut inv = ENQUEUE_MANY.prepare_invoke();
-        inv.key(keys::QUEUES);
-        for p in chunk {
-            inv.key(&p.job_key).key(&p.queue_key);
-            inv.arg(&p.id)
-                .arg(if p.at_front { "1" } else { "0" })
-                .arg(p.ttl_arg())
-                .arg(p.fields.len() * 2);
-            for (f, v) in &p.fields {
-                inv.arg(*f).arg(v.as_slice());
-            }
-        }
-        let dup: usize = inv.invoke_async(&mut conn).await?;
+        let dup: usize = batch_invocation(chunk).invoke_async(&mut conn).await?;
         if dup > 0 {
             let id = chunk.get(dup - 1).map(|p| p.id.clone()).unwrap_or_default();
             return Err(Error::DuplicateJob(id));
@@ -213,6 +203,62 @@ pub async fn enqueue_many(store: &Store, jobs: Vec<NewJob>) -> Result<Vec<String
         enqueue(store, job).await?;
     }
     Ok(ids)
+}
+
+/// One `enqueue_many.lua` call: jobs grouped by template (every field but `data` and
+/// `description`, plus queue, push side and ttl), each template sent once.
+fn batch_invocation(chunk: &[Prepared]) -> redis::ScriptInvocation<'static> {
+    let mut templates: Vec<&Prepared> = Vec::new();
+    let mut index: HashMap<Vec<u8>, usize> = HashMap::new();
+    let mut job_template = Vec::with_capacity(chunk.len());
+    for p in chunk {
+        let mut shape = Vec::with_capacity(256);
+        shape.extend_from_slice(p.queue_key.as_bytes());
+        shape.push(0);
+        shape.extend_from_slice(p.ttl_arg().as_bytes());
+        shape.push(if p.at_front { 1 } else { 0 });
+        for (f, v) in &p.fields {
+            shape.extend_from_slice(f.as_bytes());
+            shape.push(0);
+            if !matches!(*f, "data" | "description") {
+                shape.extend_from_slice(&(v.len() as u64).to_le_bytes());
+                shape.extend_from_slice(v);
+            }
+        }
+        let next = templates.len();
+        let t = *index.entry(shape).or_insert(next);
+        if t == next {
+            templates.push(p);
+        }
+        job_template.push(t + 1);
+    }
+    let mut inv = ENQUEUE_MANY.prepare_invoke();
+    inv.key(keys::QUEUES);
+    for t in &templates {
+        inv.key(&t.queue_key);
+    }
+    inv.arg(templates.len());
+    for t in &templates {
+        inv.arg(if t.at_front { "1" } else { "0" })
+            .arg(t.ttl_arg())
+            .arg(t.fields.len() * 2);
+        for (f, v) in &t.fields {
+            let v: &[u8] = if matches!(*f, "data" | "description") {
+                b""
+            } else {
+                v
+            };
+            inv.arg(*f).arg(v);
+        }
+    }
+    for (p, t) in chunk.iter().zip(job_template) {
+        inv.key(&p.job_key);
+        inv.arg(t)
+            .arg(&p.id)
+            .arg(p.field("data"))
+            .arg(p.field("description"));
+    }
+    inv
 }
 
 /// A validated job, ready for a script: keys, hash fields in RQ's write order, push options.
@@ -232,6 +278,13 @@ impl Prepared {
     fn ttl_arg(&self) -> String {
         self.ttl.map(|t| t.to_string()).unwrap_or_default()
     }
+    fn field(&self, name: &str) -> &[u8] {
+        self.fields
+            .iter()
+            .find(|(f, _)| *f == name)
+            .map(|(_, v)| v.as_slice())
+            .unwrap_or_default()
+    }
 }
 
 fn invalid(msg: impl Into<String>) -> Error {
@@ -240,10 +293,15 @@ fn invalid(msg: impl Into<String>) -> Error {
 
 /// Validates like RQ's `Queue.create_job` and lays out the hash as RQ 2.12's `Job.to_dict`
 /// (section 5.1 of the schema notes), preceded by `status` as RQ's separate `HSET status`.
-fn prepare(job: NewJob, now: f64) -> Result<Prepared> {
+fn prepare(job: NewJob, stamp: &str) -> Result<Prepared> {
     validate_queue_name(&job.queue)?;
-    if job.func.is_empty() || job.func.len() > MAX_FUNC_LEN || job.func.chars().any(char::is_control) {
-        return Err(invalid(format!("function path must be 1-{MAX_FUNC_LEN} printable characters")));
+    if job.func.is_empty()
+        || job.func.len() > MAX_FUNC_LEN
+        || job.func.chars().any(char::is_control)
+    {
+        return Err(invalid(format!(
+            "function path must be 1-{MAX_FUNC_LEN} printable characters"
+        )));
     }
     let id = match job.id {
         Some(id) => {
@@ -292,13 +350,12 @@ fn prepare(job: NewJob, now: f64) -> Result<Prepared> {
         Value::Object(job.kwargs),
     ]);
     let data = deflate(json_dumps(&call).as_bytes());
-    let stamp = time::format_rq(now);
     let text = |s: &str| s.as_bytes().to_vec();
 
     let mut f: Vec<(&'static str, Vec<u8>)> = Vec::with_capacity(24);
     // RQ issues `HSET status <s>` before the mapping, so `status` is the hash's first field.
     f.push(("status", text("queued")));
-    f.push(("created_at", text(&stamp)));
+    f.push(("created_at", text(stamp)));
     f.push(("data", data));
     for always_empty in [
         "success_callback_name",
@@ -320,13 +377,16 @@ fn prepare(job: NewJob, now: f64) -> Result<Prepared> {
         } else {
             retry.intervals.iter().map(|i| Value::from(*i)).collect()
         };
-        f.push(("retry_intervals", text(&json_dumps(&Value::Array(intervals)))));
+        f.push((
+            "retry_intervals",
+            text(&json_dumps(&Value::Array(intervals))),
+        ));
     }
     f.push(("origin", text(&job.queue)));
     f.push(("description", text(&description)));
     if schedule_score.is_none() {
         // Dropped by the script if the job ends up deferred.
-        f.push(("enqueued_at", text(&stamp)));
+        f.push(("enqueued_at", text(stamp)));
     }
     f.push(("timeout", text(&timeout.to_string())));
     if let Some(t) = job.result_ttl {
@@ -335,7 +395,14 @@ fn prepare(job: NewJob, now: f64) -> Result<Prepared> {
     if let Some(t) = job.failure_ttl {
         f.push(("failure_ttl", text(&t.to_string())));
     }
-    f.push(("status", text(if schedule_score.is_some() { "scheduled" } else { "queued" })));
+    f.push((
+        "status",
+        text(if schedule_score.is_some() {
+            "scheduled"
+        } else {
+            "queued"
+        }),
+    ));
     if let Some(first) = parents.first() {
         f.push(("dependency_id", text(first)));
         let list = Value::Array(parents.iter().map(|p| Value::String(p.clone())).collect());
@@ -351,7 +418,10 @@ fn prepare(job: NewJob, now: f64) -> Result<Prepared> {
     if !parents.is_empty() && (job.allow_dependency_failures || job.at_front) {
         // What RQ writes for a `Dependency(jobs, allow_failure, enqueue_at_front)` object; the
         // dependents release reads both.
-        f.push(("allow_dependency_failures", flag(job.allow_dependency_failures)));
+        f.push((
+            "allow_dependency_failures",
+            flag(job.allow_dependency_failures),
+        ));
         f.push(("enqueue_at_front", flag(job.at_front)));
     } else if schedule_score.is_some() && job.at_front {
         // `enqueue_at(..., at_front=True)`: the scheduler pushes it to the front later.
@@ -377,7 +447,14 @@ pub fn uuid4() -> String {
     b[6] = (b[6] & 0x0f) | 0x40;
     b[8] = (b[8] & 0x3f) | 0x80;
     let hex: String = b.iter().map(|x| format!("{x:02x}")).collect();
-    format!("{}-{}-{}-{}-{}", &hex[0..8], &hex[8..12], &hex[12..16], &hex[16..20], &hex[20..32])
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[0..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..32]
+    )
 }
 
 #[cfg(test)]
@@ -389,7 +466,10 @@ mod tests {
         let u = uuid4();
         assert_eq!(u.len(), 36);
         let parts: Vec<&str> = u.split('-').collect();
-        assert_eq!(parts.iter().map(|p| p.len()).collect::<Vec<_>>(), [8, 4, 4, 4, 12]);
+        assert_eq!(
+            parts.iter().map(|p| p.len()).collect::<Vec<_>>(),
+            [8, 4, 4, 4, 12]
+        );
         assert!(parts[2].starts_with('4'));
         assert!(matches!(parts[3].as_bytes()[0], b'8' | b'9' | b'a' | b'b'));
         assert_ne!(uuid4(), u);
@@ -398,20 +478,49 @@ mod tests {
     #[test]
     fn layout_follows_rq_to_dict() {
         let mut job = NewJob::new("tq", "exptasks.add").args(vec![1.into(), 2.into()]);
-        job.retry = Some(Retry { max: 2, intervals: vec![] });
-        job.meta = Some(serde_json::json!({"k": "v"}).as_object().cloned().unwrap_or_default());
-        let p = prepare(job, 1795259945.169629).unwrap();
+        job.retry = Some(Retry {
+            max: 2,
+            intervals: vec![],
+        });
+        job.meta = Some(
+            serde_json::json!({"k": "v"})
+                .as_object()
+                .cloned()
+                .unwrap_or_default(),
+        );
+        let p = prepare(job, "2026-11-21T11:19:05.169629Z").unwrap();
         let names: Vec<&str> = p.fields.iter().map(|(f, _)| *f).collect();
         assert_eq!(
             names,
             [
-                "status", "created_at", "data", "success_callback_name", "failure_callback_name",
-                "stopped_callback_name", "started_at", "ended_at", "last_heartbeat", "worker_name",
-                "group_id", "retries_left", "retry_intervals", "origin", "description",
-                "enqueued_at", "timeout", "status", "meta"
+                "status",
+                "created_at",
+                "data",
+                "success_callback_name",
+                "failure_callback_name",
+                "stopped_callback_name",
+                "started_at",
+                "ended_at",
+                "last_heartbeat",
+                "worker_name",
+                "group_id",
+                "retries_left",
+                "retry_intervals",
+                "origin",
+                "description",
+                "enqueued_at",
+                "timeout",
+                "status",
+                "meta"
             ]
         );
-        let get = |n: &str| p.fields.iter().find(|(f, _)| *f == n).map(|(_, v)| v.clone()).unwrap();
+        let get = |n: &str| {
+            p.fields
+                .iter()
+                .find(|(f, _)| *f == n)
+                .map(|(_, v)| v.clone())
+                .unwrap()
+        };
         assert_eq!(get("description"), b"exptasks.add(1, 2)");
         assert_eq!(get("retry_intervals"), b"[0]");
         assert_eq!(get("meta"), br#"{"k": "v"}"#);
@@ -424,15 +533,71 @@ mod tests {
     #[test]
     fn rejects_what_rq_rejects() {
         let base = || NewJob::new("q", "m.f");
-        assert!(prepare(NewJob { id: Some("a:b".into()), ..base() }, 0.0).is_err());
-        assert!(prepare(NewJob { timeout: Some(0), ..base() }, 0.0).is_err());
-        assert!(prepare(NewJob { ttl: Some(0), ..base() }, 0.0).is_err());
-        assert!(prepare(NewJob { func: String::new(), ..base() }, 0.0).is_err());
-        assert!(prepare(NewJob { queue: String::new(), ..base() }, 0.0).is_err());
-        let own = NewJob { id: Some("x".into()), depends_on: vec!["x".into()], ..base() };
-        assert!(prepare(own, 0.0).is_err());
-        let retry = Retry { max: 0, intervals: vec![] };
-        assert!(prepare(NewJob { retry: Some(retry), ..base() }, 0.0).is_err());
-        assert!(prepare(NewJob { timeout: Some(-1), ..base() }, 0.0).is_ok());
+        assert!(prepare(
+            NewJob {
+                id: Some("a:b".into()),
+                ..base()
+            },
+            ""
+        )
+        .is_err());
+        assert!(prepare(
+            NewJob {
+                timeout: Some(0),
+                ..base()
+            },
+            ""
+        )
+        .is_err());
+        assert!(prepare(
+            NewJob {
+                ttl: Some(0),
+                ..base()
+            },
+            ""
+        )
+        .is_err());
+        assert!(prepare(
+            NewJob {
+                func: String::new(),
+                ..base()
+            },
+            ""
+        )
+        .is_err());
+        assert!(prepare(
+            NewJob {
+                queue: String::new(),
+                ..base()
+            },
+            ""
+        )
+        .is_err());
+        let own = NewJob {
+            id: Some("x".into()),
+            depends_on: vec!["x".into()],
+            ..base()
+        };
+        assert!(prepare(own, "").is_err());
+        let retry = Retry {
+            max: 0,
+            intervals: vec![],
+        };
+        assert!(prepare(
+            NewJob {
+                retry: Some(retry),
+                ..base()
+            },
+            ""
+        )
+        .is_err());
+        assert!(prepare(
+            NewJob {
+                timeout: Some(-1),
+                ..base()
+            },
+            ""
+        )
+        .is_ok());
     }
 }

@@ -10,7 +10,8 @@ use redis::Script;
 use super::Outcome;
 use crate::{time, Result, Store};
 
-static CANCEL: LazyLock<Script> = LazyLock::new(|| super::script(include_str!("../../lua/cancel.lua")));
+static CANCEL: LazyLock<Script> =
+    LazyLock::new(|| super::script(include_str!("../../lua/cancel.lua")));
 
 pub async fn cancel(store: &Store, ids: &[String]) -> Result<Outcome> {
     let now = (time::now().floor() as i64).to_string();

@@ -9,7 +9,8 @@ use redis::Script;
 use super::Outcome;
 use crate::{Result, Store};
 
-static DELETE: LazyLock<Script> = LazyLock::new(|| super::script(include_str!("../../lua/delete.lua")));
+static DELETE: LazyLock<Script> =
+    LazyLock::new(|| super::script(include_str!("../../lua/delete.lua")));
 
 pub async fn delete(store: &Store, ids: &[String]) -> Result<Outcome> {
     super::run_per_id(store, &DELETE, &[], &[], ids).await

@@ -6,7 +6,8 @@ use redis::Script;
 
 use crate::{keys, Result, Store};
 
-static EMPTY: LazyLock<Script> = LazyLock::new(|| super::script(include_str!("../../lua/empty.lua")));
+static EMPTY: LazyLock<Script> =
+    LazyLock::new(|| super::script(include_str!("../../lua/empty.lua")));
 
 /// Returns how many jobs were removed.
 pub async fn empty(store: &Store, queue: &str) -> Result<u64> {

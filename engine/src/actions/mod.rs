@@ -51,7 +51,10 @@ pub(crate) const ZLIB_EMPTY: &[u8] = &[0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00,
 
 /// An action script with the shared prelude (`key()`, `skip()`, `push()`, `registry_of()`).
 pub(crate) fn script(body: &str) -> redis::Script {
-    redis::Script::new(&format!("{}\n{body}", include_str!("../../lua/actions_prelude.lua")))
+    redis::Script::new(&format!(
+        "{}\n{body}",
+        include_str!("../../lua/actions_prelude.lua")
+    ))
 }
 
 /// The key templates the prelude's `key()` fills (ARGV[1] of every action script), rendered from
@@ -100,7 +103,10 @@ pub(crate) async fn run_per_id(
     let mut valid = Vec::with_capacity(ids.len());
     for id in ids {
         if crate::error::validate_job_id(id).is_err() {
-            out.skipped.push(Skipped { id: id.chars().take(200).collect(), reason: "invalid_id".into() });
+            out.skipped.push(Skipped {
+                id: id.chars().take(200).collect(),
+                reason: "invalid_id".into(),
+            });
         } else if seen.insert(id.as_str()) {
             valid.push(id.as_str());
         }
@@ -129,8 +135,14 @@ mod tests {
     fn templates_cut_keys_at_the_holes() {
         let t: serde_json::Value = serde_json::from_str(super::templates()).unwrap();
         assert_eq!(t["job"], serde_json::json!(["rq:job:", ""]));
-        assert_eq!(t["dependencies"], serde_json::json!(["rq:job::", ":dependencies"]));
-        assert_eq!(t["execution"], serde_json::json!(["rq:execution:", ":", ""]));
+        assert_eq!(
+            t["dependencies"],
+            serde_json::json!(["rq:job::", ":dependencies"])
+        );
+        assert_eq!(
+            t["execution"],
+            serde_json::json!(["rq:execution:", ":", ""])
+        );
         assert_eq!(t["started"], serde_json::json!(["rq:wip:", ""]));
     }
 }

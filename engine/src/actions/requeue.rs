@@ -13,7 +13,8 @@ use redis::Script;
 use super::{Outcome, CHUNK, ZLIB_EMPTY};
 use crate::{keys, time, Result, Store};
 
-static REQUEUE: LazyLock<Script> = LazyLock::new(|| super::script(include_str!("../../lua/requeue.lua")));
+static REQUEUE: LazyLock<Script> =
+    LazyLock::new(|| super::script(include_str!("../../lua/requeue.lua")));
 static REQUEUE_FAILED: LazyLock<Script> =
     LazyLock::new(|| super::script(include_str!("../../lua/requeue_failed.lua")));
 
@@ -26,7 +27,14 @@ pub async fn requeue(store: &Store, ids: &[String]) -> Result<Outcome> {
 pub async fn requeue_with(store: &Store, ids: &[String], at_front: bool) -> Result<Outcome> {
     let now = time::format_rq(time::now());
     let front: &[u8] = if at_front { b"1" } else { b"0" };
-    super::run_per_id(store, &REQUEUE, &[], &[now.as_bytes(), front, ZLIB_EMPTY], ids).await
+    super::run_per_id(
+        store,
+        &REQUEUE,
+        &[],
+        &[now.as_bytes(), front, ZLIB_EMPTY],
+        ids,
+    )
+    .await
 }
 
 /// Requeue every failed job of one queue; returns how many moved. Atomic per batch in Lua.

@@ -16,7 +16,10 @@ pub async fn kill_horse(store: &Store, worker: &str) -> Result<u64> {
 /// huge or control-character names are refused.
 pub(crate) async fn publish(store: &Store, worker: &str, command: &Command) -> Result<u64> {
     if worker.is_empty() || worker.len() > 200 || worker.chars().any(char::is_control) {
-        return Err(Error::Invalid(format!("invalid worker name {:?}", worker.chars().take(200).collect::<String>())));
+        return Err(Error::Invalid(format!(
+            "invalid worker name {:?}",
+            worker.chars().take(200).collect::<String>()
+        )));
     }
     Ok(redis::cmd("PUBLISH")
         .arg(keys::pubsub(worker))

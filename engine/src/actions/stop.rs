@@ -11,9 +11,14 @@ use crate::{keys, Result, Store};
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum StopOutcome {
     /// Command published; `receivers` is PUBLISH's reply (0 = the worker is not listening).
-    Sent { worker: String, receivers: u64 },
+    Sent {
+        worker: String,
+        receivers: u64,
+    },
     /// The job is not running (its status is given).
-    NotRunning { status: String },
+    NotRunning {
+        status: String,
+    },
     NotFound,
 }
 
@@ -31,16 +36,24 @@ pub async fn stop(store: &Store, id: &str) -> Result<StopOutcome> {
         .query_async(&mut conn)
         .await?;
     let Some(status) = status else {
-        let exists: bool = redis::cmd("EXISTS").arg(keys::job(id)).query_async(&mut conn).await?;
+        let exists: bool = redis::cmd("EXISTS")
+            .arg(keys::job(id))
+            .query_async(&mut conn)
+            .await?;
         return Ok(if exists {
-            StopOutcome::NotRunning { status: "created".into() }
+            StopOutcome::NotRunning {
+                status: "created".into(),
+            }
         } else {
             StopOutcome::NotFound
         });
     };
     match worker.filter(|w| !w.is_empty()) {
         Some(worker) if status == "started" => {
-            let payload = Command::StopJob { job_id: id.to_string() }.to_payload();
+            let payload = Command::StopJob {
+                job_id: id.to_string(),
+            }
+            .to_payload();
             let receivers: u64 = redis::cmd("PUBLISH")
                 .arg(keys::pubsub(&worker))
                 .arg(payload)

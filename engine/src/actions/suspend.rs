@@ -7,7 +7,11 @@ pub async fn suspend(store: &Store, duration_secs: Option<u64>) -> Result<()> {
     let mut cmd = redis::cmd("SET");
     cmd.arg(keys::SUSPENDED).arg(1);
     match duration_secs {
-        Some(0) => return Err(Error::Invalid("suspend duration must be at least 1 second".into())),
+        Some(0) => {
+            return Err(Error::Invalid(
+                "suspend duration must be at least 1 second".into(),
+            ))
+        }
         Some(secs) => {
             cmd.arg("EX").arg(secs);
         }
@@ -18,6 +22,9 @@ pub async fn suspend(store: &Store, duration_secs: Option<u64>) -> Result<()> {
 }
 
 pub async fn resume(store: &Store) -> Result<()> {
-    let _: u64 = redis::cmd("DEL").arg(keys::SUSPENDED).query_async(&mut store.conn()).await?;
+    let _: u64 = redis::cmd("DEL")
+        .arg(keys::SUSPENDED)
+        .query_async(&mut store.conn())
+        .await?;
     Ok(())
 }

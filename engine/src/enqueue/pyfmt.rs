@@ -68,7 +68,11 @@ fn write_repr(v: &Value, out: &mut String) {
 
 /// `str.__repr__`: single quotes unless the text has `'` and no `"`; printable non-ASCII is kept.
 fn repr_str(s: &str, out: &mut String) {
-    let quote = if s.contains('\'') && !s.contains('"') { '"' } else { '\'' };
+    let quote = if s.contains('\'') && !s.contains('"') {
+        '"'
+    } else {
+        '\''
+    };
     out.push(quote);
     for c in s.chars() {
         match c {
@@ -137,13 +141,20 @@ mod tests {
         let kwargs = json!({"z": 1, "k": "v", "a_long": "x".repeat(80)});
         let s = call_string(
             "exptasks.add",
-            &[json!(1), json!("it's"), json!(null), json!([1.5, {"k": false}])],
+            &[
+                json!(1),
+                json!("it's"),
+                json!(null),
+                json!([1.5, {"k": false}]),
+            ],
             kwargs.as_object().unwrap(),
         );
         let long = format!("'{}...", "x".repeat(74));
         assert_eq!(
             s,
-            format!(r#"exptasks.add(1, "it's", None, [1.5, {{'k': False}}], a_long={long}, k='v', z=1)"#)
+            format!(
+                r#"exptasks.add(1, "it's", None, [1.5, {{'k': False}}], a_long={long}, k='v', z=1)"#
+            )
         );
         assert_eq!(repr(&json!("a'b\"c\u{0}é\u{a0}")), r#"'a\'b"c\x00é\xa0'"#);
         assert_eq!(call_string("f", &[], &serde_json::Map::new()), "f()");

@@ -67,7 +67,11 @@ pub fn rq_worker_burst(bin: &PathBuf, url: &str, queue: &str) {
         .env("PYTHONDONTWRITEBYTECODE", "1")
         .output()
         .expect("run rq worker");
-    assert!(out.status.success(), "rq worker failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "rq worker failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// `Job.fetch(id, serializer=JSONSerializer)`: status and `return_value()` as JSON.
@@ -86,12 +90,20 @@ pub fn py_job_result(bin: &PathBuf, url: &str, id: &str) -> (String, Value) {
 /// scores within a minute of now `<now>`, `data`/`exc_info` are inflated.
 pub async fn snapshot(store: &Store) -> Vec<String> {
     let mut conn = store.conn();
-    let mut keys: Vec<String> = redis::cmd("KEYS").arg("*").query_async(&mut conn).await.unwrap();
+    let mut keys: Vec<String> = redis::cmd("KEYS")
+        .arg("*")
+        .query_async(&mut conn)
+        .await
+        .unwrap();
     keys.sort();
     let now = engine::time::now();
     let mut lines = Vec::new();
     for key in keys {
-        let kind: String = redis::cmd("TYPE").arg(&key).query_async(&mut conn).await.unwrap();
+        let kind: String = redis::cmd("TYPE")
+            .arg(&key)
+            .query_async(&mut conn)
+            .await
+            .unwrap();
         let ttl: i64 = conn.ttl(&key).await.unwrap();
         let ttl = if ttl > 0 { " ttl" } else { "" };
         let body = match kind.as_str() {
@@ -116,7 +128,11 @@ pub async fn snapshot(store: &Store) -> Vec<String> {
                 let v: Vec<(String, f64)> = conn.zrange_withscores(&key, 0, -1).await.unwrap();
                 v.into_iter()
                     .map(|(m, s)| {
-                        let s = if (s - now).abs() < 60.0 { "<now>".into() } else { s.to_string() };
+                        let s = if (s - now).abs() < 60.0 {
+                            "<now>".into()
+                        } else {
+                            s.to_string()
+                        };
                         format!("{m}@{s}")
                     })
                     .collect::<Vec<_>>()
@@ -158,9 +174,12 @@ fn kw(v: Value) -> Map<String, Value> {
 #[tokio::test]
 async fn plain_enqueue_writes_exactly_rq_fields() {
     let store = support::store().await;
-    let job = NewJob::new("tq", "exptasks.add").args(vec![json!(1), json!(2)]).id("t-plain");
+    let job = NewJob::new("tq", "exptasks.add")
+        .args(vec![json!(1), json!(2)])
+        .id("t-plain");
     assert_eq!(enqueue(&store, job).await.unwrap(), "t-plain");
-    let fields = "status=queued | created_at=<ts> | data=zlib([\"exptasks.add\", null, [1, 2], {}]) \
+    let fields =
+        "status=queued | created_at=<ts> | data=zlib([\"exptasks.add\", null, [1, 2], {}]) \
         | success_callback_name= | failure_callback_name= | stopped_callback_name= | started_at= \
         | ended_at= | last_heartbeat= | worker_name= | group_id= | origin=tq \
         | description=exptasks.add(1, 2) | enqueued_at=<ts> | timeout=180";
@@ -203,7 +222,9 @@ Queue('other', connection=r, serializer=JSONSerializer).enqueue(
 
 fn taskmill_jobs() -> Vec<NewJob> {
     let add = |a: i64, b: i64, id: &str| {
-        NewJob::new("tq", "exptasks.add").args(vec![json!(a), json!(b)]).id(id)
+        NewJob::new("tq", "exptasks.add")
+            .args(vec![json!(a), json!(b)])
+            .id(id)
     };
     let mut front = add(1, 2, "t-front");
     front.at_front = true;
@@ -212,11 +233,22 @@ fn taskmill_jobs() -> Vec<NewJob> {
         .kwargs(kw(json!({"a": {"z": "é"}, "k": true})))
         .id("t-kw");
     kwj.meta = Some(kw(json!({"who": "me"})));
-    (kwj.result_ttl, kwj.failure_ttl, kwj.ttl, kwj.timeout) = (Some(60), Some(120), Some(300), Some(-1));
-    let mut retry = NewJob::new("tq", "exptasks.boom").args(vec![json!("x".repeat(100))]).id("t-retry");
-    retry.retry = Some(Retry { max: 2, intervals: vec![10, 20] });
-    let mut retry0 = NewJob::new("tq", "exptasks.boom").args(vec![json!("y")]).id("t-retry0");
-    retry0.retry = Some(Retry { max: 1, intervals: vec![] });
+    (kwj.result_ttl, kwj.failure_ttl, kwj.ttl, kwj.timeout) =
+        (Some(60), Some(120), Some(300), Some(-1));
+    let mut retry = NewJob::new("tq", "exptasks.boom")
+        .args(vec![json!("x".repeat(100))])
+        .id("t-retry");
+    retry.retry = Some(Retry {
+        max: 2,
+        intervals: vec![10, 20],
+    });
+    let mut retry0 = NewJob::new("tq", "exptasks.boom")
+        .args(vec![json!("y")])
+        .id("t-retry0");
+    retry0.retry = Some(Retry {
+        max: 1,
+        intervals: vec![],
+    });
     let mut child = add(3, 3, "t-child").depends_on(ids(&["t-plain"]));
     child.ttl = Some(50);
     let mut child2 = add(3, 4, "t-child2").depends_on(ids(&["t-plain", "t-missing"]));
@@ -227,9 +259,23 @@ fn taskmill_jobs() -> Vec<NewJob> {
     let mut sched_front = add(5, 6, "t-sched-front");
     sched_front.schedule_at = Some(2_000_000_000.0);
     sched_front.at_front = true;
-    let mut desc = NewJob::new("other", "exptasks.add").args(vec![json!(1), json!(1)]).id("t-desc");
+    let mut desc = NewJob::new("other", "exptasks.add")
+        .args(vec![json!(1), json!(1)])
+        .id("t-desc");
     desc.description = Some("custom".into());
-    vec![add(1, 2, "t-plain"), front, kwj, retry, retry0, child, child2, after, sched, sched_front, desc]
+    vec![
+        add(1, 2, "t-plain"),
+        front,
+        kwj,
+        retry,
+        retry0,
+        child,
+        child2,
+        after,
+        sched,
+        sched_front,
+        desc,
+    ]
 }
 
 #[tokio::test]
@@ -239,8 +285,16 @@ async fn same_keyspace_as_python_rq() {
     python(&bin, PY_ENQUEUE, &[py_store.url()]);
 
     let store = support::store().await;
-    let done = [("status", "finished"), ("origin", "tq"), ("data", r#"["m.f", null, [], {}]"#)];
-    let _: () = store.conn().hset_multiple(keys::job("t-done"), &done).await.unwrap();
+    let done = [
+        ("status", "finished"),
+        ("origin", "tq"),
+        ("data", r#"["m.f", null, [], {}]"#),
+    ];
+    let _: () = store
+        .conn()
+        .hset_multiple(keys::job("t-done"), &done)
+        .await
+        .unwrap();
     for job in taskmill_jobs() {
         enqueue(&store, job).await.unwrap();
     }
@@ -248,12 +302,38 @@ async fn same_keyspace_as_python_rq() {
     for (a, b) in ours.iter().zip(theirs.iter()) {
         assert_eq!(a, b, "\ntaskmill: {a}\npython rq: {b}");
     }
-    assert_eq!(ours.len(), theirs.len(), "\ntaskmill: {ours:#?}\npython rq: {theirs:#?}");
-    assert_eq!(ours.len(), 21, "12 hashes, 4 dependency sets, 2 registries, 2 queues, rq:queues");
+    assert_eq!(
+        ours.len(),
+        theirs.len(),
+        "\ntaskmill: {ours:#?}\npython rq: {theirs:#?}"
+    );
+    assert_eq!(
+        ours.len(),
+        21,
+        "12 hashes, 4 dependency sets, 2 registries, 2 queues, rq:queues"
+    );
+
+    // The batch path (templates in enqueue_many.lua) writes the same keyspace.
+    let batch = support::store().await;
+    let _: () = batch
+        .conn()
+        .hset_multiple(keys::job("t-done"), &done)
+        .await
+        .unwrap();
+    enqueue_many(&batch, taskmill_jobs()).await.unwrap();
+    assert_eq!(snapshot(&batch).await, theirs);
     // Spot checks so a shared mistake in the snapshot code cannot hide everything.
-    let status: String = store.conn().hget(keys::job("t-child"), "status").await.unwrap();
+    let status: String = store
+        .conn()
+        .hget(keys::job("t-child"), "status")
+        .await
+        .unwrap();
     assert_eq!(status, "deferred");
-    let status: String = store.conn().hget(keys::job("t-after-done"), "status").await.unwrap();
+    let status: String = store
+        .conn()
+        .hget(keys::job("t-after-done"), "status")
+        .await
+        .unwrap();
     assert_eq!(status, "queued");
 }
 
@@ -262,7 +342,10 @@ async fn ids_are_validated_and_never_overwritten() {
     let store = support::store().await;
     for bad in ["a:b", "", "sp ace", "é", &"x".repeat(129)] {
         let job = NewJob::new("q", "m.f").id(bad);
-        assert!(matches!(enqueue(&store, job).await, Err(Error::InvalidJobId(_))), "{bad:?}");
+        assert!(
+            matches!(enqueue(&store, job).await, Err(Error::InvalidJobId(_))),
+            "{bad:?}"
+        );
     }
     let id = enqueue(&store, NewJob::new("q", "m.f")).await.unwrap();
     assert_eq!(id.len(), 36);
@@ -273,38 +356,66 @@ async fn ids_are_validated_and_never_overwritten() {
     assert_eq!(len, 1);
     let dep = NewJob::new("q", "m.f").depends_on(ids(&["bad:id"]));
     assert!(enqueue(&store, dep).await.is_err());
-    assert_eq!(snapshot(&store).await.len(), 3, "a refused job must write nothing");
+    assert_eq!(
+        snapshot(&store).await.len(),
+        3,
+        "a refused job must write nothing"
+    );
 }
 
 #[tokio::test]
 async fn enqueue_many_is_one_ordered_batch() {
     let store = support::store().await;
-    let mut jobs: Vec<NewJob> =
-        (0..2500).map(|i| NewJob::new("bulk", "m.f").args(vec![json!(i)])).collect();
+    let mut jobs: Vec<NewJob> = (0..2500)
+        .map(|i| NewJob::new("bulk", "m.f").args(vec![json!(i)]))
+        .collect();
     jobs[7].at_front = true;
     jobs[8].id = Some("custom-8".into());
-    jobs.push(NewJob::new("bulk", "m.after").depends_on(ids(&["custom-8"])).id("dep"));
+    jobs.push(
+        NewJob::new("bulk", "m.after")
+            .depends_on(ids(&["custom-8"]))
+            .id("dep"),
+    );
     let ids = enqueue_many(&store, jobs).await.unwrap();
     assert_eq!(ids.len(), 2501);
     assert_eq!(ids[8], "custom-8");
     assert_eq!(ids[2500], "dep");
-    let queue: Vec<String> = store.conn().lrange(keys::queue("bulk"), 0, -1).await.unwrap();
+    let queue: Vec<String> = store
+        .conn()
+        .lrange(keys::queue("bulk"), 0, -1)
+        .await
+        .unwrap();
     assert_eq!(queue.len(), 2500);
     assert_eq!(queue[0], ids[7], "at_front job first");
     assert_eq!(queue[1..8], ids[..7]);
     assert_eq!(queue[2499], ids[2499]);
     let status: String = store.conn().hget(keys::job("dep"), "status").await.unwrap();
     assert_eq!(status, "deferred");
-    let desc: String = store.conn().hget(keys::job(&ids[42]), "description").await.unwrap();
+    let desc: String = store
+        .conn()
+        .hget(keys::job(&ids[42]), "description")
+        .await
+        .unwrap();
     assert_eq!(desc, "m.f(42)");
 
     // A taken id fails its whole batch; nothing of that batch is written.
-    let batch = vec![NewJob::new("bulk2", "m.f"), NewJob::new("bulk2", "m.f").id("custom-8")];
-    assert!(matches!(enqueue_many(&store, batch).await, Err(Error::DuplicateJob(d)) if d == "custom-8"));
+    let batch = vec![
+        NewJob::new("bulk2", "m.f"),
+        NewJob::new("bulk2", "m.f").id("custom-8"),
+    ];
+    assert!(
+        matches!(enqueue_many(&store, batch).await, Err(Error::DuplicateJob(d)) if d == "custom-8")
+    );
     let len: u64 = store.conn().llen(keys::queue("bulk2")).await.unwrap();
     assert_eq!(len, 0);
-    let twice = vec![NewJob::new("b", "m.f").id("x"), NewJob::new("b", "m.f").id("x")];
-    assert!(matches!(enqueue_many(&store, twice).await, Err(Error::DuplicateJob(_))));
+    let twice = vec![
+        NewJob::new("b", "m.f").id("x"),
+        NewJob::new("b", "m.f").id("x"),
+    ];
+    assert!(matches!(
+        enqueue_many(&store, twice).await,
+        Err(Error::DuplicateJob(_))
+    ));
 }
 
 #[tokio::test]
@@ -321,18 +432,26 @@ async fn deferred_child_follows_parent_state() {
             let _: () = conn.hset(keys::job(parent), "status", s).await.unwrap();
         }
         let child = format!("c-{parent}");
-        let job = NewJob::new("dq", "m.f").id(child.clone()).depends_on(ids(&[parent]));
+        let job = NewJob::new("dq", "m.f")
+            .id(child.clone())
+            .depends_on(ids(&[parent]));
         enqueue(&store, job).await.unwrap();
         let got: String = conn.hget(keys::job(&child), "status").await.unwrap();
         assert_eq!(got, want, "{parent}");
-        let registered: bool = conn.sismember(keys::dependents(parent), &child).await.unwrap();
+        let registered: bool = conn
+            .sismember(keys::dependents(parent), &child)
+            .await
+            .unwrap();
         assert_eq!(registered, want == "deferred", "{parent}");
         let deferred: Option<f64> = conn.zscore(keys::deferred("dq"), &child).await.unwrap();
         assert_eq!(deferred.is_some(), want == "deferred");
         let enqueued: Option<String> = conn.hget(keys::job(&child), "enqueued_at").await.unwrap();
         assert_eq!(enqueued.is_some(), want == "queued");
     }
-    let deps: Vec<String> = conn.smembers(keys::dependencies("c-p-failed")).await.unwrap();
+    let deps: Vec<String> = conn
+        .smembers(keys::dependencies("c-p-failed"))
+        .await
+        .unwrap();
     assert_eq!(deps, ["p-failed"]);
     let queue: Vec<String> = conn.lrange(keys::queue("dq"), 0, -1).await.unwrap();
     assert_eq!(queue, ["c-p-finished", "c-p-missing"]);
@@ -347,13 +466,24 @@ async fn scheduled_job_waits_in_the_registry() {
     let mut conn = store.conn();
     let score: f64 = conn.zscore(keys::scheduled("sq"), "s1").await.unwrap();
     assert_eq!(score, 1_900_000_000.0);
-    let (status, enqueued): (String, Option<String>) =
-        redis::cmd("HMGET").arg(keys::job("s1")).arg("status").arg("enqueued_at").query_async(&mut conn).await.unwrap();
+    let (status, enqueued): (String, Option<String>) = redis::cmd("HMGET")
+        .arg(keys::job("s1"))
+        .arg("status")
+        .arg("enqueued_at")
+        .query_async(&mut conn)
+        .await
+        .unwrap();
     assert_eq!((status.as_str(), enqueued), ("scheduled", None));
     let len: u64 = conn.llen(keys::queue("sq")).await.unwrap();
     assert_eq!(len, 0);
-    let both = NewJob { schedule_at: Some(1.0), ..NewJob::new("sq", "m.f").depends_on(ids(&["s1"])) };
-    assert!(matches!(enqueue(&store, both).await, Err(Error::Invalid(_))));
+    let both = NewJob {
+        schedule_at: Some(1.0),
+        ..NewJob::new("sq", "m.f").depends_on(ids(&["s1"]))
+    };
+    assert!(matches!(
+        enqueue(&store, both).await,
+        Err(Error::Invalid(_))
+    ));
 }
 
 #[tokio::test]
@@ -366,7 +496,13 @@ async fn python_worker_runs_taskmill_jobs() {
         .kwargs(kw(json!({"flag": true, "n": null})));
     let ids = enqueue_many(&store, vec![add, echo]).await.unwrap();
     rq_worker_burst(&bin, store.url(), "interop-w");
-    assert_eq!(py_job_result(&bin, store.url(), &ids[0]), ("finished".into(), json!(5)));
+    assert_eq!(
+        py_job_result(&bin, store.url(), &ids[0]),
+        ("finished".into(), json!(5))
+    );
     let expect = json!({"args": ["é😀", 1.5], "kwargs": {"flag": true, "n": null}});
-    assert_eq!(py_job_result(&bin, store.url(), &ids[1]), ("finished".into(), expect));
+    assert_eq!(
+        py_job_result(&bin, store.url(), &ids[1]),
+        ("finished".into(), expect)
+    );
 }
