@@ -5,7 +5,8 @@
 -- KEYS[2+3*nq .. 1+3*nq+k]: rq:worker:<slot> of each free slot
 -- KEYS[2+3*nq+k]: with a pre-popped id only: its rq:queue:<q>:intermediate:first_seen:<id>
 -- ARGV[1]: key templates (finish_lib)   ARGV[2]: now (unix float)   ARGV[3]: now (RQ text)
--- ARGV[4]: lease seconds   ARGV[5]: worker key TTL   ARGV[6]: nq   ARGV[7]: k
+-- ARGV[4]: lease seconds   ARGV[5]: unused (worker key TTL; the heartbeat sets it)
+-- ARGV[6]: nq   ARGV[7]: k
 -- ARGV[8]: id already popped by a blocking wait, or ''   ARGV[9]: its queue index (1-based)
 -- ARGV[10]: 'im' if that id sits in the intermediate list (BLMOVE), 'popped' if not (BLPOP)
 -- ARGV[11 .. 10+k]: slot names   ARGV[11+k .. 10+2k]: fresh execution ids
@@ -13,7 +14,7 @@
 --          {'ok', slot, id, x, qi, data, timeout, slot, id, ...} for each claimed job.
 local now_s, nowtxt = ARGV[2], ARGV[3]
 local now_i = math.floor(tonumber(now_s))
-local lease, wttl = tonumber(ARGV[4]), tonumber(ARGV[5])
+local lease = tonumber(ARGV[4])
 local nq, k = tonumber(ARGV[6]), tonumber(ARGV[7])
 local out = {'ok'}
 local slot = 1
@@ -27,8 +28,10 @@ local function start(id, qi, from_im)
   local qk, ik, wip = qkeys(qi)
   if from_im then redis.call('LREM', ik, -1, id) end
   local jkey = K('job', id)
-  -- RQ skips ids whose hash is gone; they must not cost a slot.
-  if redis.call('EXISTS', jkey) == 0 then return end
+  local got = redis.call('HMGET', jkey, 'data', 'timeout')
+  -- RQ skips ids whose hash is gone; they must not cost a slot. (A hash without `data` is
+  -- unreadable to every worker; it is dropped from the queue the same way.)
+  if not got[1] then return end
   local worker, x = ARGV[10 + slot], ARGV[10 + k + slot]
   local wkey = KEYS[1 + 3 * nq + slot]
   local ekey = K('execution', id, x)
@@ -39,15 +42,13 @@ local function start(id, qi, from_im)
   redis.call('ZADD', xs, now_i + lease + 60, x)
   redis.call('EXPIRE', xs, lease + 60)
   redis.call('ZADD', wip, now_i + lease, id .. ':' .. x)
+  -- The worker key's TTL is the heartbeat's business; no EXPIRE per job.
   redis.call('HSET', wkey, 'state', 'busy', 'current_job', id, 'current_job_working_time', '0',
     'last_heartbeat', nowtxt)
-  redis.call('EXPIRE', wkey, wttl)
   redis.call('HSET', jkey, 'last_heartbeat', nowtxt, 'status', 'started', 'started_at', nowtxt,
     'worker_name', worker)
   redis.call('PERSIST', jkey)
-  local data = redis.call('HGET', jkey, 'data') or ''
-  local timeout = redis.call('HGET', jkey, 'timeout') or ''
-  for _, v in ipairs({slot, id, x, qi, data, timeout}) do out[#out + 1] = v end
+  for _, v in ipairs({slot, id, x, qi, got[1], got[2] or ''}) do out[#out + 1] = v end
   slot = slot + 1
 end
 
@@ -71,12 +72,14 @@ if suspended then return {'suspended'} end
 -- Bound the pops so a queue full of ids with missing hashes can't stall the server.
 local budget = k + 1000
 for qi = 1, nq do
-  local qk, ik = qkeys(qi)
+  local qk = qkeys(qi)
   while slot <= k and budget > 0 do
     budget = budget - 1
-    local id = redis.call('LMOVE', qk, ik, 'LEFT', 'RIGHT')
+    -- RQ's LMOVE into the intermediate list + LREM at start collapse to LPOP here: inside one
+    -- script no client can observe the id in between, and a crash cannot split the two.
+    local id = redis.call('LPOP', qk)
     if not id then break end
-    start(id, qi, true)
+    start(id, qi, false)
   end
 end
 return out

@@ -20,13 +20,14 @@ for e = 0, n - 1 do
   local member = id .. ':' .. x
   local jkey = K('job', id)
   local outcome
-  if not redis.call('ZSCORE', wip, member) then
+  -- Removing our started-registry member doubles as the lease check: if it is already gone,
+  -- someone else (reaper, cancel, delete) owns the job now.
+  if redis.call('ZREM', wip, member) == 0 then
     outcome = 'lease_lost'
   elseif kind == 'ok' then
-    release_dependents(id, 'finished', endtxt)
-    redis.call('HINCRBY', wkey, 'successful_job_count', 1)
-    redis.call('HINCRBYFLOAT', wkey, 'total_working_time', wt)
-    local rttl = tonumber(redis.call('HGET', jkey, 'result_ttl')) or 500
+    local f = redis.call('HMGET', jkey, 'result_ttl', 'dependency_ids')
+    local dependents_left = release_dependents(id, 'finished', endtxt)
+    local rttl = tonumber(f[1]) or 500
     if rttl == 0 then
       -- result_ttl 0: the job is deleted at once and no result is kept.
       redis.call('DEL', jkey, K('dependents', id), K('dependencies', id), K('executions', id))
@@ -50,12 +51,10 @@ for e = 0, n - 1 do
         redis.call('EXPIRE', rkey, rttl)
         redis.call('ZADD', K('finished', queue), now_i + rttl, id)
       end
-      expire_job_keys(id, rttl)
+      expire_job_keys(id, rttl, {dependents = dependents_left, dependencies = f[2] ~= false})
     end
     outcome = 'finished'
   else
-    redis.call('HINCRBY', wkey, 'failed_job_count', 1)
-    redis.call('HINCRBYFLOAT', wkey, 'total_working_time', wt)
     if kind == 'stop' then
       -- A stopped job never retries and never releases its dependents (RQ).
       redis.call('HSET', jkey, 'worker_name', '', 'last_heartbeat', '')
@@ -75,11 +74,16 @@ for e = 0, n - 1 do
   end
   if outcome ~= 'lease_lost' then
     redis.call('DEL', K('execution', id, x))
-    redis.call('ZREM', wip, member)
     redis.call('ZREM', K('executions', id), x)
   end
   -- The slot is free either way; only touch its hash if it still exists (no partial hashes).
   if redis.call('EXISTS', wkey) == 1 then
+    if outcome ~= 'lease_lost' then
+      local counter = 'failed_job_count'
+      if outcome == 'finished' then counter = 'successful_job_count' end
+      redis.call('HINCRBY', wkey, counter, 1)
+      redis.call('HINCRBYFLOAT', wkey, 'total_working_time', wt)
+    end
     redis.call('HDEL', wkey, 'current_job')
     redis.call('HSET', wkey, 'state', 'idle', 'current_job_working_time', '0')
   end

@@ -32,9 +32,13 @@ local function K(name, a, b)
   return p[1]
 end
 
--- The job key and its two dependency sets share one TTL (RQ: job.expire / persist).
-local function expire_job_keys(id, ttl)
-  for _, k in ipairs({K('job', id), K('dependents', id), K('dependencies', id)}) do
+-- The job key and its two dependency sets share one TTL (RQ: job.expire / persist). `known`
+-- (optional) says which of the two sets can exist, sparing calls on the hot path.
+local function expire_job_keys(id, ttl, known)
+  local ks = {K('job', id)}
+  if not known or known.dependents then ks[#ks + 1] = K('dependents', id) end
+  if not known or known.dependencies then ks[#ks + 1] = K('dependencies', id) end
+  for _, k in ipairs(ks) do
     if ttl == -1 then redis.call('PERSIST', k) else redis.call('EXPIRE', k, ttl) end
   end
 end
@@ -50,10 +54,11 @@ end
 -- RQ's enqueue_dependents: a child is queued when every parent it still lists is finished (or
 -- failed, for allow_dependency_failures children); missing parents count as met, canceled
 -- children are skipped. The dependents set is deleted when every child went, else trimmed.
+-- Returns: true if the dependents set still exists afterwards.
 local function release_dependents(id, parent_status, nowtxt)
   local dkey = K('dependents', id)
   local children = redis.call('SMEMBERS', dkey)
-  if #children == 0 then return 0 end
+  if #children == 0 then return false end
   local released = {}
   for _, child in ipairs(children) do
     local ckey = K('job', child)
@@ -80,10 +85,10 @@ local function release_dependents(id, parent_status, nowtxt)
   end
   if #released == #children then
     redis.call('DEL', dkey)
-  elseif #released > 0 then
-    redis.call('SREM', dkey, unpack(released))
+    return false
   end
-  return #released
+  if #released > 0 then redis.call('SREM', dkey, unpack(released)) end
+  return true
 end
 
 local function retries_left(jkey)

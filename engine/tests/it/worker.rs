@@ -913,7 +913,7 @@ async fn connection_drops_do_not_lose_jobs() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     eventually("job finished after the outage", 20, || async {
-        status(&store, &a).await.as_deref() == Some("finished")
+        tolerant_status(&store, &a).await.as_deref() == Some("finished")
     })
     .await;
     // The pool is still working afterwards.
@@ -921,7 +921,7 @@ async fn connection_drops_do_not_lose_jobs() {
         .await
         .unwrap();
     eventually("next job runs", 20, || async {
-        status(&store, &b).await.as_deref() == Some("finished")
+        tolerant_status(&store, &b).await.as_deref() == Some("finished")
     })
     .await;
     shutdown.graceful.cancel();
@@ -932,4 +932,14 @@ async fn connection_drops_do_not_lose_jobs() {
     assert_eq!((report.succeeded, report.lost), (2, 0));
     assert_eq!(raw_results(&store, &a).await.len(), 1);
     drop(server);
+}
+
+/// `status` for a test that kills connections: its own reads may fail too.
+async fn tolerant_status(store: &Store, id: &str) -> Option<String> {
+    store
+        .conn()
+        .hget(keys::job(id), "status")
+        .await
+        .ok()
+        .flatten()
 }
