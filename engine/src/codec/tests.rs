@@ -187,7 +187,7 @@ fn pickle_limits() {
     // Billion laughs: each level doubles via GET; the output budget cuts it off.
     let mut p = vec![0x80, 0x04, b']', 0x94];
     for i in 0..60u32 {
-        p.extend_from_slice(&[b'(', b'j']);
+        p.extend_from_slice(b"(j");
         p.extend_from_slice(&i.to_le_bytes());
         p.push(b'j');
         p.extend_from_slice(&i.to_le_bytes());
@@ -199,12 +199,8 @@ fn pickle_limits() {
     assert!(v.repr().len() <= crate::value::REPR_LIMIT + 4);
     // Deep nesting: 100k EMPTY_LIST + APPEND pairs.
     let mut p = vec![0x80, 0x04, b']'];
-    for _ in 0..100_000 {
-        p.extend_from_slice(b"]");
-    }
-    for _ in 0..100_000 {
-        p.push(b'a');
-    }
+    p.extend(std::iter::repeat_n(b']', 100_000));
+    p.extend(std::iter::repeat_n(b'a', 100_000));
     p.push(b'.');
     let (_, lossy) = pickle::loads(&p).unwrap();
     assert!(lossy);

@@ -40,19 +40,25 @@ pub fn inflate_prefix(bytes: &[u8], max_out: usize) -> Vec<u8> {
     let mut d = Decompress::new(true);
     let mut out = vec![0u8; max_out];
     let mut filled = 0;
+    let mut failed = false;
     while filled < max_out {
         let (in_before, out_before) = (d.total_in(), d.total_out());
         let rest = bytes.get(in_before as usize..).unwrap_or_default();
         let status = d.decompress(rest, &mut out[filled..], FlushDecompress::None);
         filled += (d.total_out() - out_before) as usize;
         match status {
-            Ok(Status::StreamEnd) | Err(_) => break,
+            Ok(Status::StreamEnd) => break,
+            Err(_) => {
+                failed = true;
+                break;
+            }
             Ok(_) if d.total_out() == out_before && d.total_in() == in_before => break,
             Ok(_) => {}
         }
     }
     out.truncate(filled);
-    if filled == 0 {
+    // Like RQ's reader: bytes that only looked like zlib are taken raw.
+    if failed && filled == 0 {
         return bytes[..bytes.len().min(max_out)].to_vec();
     }
     out

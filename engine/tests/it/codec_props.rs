@@ -285,7 +285,13 @@ fn zlib_is_bounded_and_total() {
             for cut in [1, z.len() / 2, z.len() - 1] {
                 let r = zlib::inflate_bounded(&z[..cut], 1 << 20);
                 assert!(r.is_err(), "a cut stream is an error");
-                assert!(zlib::inflate_prefix(&z[..cut], 1 << 20).len() <= b.len());
+                if cut >= 2 {
+                    let head = zlib::inflate_prefix(&z[..cut], 1 << 20);
+                    assert!(
+                        b.starts_with(&head),
+                        "the prefix of a cut stream is a prefix"
+                    );
+                }
             }
         },
     );

@@ -8,3 +8,4 @@ mod worker;
 mod read;
 mod codec_props;
 mod fixture;
+mod read_lists;
