@@ -3,6 +3,7 @@
 
 mod api;
 mod cli;
+mod demo;
 mod errors;
 mod metrics;
 mod pages;
@@ -10,3 +11,4 @@ mod props;
 mod redis;
 mod security;
 mod support;
+mod ui;

@@ -1,0 +1,107 @@
+//! `taskmill demo` end to end: private Redis, console, worker and traffic come up; the API shows
+//! processed jobs within seconds; SIGINT stops everything and the private redis-server is gone.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::support::free_port;
+
+/// A minimal HTTP/1.0 GET (the server closes the connection after the reply).
+fn http_get(port: u16, path: &str) -> Option<(u16, String)> {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
+    write!(s, "GET {path} HTTP/1.0\r\nHost: 127.0.0.1:{port}\r\n\r\n").ok()?;
+    let mut raw = String::new();
+    s.read_to_string(&mut raw).ok()?;
+    let status = raw.split(' ').nth(1)?.parse().ok()?;
+    let body = raw.split_once("\r\n\r\n").map(|(_, b)| b.to_string())?;
+    Some((status, body))
+}
+
+fn wait_for(what: &str, secs: u64, mut ok: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    while !ok() {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+#[test]
+fn demo_serves_traffic_and_cleans_up() {
+    let port = free_port();
+    let log = std::env::temp_dir().join(format!("taskmill-demo-test-{port}.log"));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_taskmill"))
+        .args([
+            "demo",
+            "--private-redis",
+            "--bind",
+            &format!("127.0.0.1:{port}"),
+        ])
+        .env_remove("REDIS_URL")
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .expect("run taskmill demo");
+
+    wait_for("the console", 30, || {
+        matches!(http_get(port, "/healthz"), Some((200, _)))
+    });
+    let mut seen = serde_json::Value::Null;
+    wait_for("processed and failed jobs", 60, || {
+        let Some((200, body)) = http_get(port, "/api/v1/overview") else {
+            return false;
+        };
+        seen = serde_json::from_str(&body).unwrap();
+        let t = &seen["totals"];
+        t["finished"].as_u64() > Some(5) && seen["workers"].as_array().map(Vec::len) == Some(4)
+    });
+    let queues: Vec<&str> = seen["queues"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|q| q["name"].as_str().unwrap())
+        .collect();
+    assert!(
+        queues.contains(&"default") && queues.contains(&"high"),
+        "{queues:?}"
+    );
+    let (status, page) = http_get(port, "/").unwrap();
+    assert_eq!(status, 200);
+    assert!(page.contains("default"));
+
+    let text = std::fs::read_to_string(&log).unwrap();
+    let redis_port: u16 = text
+        .split("private redis-server on port ")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|p| p.parse().ok())
+        .unwrap_or_else(|| panic!("redis port in the log: {text}"));
+    assert!(TcpStream::connect(("127.0.0.1", redis_port)).is_ok());
+
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("demo did not stop after SIGINT");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(
+        status.success(),
+        "{status}: {}",
+        std::fs::read_to_string(&log).unwrap()
+    );
+    assert!(
+        TcpStream::connect(("127.0.0.1", redis_port)).is_err(),
+        "private redis-server stopped"
+    );
+    assert!(http_get(port, "/healthz").is_none(), "console stopped");
+    let _ = std::fs::remove_file(&log);
+}
