@@ -251,6 +251,14 @@ pub async fn run(
 /// rest and waits for their completions to be written.
 async fn drain(shared: &Arc<Shared>) {
     let deadline = tokio::time::Instant::now() + shared.cfg.drain_timeout;
+    let busy = shared.busy_names();
+    if !busy.is_empty() {
+        // RQ marks a warm shutdown requested while busy; dashboards show it.
+        let mut conn = shared.conn.clone();
+        if let Err(e) = slot::shutdown_requested(&mut conn, &busy).await {
+            warn!(error = %e, "could not mark shutdown_requested_date");
+        }
+    }
     let mut aborted = false;
     while shared.busy_count() > 0 {
         tokio::select! {

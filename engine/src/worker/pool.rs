@@ -173,6 +173,15 @@ impl Shared {
             .collect()
     }
 
+    pub fn busy_names(&self) -> Vec<String> {
+        let st = self.state();
+        st.slots
+            .values()
+            .filter(|s| matches!(s.status, Status::Busy(_)))
+            .map(|s| s.name.clone())
+            .collect()
+    }
+
     pub fn idle_names(&self) -> Vec<String> {
         let st = self.state();
         st.slots

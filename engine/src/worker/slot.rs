@@ -158,6 +158,20 @@ pub(crate) async fn set_state<C: ConnectionLike>(
     p.query_async::<()>(conn).await
 }
 
+/// RQ's `shutdown_requested_date` on the worker hashes of slots still running a job.
+pub(crate) async fn shutdown_requested<C: ConnectionLike>(
+    conn: &mut C,
+    slots: &[String],
+) -> RedisResult<()> {
+    let now = time::format_rq(time::now());
+    let mut p = redis::pipe();
+    for name in slots {
+        p.hset(keys::worker(name), "shutdown_requested_date", &now)
+            .ignore();
+    }
+    p.query_async::<()>(conn).await
+}
+
 /// `addr` of our own connection as Redis sees it (RQ's `ip_address`), or `unknown`.
 pub(crate) async fn own_address<C: ConnectionLike>(conn: &mut C) -> String {
     let info: RedisResult<String> = redis::cmd("CLIENT").arg("INFO").query_async(conn).await;

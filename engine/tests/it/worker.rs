@@ -849,8 +849,17 @@ async fn drain_timeout_and_immediate_shutdown_abort_running_jobs() {
     let mut config = cfg(&["gq"], 1, false);
     config.drain_timeout = Duration::from_millis(500);
     let (h, shutdown) = start(&store, config, Handlers::builtin());
-    let _ = running_worker(&store, &a).await;
+    let w = running_worker(&store, &a).await;
     shutdown.graceful.cancel();
+    eventually("shutdown marked on the busy slot", 5, || async {
+        let d: Option<String> = store
+            .conn()
+            .hget(keys::worker(&w), "shutdown_requested_date")
+            .await
+            .unwrap();
+        d.is_some()
+    })
+    .await;
     let report = tokio::time::timeout(Duration::from_secs(5), h)
         .await
         .unwrap()
