@@ -472,8 +472,10 @@ async fn python_failure_requeued_by_taskmill_runs_again() {
 
     let mut conn = store.conn();
     let before: Vec<u8> = conn.hget(keys::job(&id), "data").await.unwrap();
-    let out = requeue::requeue(&store, &[id.clone()]).await.unwrap();
-    assert_eq!(out.done, [id.clone()]);
+    let out = requeue::requeue(&store, std::slice::from_ref(&id))
+        .await
+        .unwrap();
+    assert_eq!(out.done, std::slice::from_ref(&id));
     let after: Vec<u8> = conn.hget(keys::job(&id), "data").await.unwrap();
     assert_eq!(before, after);
 

@@ -3,7 +3,7 @@
 //! real `rq worker -S json`.
 //! Also hosts the keyspace snapshot and Python helpers the `actions` tests share.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use engine::enqueue::{enqueue, enqueue_many, NewJob, Retry};
@@ -38,7 +38,7 @@ pub fn venv_bin() -> Option<PathBuf> {
 }
 
 /// Runs Python code (`sys.argv[1:]` = `args`) with the venv in `tests/interop`; returns stdout.
-pub fn python(bin: &PathBuf, code: &str, args: &[&str]) -> String {
+pub fn python(bin: &Path, code: &str, args: &[&str]) -> String {
     let out = Command::new(bin.join("python"))
         .arg("-c")
         .arg(code)
@@ -57,7 +57,7 @@ pub fn python(bin: &PathBuf, code: &str, args: &[&str]) -> String {
 }
 
 /// `rq worker -S json --burst --path tests/interop --url <url> <queue>`.
-pub fn rq_worker_burst(bin: &PathBuf, url: &str, queue: &str) {
+pub fn rq_worker_burst(bin: &Path, url: &str, queue: &str) {
     let interop = repo_root().join("tests/interop");
     let out = Command::new(bin.join("rq"))
         .args(["worker", "-S", "json", "--burst", "--path"])
@@ -75,7 +75,7 @@ pub fn rq_worker_burst(bin: &PathBuf, url: &str, queue: &str) {
 }
 
 /// `Job.fetch(id, serializer=JSONSerializer)`: status and `return_value()` as JSON.
-pub fn py_job_result(bin: &PathBuf, url: &str, id: &str) -> (String, Value) {
+pub fn py_job_result(bin: &Path, url: &str, id: &str) -> (String, Value) {
     let code = "import sys, json\nfrom redis import Redis\nfrom rq.job import Job\n\
         from rq.serializers import JSONSerializer\n\
         j = Job.fetch(sys.argv[2], connection=Redis.from_url(sys.argv[1]), serializer=JSONSerializer)\n\
