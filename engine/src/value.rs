@@ -21,7 +21,9 @@ pub enum PyValue {
     Int(i64),
     /// Integers that do not fit i64, as decimal text.
     BigInt(String),
-    Float(f64),
+    /// Non-finite values travel as the strings `nan` / `inf` / `-inf` (JSON has no NaN, and
+    /// serde_json would write `null`, which would not deserialize on the console's side).
+    Float(#[serde(with = "text::float_serde")] f64),
     Str(String),
     Bytes(Vec<u8>),
     List(Vec<PyValue>),

@@ -79,3 +79,19 @@ fn pretty_breaks_long_containers() {
     assert!(p.starts_with("[\n  'item-0',\n"), "{p}");
     assert!(p.ends_with("\n]"));
 }
+
+#[test]
+fn non_finite_floats_survive_serde() {
+    let v = PyValue::List(vec![
+        PyValue::Float(f64::INFINITY),
+        PyValue::Float(-1.5),
+        PyValue::Float(f64::NAN),
+    ]);
+    let text = serde_json::to_string(&v).unwrap();
+    assert_eq!(
+        text,
+        r#"{"t":"list","v":[{"t":"float","v":"inf"},{"t":"float","v":-1.5},{"t":"float","v":"nan"}]}"#
+    );
+    let back: PyValue = serde_json::from_str(&text).unwrap();
+    assert_eq!(back.repr(), "[inf, -1.5, nan]");
+}

@@ -211,3 +211,35 @@ pub fn truncate_chars(s: &str, max: usize) -> &str {
     }
     &s[..end]
 }
+
+/// Serde for `PyValue::Float`: numbers as numbers, NaN and infinities as text.
+pub(super) mod float_serde {
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(f: &f64, s: S) -> Result<S::Ok, S::Error> {
+        if f.is_finite() {
+            s.serialize_f64(*f)
+        } else {
+            s.serialize_str(&super::float_repr(*f))
+        }
+    }
+
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum NumOrText {
+        Num(f64),
+        Text(String),
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+        match NumOrText::deserialize(d)? {
+            NumOrText::Num(f) => Ok(f),
+            NumOrText::Text(t) => match t.as_str() {
+                "inf" => Ok(f64::INFINITY),
+                "-inf" => Ok(f64::NEG_INFINITY),
+                "nan" => Ok(f64::NAN),
+                other => other.parse().map_err(serde::de::Error::custom),
+            },
+        }
+    }
+}
