@@ -107,10 +107,19 @@ pub async fn guard(State(g): State<Arc<Guard>>, mut req: Request, next: Next) ->
             return ApiError::new(ErrorCode::ReadOnly, "the console is read-only").into_response();
         }
     }
-    if let Some(len) = content_length(req.headers()) {
-        if len > BODY_LIMIT as u64 {
-            return too_large();
+    match content_length(req.headers()) {
+        Some(len) if len > BODY_LIMIT as u64 => return too_large(),
+        Some(_) => {}
+        // A streamed body: buffer it (≤ 64 KiB) so an oversized one is a 413 for every route,
+        // including server functions, which would otherwise answer with their own redirect.
+        None if !is_safe(req.method()) => {
+            let (parts, body) = req.into_parts();
+            match axum::body::to_bytes(body, BODY_LIMIT).await {
+                Ok(bytes) => req = Request::from_parts(parts, axum::body::Body::from(bytes)),
+                Err(_) => return too_large(),
+            }
         }
+        None => {}
     }
     next.run(req).await
 }

@@ -91,3 +91,25 @@ async fn read_only_form_post_changes_nothing() {
     );
     assert_eq!(engine::audit::page(&c.store, 0, 5).await.unwrap().total, 0);
 }
+
+#[tokio::test]
+async fn oversized_streamed_form_is_413() {
+    let c = ctx().await;
+    let id = enqueue(&c.store, "q", "taskmill.echo").await;
+    let form = format!("ids[]={id}&return_to=/&pad={}", "x".repeat(70 * 1024));
+    let chunks: Vec<Result<String, std::io::Error>> = form
+        .as_bytes()
+        .chunks(4096)
+        .map(|c| Ok(String::from_utf8_lossy(c).into_owned()))
+        .collect();
+    let req = form_post("/ui/delete")
+        .header(header::ORIGIN, "http://127.0.0.1:9181")
+        .body(Body::from_stream(futures::stream::iter(chunks)))
+        .unwrap();
+    let r = send(&c.app, req).await;
+    assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE, "{}", r.body);
+    assert!(
+        exists(&c.store, &engine::keys::job(&id)).await,
+        "not deleted"
+    );
+}
