@@ -7,7 +7,8 @@
 -- ARGV[4]: worker/pool key TTL   ARGV[5]: n   ARGV[6]: m (running jobs)   ARGV[7]: pool id
 -- ARGV[8 .. 7+n]: current_job_working_time per slot ('' = idle)
 -- ARGV[8+n ..]: 2 per running job: started-registry member `<id>:<x>`, execution id
--- Returns: {slot indexes (1-based) whose worker hash is gone, job indexes whose lease is lost}
+-- Returns: {slot indexes (1-based) whose worker hash is gone or partial, job indexes whose lease
+--          is lost}
 local nowtxt, now_s = ARGV[1], ARGV[2]
 local now_i = math.floor(tonumber(now_s))
 local lease, ttl = tonumber(ARGV[3]), tonumber(ARGV[4])
@@ -20,7 +21,8 @@ redis.call('SADD', KEYS[2], ARGV[7])
 local missing, lost = {}, {}
 for i = 1, n do
   local wkey = KEYS[2 + i]
-  if redis.call('EXISTS', wkey) == 1 then
+  -- `birth` missing = the hash expired (maybe re-created partially by a later HSET): re-birth.
+  if redis.call('HEXISTS', wkey, 'birth') == 1 then
     redis.call('HSET', wkey, 'last_heartbeat', nowtxt)
     if ARGV[7 + i] ~= '' then
       redis.call('HSET', wkey, 'current_job_working_time', ARGV[7 + i])

@@ -952,3 +952,32 @@ async fn tolerant_status(store: &Store, id: &str) -> Option<String> {
         .ok()
         .flatten()
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn expired_worker_hashes_are_born_again() {
+    let store = support::store().await;
+    let (h, shutdown) = start(&store, cfg(&["eq"], 1, false), Handlers::builtin());
+    eventually("pool registered", 10, || async {
+        store.conn().scard::<_, u64>(keys::POOLS).await.unwrap() == 1
+    })
+    .await;
+    let pools: Vec<String> = store.conn().smembers(keys::POOLS).await.unwrap();
+    let wkey = keys::worker(&format!("{}.0", pools[0]));
+    // As if the key had expired during an outage and a stray write re-created part of it.
+    let _: () = store.conn().del(&wkey).await.unwrap();
+    let _: () = store.conn().hset(&wkey, "state", "idle").await.unwrap();
+    eventually("worker hash rewritten in full", 10, || async {
+        let w: HashMap<String, String> = store.conn().hgetall(&wkey).await.unwrap();
+        w.contains_key("birth") && w.contains_key("queues") && w.contains_key("taskmill_pool")
+    })
+    .await;
+    assert!(store
+        .conn()
+        .sismember::<_, _, bool>(keys::WORKERS, &wkey)
+        .await
+        .unwrap());
+    let ttl: i64 = store.conn().ttl(&wkey).await.unwrap();
+    assert!(ttl > 0);
+    shutdown.graceful.cancel();
+    h.await.unwrap();
+}
