@@ -166,6 +166,8 @@ pub async fn enqueue(store: &Store, job: NewJob) -> Result<String> {
 /// Creates many jobs. Plain jobs (no dependencies, no schedule) go to Redis in `enqueue_many.lua`
 /// calls of up to [`BATCH`] jobs, each all-or-nothing; the others follow one by one, in order, so
 /// a job may depend on one created earlier in the same call. Ids are returned in input order.
+/// Every job is validated before anything is written; a taken id (`DuplicateJob`) stops the call
+/// at the batch that holds it, with earlier batches already written.
 pub async fn enqueue_many(store: &Store, jobs: Vec<NewJob>) -> Result<Vec<String>> {
     let stamp = time::format_rq(time::now());
     let mut ids = Vec::with_capacity(jobs.len());
@@ -179,9 +181,11 @@ pub async fn enqueue_many(store: &Store, jobs: Vec<NewJob>) -> Result<Vec<String
             ids.push(p.id.clone());
             plain.push(p);
         } else {
-            // Fix the id now so the returned order matches the input.
+            // Fix the id now so the returned order matches the input, and validate now so that
+            // a bad job fails the call before anything is written.
             let mut job = job;
             let id = job.id.get_or_insert_with(uuid4).clone();
+            prepare(job.clone(), &stamp)?;
             ids.push(id);
             special.push(job);
         }

@@ -408,6 +408,15 @@ async fn enqueue_many_is_one_ordered_batch() {
     );
     let len: u64 = store.conn().llen(keys::queue("bulk2")).await.unwrap();
     assert_eq!(len, 0);
+    // A bad special job refuses the whole call before the plain batch is written.
+    let bad_dep = NewJob::new("bulk3", "m.f").depends_on(vec!["a:b".into()]);
+    let bad = vec![NewJob::new("bulk3", "m.f"), bad_dep];
+    assert!(matches!(
+        enqueue_many(&store, bad).await,
+        Err(Error::InvalidJobId(_))
+    ));
+    let len: u64 = store.conn().llen(keys::queue("bulk3")).await.unwrap();
+    assert_eq!(len, 0);
     let twice = vec![
         NewJob::new("b", "m.f").id("x"),
         NewJob::new("b", "m.f").id("x"),
