@@ -22,12 +22,27 @@ pub fn routes() -> Router<Arc<Console>> {
         .route("/jobs/{id}/delete", post(one_delete))
         .route("/jobs/{id}/enqueue-now", post(one_enqueue_now))
         .route("/jobs/{id}/stop", post(stop))
-        .route("/jobs/requeue", post(bulk_requeue))
-        .route("/jobs/cancel", post(bulk_cancel))
-        .route("/jobs/delete", post(bulk_delete))
+        // A job may be *named* `requeue`, `cancel` or `delete`: GET still shows it.
+        .route(
+            "/jobs/requeue",
+            post(bulk_requeue).get(|c: Ctx| detail_of(c, "requeue")),
+        )
+        .route(
+            "/jobs/cancel",
+            post(bulk_cancel).get(|c: Ctx| detail_of(c, "cancel")),
+        )
+        .route(
+            "/jobs/delete",
+            post(bulk_delete).get(|c: Ctx| detail_of(c, "delete")),
+        )
 }
 
-async fn detail(State(c): Ctx, Seg(id): Seg) -> ApiResult<Response> {
+async fn detail(c: Ctx, Seg(id): Seg) -> ApiResult<Response> {
+    detail_of(c, &id).await
+}
+
+async fn detail_of(State(c): Ctx, id: &str) -> ApiResult<Response> {
+    let id = id.to_string();
     job_id(&id)?;
     match engine::job::fetch(&c.store, &id).await? {
         Some(d) => Ok(Json(d).into_response()),

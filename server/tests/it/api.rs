@@ -243,3 +243,16 @@ async fn audit_page_lists_actions_newest_first() {
     assert_eq!(v["items"][1]["action"], "suspend");
     assert_eq!(v["total"], 2);
 }
+
+#[tokio::test]
+async fn a_job_named_like_a_bulk_route_is_still_readable() {
+    let c = ctx().await;
+    let id = engine::enqueue::enqueue(&c.store, NewJob::new("q", "taskmill.echo").id("delete"))
+        .await
+        .unwrap();
+    let r = send(&c.app, get("/api/v1/jobs/delete")).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.json()["summary"]["id"], id.as_str());
+    let r = send(&c.app, get("/api/v1/jobs/cancel")).await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND, "{}", r.body);
+}
