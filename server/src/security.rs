@@ -124,6 +124,77 @@ pub async fn guard(State(g): State<Arc<Guard>>, mut req: Request, next: Next) ->
     next.run(req).await
 }
 
+/// Largest HTML page [`strip_inline_scripts`] buffers (pages are paginated: far below this).
+const MAX_HTML: usize = 8 * 1024 * 1024;
+
+/// Removes the fixed inline `<script>`s leptos_axum appends to every page
+/// (`app::APPENDED_DATA_SCRIPTS`): the CSP refuses them anyway, `boot.js` defines the same
+/// globals, and without this every page load logs CSP violations in the browser console.
+/// Pages render in `SsrMode::Async`, so buffering the HTML costs no streaming.
+pub async fn strip_inline_scripts(req: Request, next: Next) -> Response {
+    let res = next.run(req).await;
+    let is_html = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"));
+    if !is_html {
+        return res;
+    }
+    let (mut parts, body) = res.into_parts();
+    let bytes = match axum::body::to_bytes(body, MAX_HTML).await {
+        Ok(b) => b,
+        Err(e) => {
+            tracing::warn!(error = %e, "html response not rewritten");
+            return ApiError::new(ErrorCode::Internal, "page too large").into_response();
+        }
+    };
+    let mut html = String::from_utf8_lossy(&bytes).into_owned();
+    for script in app::APPENDED_DATA_SCRIPTS {
+        if let Some(inner) = script.strip_prefix("<script>") {
+            html = strip_script(&html, inner);
+        }
+    }
+    parts.headers.remove(header::CONTENT_LENGTH);
+    Response::from_parts(parts, axum::body::Body::from(html))
+}
+
+/// Removes every `<script>INNER` and `<script nonce="...">INNER` (leptos_axum adds a fresh
+/// nonce per request), where `INNER` includes the closing tag. Other scripts are kept.
+pub fn strip_script(html: &str, inner: &str) -> String {
+    let mut out = String::with_capacity(html.len());
+    let mut rest = html;
+    while let Some(i) = rest.find("<script") {
+        let after = &rest[i + "<script".len()..];
+        let Some(close) = after.find('>') else { break };
+        let attrs = &after[..close];
+        let body = &after[close + 1..];
+        out.push_str(&rest[..i]);
+        if is_nonce_attr(attrs) && body.starts_with(inner) {
+            rest = &body[inner.len()..];
+        } else {
+            out.push_str("<script");
+            rest = after;
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// `""` or ` nonce="<base64url>"`.
+fn is_nonce_attr(attrs: &str) -> bool {
+    if attrs.is_empty() {
+        return true;
+    }
+    attrs
+        .strip_prefix(" nonce=\"")
+        .and_then(|v| v.strip_suffix('"'))
+        .is_some_and(|v| {
+            v.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'+' | b'/' | b'='))
+        })
+}
+
 pub fn too_large() -> Response {
     ApiError::new(
         ErrorCode::PayloadTooLarge,
@@ -291,6 +362,19 @@ mod tests {
             origin_authority("http://A.b:1/x"),
             Some(("http".into(), "a.b:1".into()))
         );
+    }
+
+    #[test]
+    fn strips_only_the_data_scripts() {
+        let inner = "__X=[];</script>";
+        let html = r#"<p>a</p><script nonce="Ab-_9">__X=[];</script><script>__X=[];</script><script type="module" src="/boot.js"></script><script>keep()</script>"#;
+        assert_eq!(
+            strip_script(html, inner),
+            r#"<p>a</p><script type="module" src="/boot.js"></script><script>keep()</script>"#
+        );
+        assert_eq!(strip_script("<script", inner), "<script");
+        let odd = r#"<script nonce="a b">__X=[];</script>"#;
+        assert_eq!(strip_script(odd, inner), odd);
     }
 
     #[test]

@@ -89,6 +89,7 @@ pub fn router(console: Arc<Console>, cfg: ServeConfig) -> Router {
         .layer(RequestBodyLimitLayer::new(BODY_LIMIT))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(from_fn_with_state(guard, security::guard))
+        .layer(from_fn(security::strip_inline_scripts))
         .layer(from_fn(security::headers))
 }
 

@@ -19,6 +19,9 @@ async fn overview_page_renders() {
     assert!(r.body.contains("<html"), "{}", r.body);
     assert!(r.body.contains("emails"), "queue listed: {}", r.body);
     assert!(r.headers.contains_key(header::CONTENT_SECURITY_POLICY));
+    // No inline scripts: the CSP would refuse them (and the browser log the violation).
+    assert!(!r.body.contains("<script>"), "{}", r.body);
+    assert!(!r.body.contains("__INCOMPLETE_CHUNKS"), "{}", r.body);
 }
 
 #[tokio::test]
@@ -26,6 +29,7 @@ async fn unknown_page_is_404() {
     let c = ctx().await;
     let r = send(&c.app, get("/no/such/page")).await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
+    assert!(!r.body.contains("<script>"), "{}", r.body);
 }
 
 #[tokio::test]
