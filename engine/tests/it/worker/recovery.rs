@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 use std::time::Duration;
 
+use engine::command::Command;
 use engine::enqueue::{enqueue, Retry};
 use engine::worker::Handlers;
 use engine::{keys, time, Store};
@@ -141,8 +142,8 @@ async fn connection_drops_do_not_lose_jobs() {
     let a = enqueue(&store, job("nq", "taskmill.sleep", vec![json!(1.0)]))
         .await
         .unwrap();
-    let (h, shutdown) = start(&store, cfg(&["nq"], 2, false), Handlers::builtin());
-    let _ = running_worker(&store, &a).await;
+    let (h, _shutdown) = start(&store, cfg(&["nq"], 2, false), Handlers::builtin());
+    let slot = running_worker(&store, &a).await;
     // For 2 s, drop every connection (normal and pub/sub) every 100 ms, across the job's end.
     let mut killer = redis::Client::open(url.as_str())
         .unwrap()
@@ -174,7 +175,11 @@ async fn connection_drops_do_not_lose_jobs() {
         tolerant_status(&store, &b).await.as_deref() == Some("finished")
     })
     .await;
-    shutdown.graceful.cancel();
+    // The pub/sub listener resubscribed: a shutdown command still reaches the pool.
+    eventually("pool listens again", 10, || async {
+        publish(&store, &slot, Command::Shutdown).await == 1
+    })
+    .await;
     let report = tokio::time::timeout(Duration::from_secs(10), h)
         .await
         .unwrap()
