@@ -1,6 +1,7 @@
 -- finish: record the end of several executions at once (RQ 5.5 steps 3-5 and 7).
 -- KEYS: none fixed (every key is built from the templates; ids arrive in ARGV).
 -- ARGV[1]: key templates (finish_lib)   ARGV[2]: now (unix float)   ARGV[3]: n entries
+-- ARGV[4]: '1' if this batch is being retried after an error (the first call may have run)
 -- then 10 fields per entry: kind ('ok' | 'fail' | 'killed' | 'stop'), slot name, job id,
 --   execution id, queue, execution started (unix float), execution ended (unix float),
 --   ended (RQ text), working seconds, payload (base64 return value, '' for None | base64 exc)
@@ -12,7 +13,7 @@ local n = tonumber(ARGV[3])
 local out = {}
 
 for e = 0, n - 1 do
-  local b = 4 + e * 10
+  local b = 5 + e * 10
   local kind, worker, id, x, queue = ARGV[b], ARGV[b + 1], ARGV[b + 2], ARGV[b + 3], ARGV[b + 4]
   local st, et, endtxt, wt, payload = ARGV[b + 5], ARGV[b + 6], ARGV[b + 7], ARGV[b + 8], ARGV[b + 9]
   local wkey = K('worker', worker)
@@ -24,6 +25,19 @@ for e = 0, n - 1 do
   -- someone else (reaper, cancel, delete) owns the job now.
   if redis.call('ZREM', wip, member) == 0 then
     outcome = 'lease_lost'
+    if ARGV[4] == '1' then
+      -- Maybe our own earlier call ran and only its reply was lost: its result entry says so.
+      local last = redis.call('XREVRANGE', K('results', id), '+', '-', 'COUNT', 1)[1]
+      if last then
+        local f, mine, typ = last[2], false, nil
+        for i = 1, #f, 2 do
+          if f[i] == 'execution_id' and f[i + 1] == x then mine = true end
+          if f[i] == 'type' then typ = f[i + 1] end
+        end
+        if mine and typ == '1' then outcome = 'finished' end
+        if mine and typ == '2' then outcome = redis.call('HGET', jkey, 'status') or 'failed' end
+      end
+    end
   elseif kind == 'ok' then
     local f = redis.call('HMGET', jkey, 'result_ttl', 'dependency_ids')
     local dependents_left = release_dependents(id, 'finished', endtxt)

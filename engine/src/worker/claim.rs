@@ -48,9 +48,12 @@ pub(crate) fn new_exec_id() -> String {
     )
 }
 
+/// Claims for `slots`, giving slot i the execution id `exec_ids[i]` (the caller keeps them so a
+/// call whose reply was lost can be recovered with [`recover`]).
 pub(crate) async fn claim(
     shared: &Shared,
     slots: &[(usize, String)],
+    exec_ids: &[String],
     pre: Option<&Popped>,
 ) -> RedisResult<Claim> {
     let now = time::now();
@@ -86,8 +89,8 @@ pub(crate) async fn claim(
     for (_, name) in slots {
         inv.arg(name);
     }
-    for _ in slots {
-        inv.arg(new_exec_id());
+    for x in exec_ids.iter().take(slots.len()) {
+        inv.arg(x);
     }
     let mut conn = shared.conn.clone();
     let reply: Value = inv.invoke_async(&mut conn).await?;
@@ -126,6 +129,57 @@ fn parse(reply: Value, at: f64) -> Claim {
         });
     }
     Claim::Jobs { jobs, at }
+}
+
+/// After a claim call failed (typically the connection dropped), finds the jobs it started
+/// anyway: a slot whose worker hash names a job that holds the started-registry member
+/// `<job>:<the execution id we sent for that slot>`. Reads only. The script is atomic, so
+/// either every one of its jobs is found here or it did not run at all.
+pub(crate) async fn recover(
+    shared: &Shared,
+    slots: &[(usize, String)],
+    exec_ids: &[String],
+) -> RedisResult<Vec<Claimed>> {
+    let mut conn = shared.conn.clone();
+    let mut p = redis::pipe();
+    for (_, name) in slots {
+        p.hget(keys::worker(name), "current_job");
+    }
+    let current: Vec<Option<String>> = p.query_async(&mut conn).await?;
+    let queues = &shared.cfg.queues;
+    let mut found = Vec::new();
+    for (i, job) in current.into_iter().enumerate() {
+        let (Some(id), Some(x)) = (job, exec_ids.get(i)) else {
+            continue;
+        };
+        let member = keys::started_member(&id, x);
+        let mut p = redis::pipe();
+        for q in queues {
+            p.zscore(keys::started(q), &member);
+        }
+        p.hget(keys::job(&id), "data")
+            .hget(keys::job(&id), "timeout");
+        let mut reply: Vec<Value> = p.query_async(&mut conn).await?;
+        let timeout = reply
+            .pop()
+            .and_then(|v| text(&v))
+            .and_then(|t| parse_timeout(&t));
+        let data = match reply.pop() {
+            Some(Value::BulkString(b)) => b,
+            _ => Vec::new(),
+        };
+        if let Some(queue) = reply.iter().position(|v| !matches!(v, Value::Nil)) {
+            found.push(Claimed {
+                slot: i,
+                id,
+                exec_id: x.clone(),
+                queue,
+                data,
+                timeout,
+            });
+        }
+    }
+    Ok(found)
 }
 
 /// RQ stores whole seconds; be lenient with floats. Absent = `None` (the caller's default).

@@ -42,18 +42,20 @@ pub(crate) async fn dispatch(shared: Arc<Shared>, tx: UnboundedSender<Completion
             }
             continue;
         }
-        let result = claim::claim(&shared, &free, pre.as_ref()).await;
+        let exec_ids: Vec<String> = free.iter().map(|_| claim::new_exec_id()).collect();
+        let result = claim::claim(&shared, &free, &exec_ids, pre.as_ref()).await;
         let result = match result {
             Ok(r) => {
                 delay = Duration::from_millis(100);
                 r
             }
             Err(e) => {
-                let dead = shared.unreserve(&free);
-                shared.bury(&dead, shared.slot_count()).await;
-                warn!(error = %e, "claim failed; retrying");
-                sleep_or_stop(&shared, delay).await;
-                delay = (delay * 2).min(Duration::from_secs(5));
+                warn!(error = %e, "claim failed; checking whether it ran before retrying");
+                let adopted = recover(&shared, &tx, &free, &exec_ids, &mut pre, &mut delay).await;
+                if adopted == 0 {
+                    sleep_or_stop(&shared, delay).await;
+                    delay = (delay * 2).min(Duration::from_secs(5));
+                }
                 continue;
             }
         };
@@ -120,10 +122,64 @@ pub(crate) async fn dispatch(shared: Arc<Shared>, tx: UnboundedSender<Completion
     }
 }
 
+/// After a failed claim call: adopts the jobs it started anyway (so they are neither stranded
+/// until the reaper nor started twice), then frees the other reserved slots. Retries the check
+/// while Redis is unreachable, for at most the lease: after that the reaper owns those jobs.
+async fn recover(
+    shared: &Arc<Shared>,
+    tx: &UnboundedSender<Completion>,
+    free: &[(usize, String)],
+    exec_ids: &[String],
+    pre: &mut Option<Popped>,
+    delay: &mut Duration,
+) -> usize {
+    let give_up = tokio::time::Instant::now() + Duration::from_secs(shared.lease_secs as u64);
+    let found = loop {
+        match claim::recover(shared, free, exec_ids).await {
+            Ok(found) => break found,
+            Err(e) if tokio::time::Instant::now() < give_up && !shared.stop.is_cancelled() => {
+                warn!(error = %e, "claim recovery failed; retrying");
+                sleep_or_stop(shared, *delay).await;
+                *delay = (*delay * 2).min(Duration::from_secs(5));
+            }
+            Err(e) => {
+                warn!(error = %e, "claim recovery gave up; the reaper will handle any job it started");
+                break Vec::new();
+            }
+        }
+    };
+    let mut used = vec![false; free.len()];
+    let adopted = found.len();
+    if adopted > 0 {
+        // The script ran, so it also consumed the pre-popped id (started or put back).
+        *pre = None;
+        warn!(
+            jobs = adopted,
+            "adopting jobs from a claim whose reply was lost"
+        );
+    }
+    let at = crate::time::now();
+    for job in found {
+        if let Some(slot) = free.get(job.slot).cloned() {
+            used[job.slot] = true;
+            run::spawn(shared, tx, slot, job, at);
+        }
+    }
+    let unused: Vec<(usize, String)> = free
+        .iter()
+        .zip(&used)
+        .filter(|(_, u)| !**u)
+        .map(|(s, _)| s.clone())
+        .collect();
+    let dead = shared.unreserve(&unused);
+    shared.bury(&dead, shared.slot_count()).await;
+    adopted
+}
+
 /// Puts an id popped during shutdown back at the head of its queue (claim with no slots).
 async fn give_back(shared: &Shared, p: Popped) {
     for _ in 0..10 {
-        match claim::claim(shared, &[], Some(&p)).await {
+        match claim::claim(shared, &[], &[], Some(&p)).await {
             Ok(_) => return,
             Err(e) => {
                 warn!(error = %e, job = %p.id, "could not give a popped job back; retrying");

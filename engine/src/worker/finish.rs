@@ -93,13 +93,15 @@ pub(crate) async fn finisher(shared: Arc<Shared>, mut rx: UnboundedReceiver<Comp
 async fn write_with_retry(shared: &Shared, batch: &[Completion]) -> Vec<FinishOutcome> {
     let deadline = tokio::time::Instant::now() + RETRY_FOR;
     let mut delay = Duration::from_millis(100);
+    let mut retrying = false;
     loop {
-        match write(shared, batch).await {
+        match write(shared, batch, retrying).await {
             Ok(v) => return v,
             Err(e) if tokio::time::Instant::now() < deadline => {
                 warn!(error = %e, jobs = batch.len(), "finish write failed; retrying");
                 tokio::time::sleep(delay).await;
                 delay = (delay * 2).min(Duration::from_secs(5));
+                retrying = true;
             }
             Err(e) => {
                 error!(error = %e, jobs = batch.len(), "finish write gave up; the reaper will recover these jobs");
@@ -109,10 +111,17 @@ async fn write_with_retry(shared: &Shared, batch: &[Completion]) -> Vec<FinishOu
     }
 }
 
-async fn write(shared: &Shared, batch: &[Completion]) -> RedisResult<Vec<FinishOutcome>> {
+async fn write(
+    shared: &Shared,
+    batch: &[Completion],
+    retrying: bool,
+) -> RedisResult<Vec<FinishOutcome>> {
     let now = time::now();
     let mut inv = scripts().finish.prepare_invoke();
-    inv.arg(templates()).arg(now.to_string()).arg(batch.len());
+    inv.arg(templates())
+        .arg(now.to_string())
+        .arg(batch.len())
+        .arg(if retrying { "1" } else { "0" });
     for c in batch {
         let (kind, payload) = match &c.end {
             Ended::Ok(v) => ("ok", encode::return_value(v).unwrap_or_default()),

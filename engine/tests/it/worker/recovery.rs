@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use engine::command::Command;
-use engine::enqueue::{enqueue, Retry};
+use engine::enqueue::{enqueue, NewJob, Retry};
 use engine::worker::Handlers;
 use engine::{keys, time, Store};
 use redis::AsyncCommands;
@@ -280,4 +280,54 @@ async fn scheduler_moves_due_jobs_under_rq_lock() {
         .exists::<_, bool>(keys::scheduler(&owner))
         .await
         .unwrap());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn busy_pool_through_connection_drops_runs_each_job_once() {
+    let server = support::start_redis();
+    let url = format!("redis://127.0.0.1:{}/0", server.port);
+    let store = Store::connect(&url).await.unwrap();
+    let jobs: Vec<NewJob> = (0..300)
+        .map(|i| job("bq", "taskmill.sleep", vec![json!(0.01)]).id(format!("j{i}")))
+        .collect();
+    engine::enqueue::enqueue_many(&store, jobs).await.unwrap();
+    let (h, _shutdown) = start(&store, cfg(&["bq"], 8, true), Handlers::builtin());
+    let killer = tokio::spawn({
+        let url = url.clone();
+        async move {
+            let client = redis::Client::open(url.as_str()).unwrap();
+            let mut c = client.get_multiplexed_async_connection().await.unwrap();
+            for _ in 0..15 {
+                tokio::time::sleep(Duration::from_millis(70)).await;
+                let _: redis::RedisResult<i64> = redis::cmd("CLIENT")
+                    .arg("KILL")
+                    .arg("TYPE")
+                    .arg("normal")
+                    .arg("SKIPME")
+                    .arg("yes")
+                    .query_async(&mut c)
+                    .await;
+            }
+        }
+    });
+    let report = tokio::time::timeout(Duration::from_secs(60), h)
+        .await
+        .unwrap()
+        .unwrap();
+    killer.await.unwrap();
+    // Every job ran to success exactly once: one result entry each, none failed or reaped.
+    assert_eq!((report.failed, report.retried, report.lost), (0, 0, 0));
+    assert_eq!(report.succeeded, 300);
+    for i in 0..300 {
+        let id = format!("j{i}");
+        assert_eq!(
+            status(&store, &id).await.as_deref(),
+            Some("finished"),
+            "{id}"
+        );
+        assert_eq!(raw_results(&store, &id).await.len(), 1, "{id}");
+    }
+    let wip: u64 = store.conn().zcard(keys::started("bq")).await.unwrap();
+    assert_eq!(wip, 0);
+    drop(server);
 }
