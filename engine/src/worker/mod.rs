@@ -23,7 +23,16 @@
 //!   `taskmill: worker shut down before the job finished` — retried like any failure when the
 //!   job has `retries_left` — so nothing waits for the reaper. Then slots die and `run` returns.
 //! - Redis outages never panic: claims, heartbeats and reaps retry with backoff; finish writes
-//!   are retried for up to 5 minutes. Only an unreachable Redis at start is an error.
+//!   are retried for up to 5 minutes. Only an unreachable Redis at start is an error. A claim
+//!   whose reply was lost is checked (read-only) and the jobs it started are adopted, so none is
+//!   stranded until the reaper or started twice.
+//!
+//! # Commands and leases
+//! - `scale {slots}` (clamped to 1..=256): new slots are born with fresh, never reused indexes;
+//!   surplus idle slots die at once, busy ones when their job ends; the pool record follows.
+//! - A heartbeat that finds a running job's started-registry member gone (the reaper took it
+//!   after a long outage, or an operator canceled/deleted it) aborts the local execution and
+//!   writes nothing for it (`FinishOutcome::LeaseLost`), so no ghost duplicate keeps running.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -168,11 +177,13 @@ pub async fn run(
         state: Mutex::new(State {
             slots,
             report: PoolReport::default(),
+            next_index: config.concurrency,
         }),
         freed: tokio::sync::Notify::new(),
         stop: shutdown.graceful.child_token(),
         immediate: shutdown.immediate.clone(),
         sink: tokio::sync::Mutex::new(None),
+        scale_lock: tokio::sync::Mutex::new(()),
         cfg: config,
     });
     let births: Vec<(String, Option<slot::BirthJob>)> =

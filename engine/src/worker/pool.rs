@@ -75,6 +75,9 @@ pub(crate) struct Slot {
 pub(crate) struct State {
     pub slots: BTreeMap<usize, Slot>,
     pub report: PoolReport,
+    /// Index of the next slot created by a scale-up. Never reused: a slot dying (its death
+    /// written outside the lock) can then never race with the birth of a namesake.
+    pub next_index: usize,
 }
 
 pub(crate) struct Shared {
@@ -92,6 +95,8 @@ pub(crate) struct Shared {
     pub stop: CancellationToken,
     pub immediate: CancellationToken,
     pub sink: tokio::sync::Mutex<Option<PubSubSink>>,
+    /// Serialises `scale` calls so their birth and death writes cannot interleave.
+    pub scale_lock: tokio::sync::Mutex<()>,
 }
 
 pub(crate) fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -270,6 +275,7 @@ impl Shared {
     /// Sets the live slot count: births for new slots, deaths for idle surplus, retiring for busy.
     pub async fn scale(&self, target: usize) {
         let target = target.clamp(1, crate::actions::scale::MAX_SLOTS as usize);
+        let _serial = self.scale_lock.lock().await;
         let (born, dead, count) = {
             let mut st = self.state();
             let mut active: Vec<usize> = st
@@ -295,7 +301,8 @@ impl Shared {
                     active.push(i);
                     continue;
                 }
-                let i = (0..).find(|i| !st.slots.contains_key(i)).unwrap_or(0);
+                let i = st.next_index;
+                st.next_index += 1;
                 let name = self.ident.slot_name(i);
                 st.slots.insert(
                     i,
