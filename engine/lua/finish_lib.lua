@@ -1,32 +1,36 @@
 -- Shared prelude of the worker scripts (claim, finish, reap, schedule_move): prepended to each of
 -- them at load time by `worker/scripts.rs`, so it has no KEYS of its own.
 -- ARGV[1]: key templates built by keys.rs, one per line, `{}` marking each id, in the order of
---          `names` below. Ids discovered inside a script (popped job ids, dependents) need them;
+--          `KI` below. Ids discovered inside a script (popped job ids, dependents) need them;
 --          building keys from templates keeps keys.rs the only place the layout is spelled out.
+--          The order must match `worker/scripts.rs::templates` (pinned by a unit test there).
 -- Returns: nothing; defines K(), expire_job_keys(), release_dependents(), retry_job(),
 --          fail_job() for the script that follows.
-local KT = {}
-do
-  local names = {'job', 'dependents', 'dependencies', 'results', 'execution', 'executions',
-    'queue', 'intermediate', 'first_seen', 'started', 'finished', 'failed', 'deferred',
-    'scheduled', 'worker', 'queues'}
-  local i = 1
-  for line in string.gmatch(ARGV[1], '[^\n]+') do
-    local parts, pos = {}, 1
-    while true do
-      local s = string.find(line, '{}', pos, true)
-      if not s then break end
-      parts[#parts + 1] = string.sub(line, pos, s - 1)
-      pos = s + 2
-    end
-    parts[#parts + 1] = string.sub(line, pos)
-    KT[names[i]] = parts
-    i = i + 1
+-- Parsed lazily, per template on first use: most scripts need fewer than half of them.
+local KI = {job = 1, dependents = 2, dependencies = 3, results = 4, execution = 5, executions = 6,
+  queue = 7, intermediate = 8, first_seen = 9, started = 10, finished = 11, failed = 12,
+  deferred = 13, scheduled = 14, worker = 15, queues = 16}
+local KT, KL = {}, nil
+
+local function template(name)
+  if not KL then
+    KL = {}
+    for line in string.gmatch(ARGV[1], '[^\n]+') do KL[#KL + 1] = line end
   end
+  local line, parts, pos = KL[KI[name]], {}, 1
+  while true do
+    local s = string.find(line, '{}', pos, true)
+    if not s then break end
+    parts[#parts + 1] = string.sub(line, pos, s - 1)
+    pos = s + 2
+  end
+  parts[#parts + 1] = string.sub(line, pos)
+  KT[name] = parts
+  return parts
 end
 
 local function K(name, a, b)
-  local p = KT[name]
+  local p = KT[name] or template(name)
   if b then return p[1] .. a .. p[2] .. b .. p[3] end
   if a then return p[1] .. a .. p[2] end
   return p[1]

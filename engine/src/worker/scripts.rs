@@ -73,10 +73,38 @@ pub(crate) fn templates() -> &'static str {
 #[cfg(test)]
 mod tests {
     #[test]
-    fn templates_have_one_line_per_prelude_name() {
-        let t = super::templates();
-        assert_eq!(t.lines().count(), 16);
-        assert!(t.lines().all(|l| !l.is_empty()));
-        assert_eq!(t.lines().next(), Some("rq:job:{}"));
+    fn templates_follow_the_prelude_order() {
+        use crate::keys;
+        // Same order as `KI` in finish_lib.lua.
+        let expected = [
+            keys::job("{}"),
+            keys::dependents("{}"),
+            keys::dependencies("{}"),
+            keys::results("{}"),
+            keys::execution("{}", "{}"),
+            keys::executions("{}"),
+            keys::queue("{}"),
+            keys::intermediate("{}"),
+            keys::intermediate_first_seen("{}", "{}"),
+            keys::started("{}"),
+            keys::finished("{}"),
+            keys::failed("{}"),
+            keys::deferred("{}"),
+            keys::scheduled("{}"),
+            keys::worker("{}"),
+            keys::QUEUES.to_string(),
+        ];
+        let lines: Vec<&str> = super::templates().lines().collect();
+        assert_eq!(
+            lines,
+            expected.iter().map(String::as_str).collect::<Vec<_>>()
+        );
+        let lib = include_str!("../../lua/finish_lib.lua");
+        for (i, name) in ["job = 1", "queues = 16", "worker = 15", "first_seen = 9"]
+            .iter()
+            .enumerate()
+        {
+            assert!(lib.contains(name), "prelude index {i}: {name}");
+        }
     }
 }
