@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::{demo, info, ops, serve, worker_cmd};
+use crate::{chaos, demo, info, ops, serve, worker_cmd};
 
 pub const DEFAULT_REDIS: &str = "redis://127.0.0.1:6379";
 
@@ -73,6 +73,11 @@ pub enum Cmd {
     Scale { worker: String, slots: u64 },
     /// Ask a worker to shut down gracefully
     Shutdown { worker: String },
+    /// Fault injection: SIGKILL workers mid-run, then prove nothing was lost or run twice
+    Chaos(chaos::ChaosArgs),
+    /// `taskmill worker` plus the chaos probe handler (spawned by `taskmill chaos`)
+    #[command(hide = true)]
+    ChaosWorker(chaos::ProbeWorkerArgs),
 }
 
 #[derive(Args, Debug, Clone)]
@@ -145,7 +150,7 @@ fn init_tracing(cmd: &Cmd) {
     // Long-running commands log their progress; one-shot commands only warnings, so their
     // stdout stays machine-readable.
     let default = match cmd {
-        Cmd::Serve(_) | Cmd::Worker(_) | Cmd::Demo(_) => "info",
+        Cmd::Serve(_) | Cmd::Worker(_) | Cmd::Demo(_) | Cmd::ChaosWorker(_) => "info",
         _ => "warn",
     };
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
@@ -173,6 +178,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Cmd::Resume => ops::resume(&url).await,
         Cmd::Scale { worker, slots } => ops::scale(&url, &worker, slots).await,
         Cmd::Shutdown { worker } => ops::shutdown(&url, &worker).await,
+        Cmd::Chaos(a) => chaos::run(&url, a).await,
+        Cmd::ChaosWorker(a) => chaos::probe_worker(&url, a).await,
     }
 }
 

@@ -16,10 +16,12 @@
 //! - `demo`         — `taskmill demo`: Redis + console + worker + traffic in one process.
 //! - `demo_traffic` — the demo's handlers and traffic generator.
 //! - `redis_child`  — the demo's private `redis-server` guard.
+//! - `chaos`        — `taskmill chaos`: SIGKILL workers mid-run and verify nothing is lost.
 
 pub mod api;
 pub mod api_jobs;
 pub mod api_workers;
+pub mod chaos;
 pub mod cli;
 pub mod demo;
 pub mod demo_traffic;
