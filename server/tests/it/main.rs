@@ -2,6 +2,7 @@
 //! redis-server on a free port (see `redis`), driven with `tower::ServiceExt::oneshot`.
 
 mod api;
+mod chaos;
 mod cli;
 mod demo;
 mod errors;
@@ -9,6 +10,7 @@ mod metrics;
 mod pages;
 mod props;
 mod redis;
+mod redis_restart;
 mod security;
 mod support;
 mod ui;
