@@ -195,6 +195,7 @@ async fn job_longer_than_the_lease_runs_once_with_two_worker_processes() {
     // The one result came from the one execution we saw claimed.
     assert!(executions.contains(r[0].execution_id.as_deref().unwrap_or("?")));
     assert!(a.alive() && b.alive());
+    assert!(!a.logs().contains("panicked") && !b.logs().contains("panicked"));
     assert!(a.terminate(15), "{}", a.logs());
     assert!(b.terminate(15), "{}", b.logs());
     drop(server);

@@ -235,7 +235,13 @@ async fn redis_restart_mid_run_loses_nothing_and_everyone_recovers() {
             assert!(exc.contains("AbandonedJobError"), "{id}: {exc}");
         }
     }
-    assert!(worker.alive(), "{}", worker.logs());
+    let logs = worker.logs();
+    assert!(!logs.contains("panicked"), "{logs}");
+    eprintln!(
+        "after the restart: long job {:?}, short jobs not finished {unfinished:?}",
+        statuses(&store, std::slice::from_ref(&long)).await[0]
+    );
+    assert!(worker.alive(), "{logs}");
     assert!(
         worker.terminate(15),
         "worker did not stop cleanly:\n{}",
