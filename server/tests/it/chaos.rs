@@ -121,6 +121,10 @@ async fn job_longer_than_the_lease_runs_once_with_two_worker_processes() {
     let server = start_redis();
     let url = format!("redis://127.0.0.1:{}", server.port);
     let store = Store::connect(&url).await.unwrap();
+    // Lease 3 s, not 2: a lease is `floor(now) + lease` and the reaper takes scores <= floor(now),
+    // so the effective lease is between lease - 1 and lease seconds. A 2 s lease with 1 s
+    // heartbeats would leave (1 - phase of the heartbeat tick) s of slack, near zero for some
+    // pools; 3 s leaves at least 1 s.
     let flags = [
         "worker",
         "--queues",
@@ -128,7 +132,7 @@ async fn job_longer_than_the_lease_runs_once_with_two_worker_processes() {
         "--concurrency",
         "1",
         "--lease",
-        "2",
+        "3",
         "--heartbeat",
         "1",
         "--reap-interval",
