@@ -18,10 +18,20 @@ trap 'kill $RPID 2>/dev/null; rm -rf "$DIR"' EXIT
 for _ in $(seq 100); do redis-cli -p "$PORT" ping >/dev/null 2>&1 && break; sleep 0.05; done
 URL="redis://127.0.0.1:$PORT/0"
 
+LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
 echo "== taskmill ($JOBS jobs, $CONC slots)" >&2
 TM=$(target/release/examples/bench "$URL" "$JOBS" "$CONC" target/release/taskmill)
 echo "== python rq 2.12 SimpleWorker ($((JOBS / 4)) jobs)" >&2
 RQ=$("$PY" bench/rq_bench.py "$URL" "$((JOBS / 4))")
+LOAD1=$(cut -d' ' -f1-3 /proc/loadavg)
+
+# Context for the figures: other processes on the same cores skew every number here.
+echo "- date: $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+echo "- machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), $(free -g | awk '/Mem:/{print $2}') GiB"
+echo "- redis: $(redis-server --version | grep -o 'v=[^ ]*'), python rq $("$PY" -c 'import rq; print(rq.__version__)')"
+echo "- load average (1/5/15 min) before: $LOAD0, after: $LOAD1"
+echo "- taskmill: $JOBS jobs, $CONC slots; python rq: $((JOBS / 4)) jobs"
+echo
 
 python3 - "$TM" "$RQ" <<'PYEOF'
 import json, sys
@@ -32,6 +42,7 @@ rows = [
     ("process_per_s", "processing, no-op jobs (jobs/s)", True),
     ("cmds_per_job", "redis commands per job", False),
     ("cpu_us_per_job", "redis-server CPU per job (µs)", False),
+    ("worker_cpu_us_per_job", "worker process CPU per job (µs)", False),
     ("latency_p50_ms", "enqueue->start p50 (ms)", False),
     ("latency_p99_ms", "enqueue->start p99 (ms)", False),
     ("idle_rss_kb", "idle worker RSS (KB)", False),

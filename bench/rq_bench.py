@@ -6,12 +6,14 @@ Measures, on the Redis given by URL (an empty DB the caller owns):
   process_per_s          SimpleWorker (burst, JSON serializer) draining N no-op jobs
   cmds_per_job           redis commands per processed job (INFO commandstats delta)
   cpu_us_per_job         redis-server CPU µs per processed job (INFO cpu delta)
+  worker_cpu_us_per_job  this process's CPU µs per processed job (the worker runs in-process)
   latency_p50_ms/p99     enqueue -> started_at of a live SimpleWorker at low load
   idle_rss_kb            RSS of an idle `rq worker --worker-class SimpleWorker`
 Prints one JSON object on stdout.
 """
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -32,6 +34,11 @@ def redis_cpu(r):
 
 def redis_cmds(r):
     return sum(v["calls"] for k, v in r.info("commandstats").items())
+
+
+def own_cpu():
+    ru = resource.getrusage(resource.RUSAGE_SELF)
+    return ru.ru_utime + ru.ru_stime
 
 
 def main():
@@ -58,15 +65,17 @@ def main():
     # Processing: the jobs enqueued above.
     cpu0, cmd0 = redis_cpu(r), redis_cmds(r)
     w = SimpleWorker([q], connection=r, serializer=JSONSerializer)
-    t = time.perf_counter()
+    t, own0 = time.perf_counter(), own_cpu()
     w.work(burst=True, logging_level="ERROR")
     dt = time.perf_counter() - t
+    own = own_cpu() - own0
     cpu1, cmd1 = redis_cpu(r), redis_cmds(r)
     done = q.finished_job_registry.get_job_count(cleanup=False)
     out["processed"] = done
     out["process_per_s"] = done / dt
     out["cmds_per_job"] = (cmd1 - cmd0) / max(done, 1)
     out["cpu_us_per_job"] = (cpu1 - cpu0) * 1e6 / max(done, 1)
+    out["worker_cpu_us_per_job"] = own * 1e6 / max(done, 1)
     r.flushdb()
 
     # Latency and idle RSS: a live worker process.

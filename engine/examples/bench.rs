@@ -13,8 +13,16 @@ use serde_json::json;
 
 async fn redis_totals(store: &Store) -> (f64, u64) {
     let mut c = store.conn();
-    let cpu: String = redis::cmd("INFO").arg("cpu").query_async(&mut c).await.unwrap();
-    let stats: String = redis::cmd("INFO").arg("commandstats").query_async(&mut c).await.unwrap();
+    let cpu: String = redis::cmd("INFO")
+        .arg("cpu")
+        .query_async(&mut c)
+        .await
+        .unwrap();
+    let stats: String = redis::cmd("INFO")
+        .arg("commandstats")
+        .query_async(&mut c)
+        .await
+        .unwrap();
     let field = |name: &str| -> f64 {
         cpu.lines()
             .find_map(|l| l.strip_prefix(name)?.strip_prefix(':')?.trim().parse().ok())
@@ -22,9 +30,25 @@ async fn redis_totals(store: &Store) -> (f64, u64) {
     };
     let calls = stats
         .lines()
-        .filter_map(|l| l.split("calls=").nth(1)?.split(',').next()?.parse::<u64>().ok())
+        .filter_map(|l| {
+            l.split("calls=")
+                .nth(1)?
+                .split(',')
+                .next()?
+                .parse::<u64>()
+                .ok()
+        })
         .sum();
     (field("used_cpu_sys") + field("used_cpu_user"), calls)
+}
+
+/// CPU seconds (user + system) this process has used so far: the pool runs in-process.
+fn own_cpu() -> f64 {
+    // SAFETY: getrusage only writes into the zeroed struct we pass.
+    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
+    unsafe { libc::getrusage(libc::RUSAGE_SELF, &mut ru) };
+    let tv = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    tv(ru.ru_utime) + tv(ru.ru_stime)
 }
 
 fn job(queue: &str, i: usize) -> NewJob {
@@ -34,7 +58,10 @@ fn job(queue: &str, i: usize) -> NewJob {
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
     let argv: Vec<String> = std::env::args().collect();
-    let url = argv.get(1).cloned().unwrap_or("redis://127.0.0.1:6379/15".into());
+    let url = argv
+        .get(1)
+        .cloned()
+        .unwrap_or("redis://127.0.0.1:6379/15".into());
     let n: usize = argv.get(2).and_then(|s| s.parse().ok()).unwrap_or(20_000);
     let conc: usize = argv.get(3).and_then(|s| s.parse().ok()).unwrap_or(16);
     let bin = argv.get(4).cloned();
@@ -51,18 +78,34 @@ async fn main() {
     for i in 0..single {
         enqueue(&store, job("single", i)).await.unwrap();
     }
-    out.insert("enqueue_single_per_s".into(), json!(single as f64 / t.elapsed().as_secs_f64()));
+    out.insert(
+        "enqueue_single_per_s".into(),
+        json!(single as f64 / t.elapsed().as_secs_f64()),
+    );
     let _: () = redis::cmd("FLUSHDB").query_async(&mut c).await.unwrap();
 
     // Batch enqueue, 1000 per call.
     let t = Instant::now();
     for start in (0..n).step_by(1000) {
-        let batch = (start..(start + 1000).min(n)).map(|i| job("bench", i)).collect();
+        let batch = (start..(start + 1000).min(n))
+            .map(|i| job("bench", i))
+            .collect();
         enqueue_many(&store, batch).await.unwrap();
     }
-    out.insert("enqueue_batch_per_s".into(), json!(n as f64 / t.elapsed().as_secs_f64()));
+    out.insert(
+        "enqueue_batch_per_s".into(),
+        json!(n as f64 / t.elapsed().as_secs_f64()),
+    );
 
     // Processing: burst pool drains the queue with full RQ state writes.
+    let stats = std::env::var_os("BENCH_STATS").is_some();
+    if stats {
+        let _: () = redis::cmd("CONFIG")
+            .arg("RESETSTAT")
+            .query_async(&mut c)
+            .await
+            .unwrap();
+    }
     let (cpu0, cmd0) = redis_totals(&store).await;
     let cfg = PoolConfig {
         queues: vec!["bench".into()],
@@ -71,18 +114,57 @@ async fn main() {
         with_scheduler: false,
         ..PoolConfig::default()
     };
-    let t = Instant::now();
+    let (t, own0) = (Instant::now(), own_cpu());
     let report = worker::run(store.clone(), cfg, Handlers::builtin(), Shutdown::default())
         .await
         .unwrap();
     let dt = t.elapsed().as_secs_f64();
+    let own = own_cpu() - own0;
     let (cpu1, cmd1) = redis_totals(&store).await;
     let done: u64 = c.zcard("rq:finished:bench").await.unwrap();
+    if stats {
+        // Per-command breakdown of the processing phase (BENCH_STATS=1), to stderr.
+        let s: String = redis::cmd("INFO")
+            .arg("commandstats")
+            .query_async(&mut c)
+            .await
+            .unwrap();
+        eprintln!("processing, per job:");
+        for l in s.lines().filter(|l| l.starts_with("cmdstat_")) {
+            let f = |k: &str| -> f64 {
+                l.split(&format!("{k}=")[..])
+                    .nth(1)
+                    .and_then(|v| v.split(',').next()?.parse().ok())
+                    .unwrap_or(0.0)
+            };
+            let name = l
+                .split(':')
+                .next()
+                .unwrap_or("")
+                .trim_start_matches("cmdstat_");
+            eprintln!(
+                "  {name:<14} calls/job {:>6.2}  usec/job {:>7.2}  usec/call {:>6.2}",
+                f("calls") / done.max(1) as f64,
+                f("usec") / done.max(1) as f64,
+                f("usec_per_call")
+            );
+        }
+    }
     out.insert("processed".into(), json!(done));
     out.insert("succeeded_reported".into(), json!(report.succeeded));
     out.insert("process_per_s".into(), json!(done as f64 / dt));
-    out.insert("cmds_per_job".into(), json!((cmd1 - cmd0) as f64 / done.max(1) as f64));
-    out.insert("cpu_us_per_job".into(), json!((cpu1 - cpu0) * 1e6 / done.max(1) as f64));
+    out.insert(
+        "cmds_per_job".into(),
+        json!((cmd1 - cmd0) as f64 / done.max(1) as f64),
+    );
+    out.insert(
+        "cpu_us_per_job".into(),
+        json!((cpu1 - cpu0) * 1e6 / done.max(1) as f64),
+    );
+    out.insert(
+        "worker_cpu_us_per_job".into(),
+        json!(own * 1e6 / done.max(1) as f64),
+    );
     let _: () = redis::cmd("FLUSHDB").query_async(&mut c).await.unwrap();
 
     // Latency at low load: a live pool, one job at a time.
@@ -92,7 +174,12 @@ async fn main() {
         concurrency: 4,
         ..PoolConfig::default()
     };
-    let pool = tokio::spawn(worker::run(store.clone(), cfg, Handlers::builtin(), shutdown.clone()));
+    let pool = tokio::spawn(worker::run(
+        store.clone(),
+        cfg,
+        Handlers::builtin(),
+        shutdown.clone(),
+    ));
     tokio::time::sleep(Duration::from_millis(500)).await;
     let mut lat = Vec::new();
     for i in 0..300 {
@@ -106,7 +193,10 @@ async fn main() {
             }
         };
         let enq: String = c.hget(&key, "enqueued_at").await.unwrap();
-        let (s, e) = (engine::time::parse_rq(&started), engine::time::parse_rq(&enq));
+        let (s, e) = (
+            engine::time::parse_rq(&started),
+            engine::time::parse_rq(&enq),
+        );
         if let (Some(s), Some(e)) = (s, e) {
             lat.push((s - e) * 1000.0);
         }
@@ -117,19 +207,31 @@ async fn main() {
     lat.sort_by(|a, b| a.total_cmp(b));
     if !lat.is_empty() {
         out.insert("latency_p50_ms".into(), json!(lat[lat.len() / 2]));
-        out.insert("latency_p99_ms".into(), json!(lat[(lat.len() * 99 / 100).saturating_sub(1)]));
+        out.insert(
+            "latency_p99_ms".into(),
+            json!(lat[(lat.len() * 99 / 100).saturating_sub(1)]),
+        );
     }
 
     // Idle RSS of a real `taskmill worker` process.
     if let Some(bin) = bin {
         let mut child = std::process::Command::new(bin)
-            .args(["worker", "--redis", &url, "--queues", "idle", "--concurrency", "4"])
+            .args([
+                "worker",
+                "--redis",
+                &url,
+                "--queues",
+                "idle",
+                "--concurrency",
+                "4",
+            ])
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
             .spawn()
             .expect("spawn taskmill worker");
         tokio::time::sleep(Duration::from_secs(3)).await;
-        let status = std::fs::read_to_string(format!("/proc/{}/status", child.id())).unwrap_or_default();
+        let status =
+            std::fs::read_to_string(format!("/proc/{}/status", child.id())).unwrap_or_default();
         let rss = status
             .lines()
             .find_map(|l| l.strip_prefix("VmRSS:"))
