@@ -375,8 +375,7 @@ impl Fleet {
         let pools: Vec<String> = conn.smembers(keys::POOLS).await?;
         // Pool id = <hostname>.<pid>.<8 hex>; a pid can repeat over a long run, an id cannot.
         let pool = pools.into_iter().find(|id| {
-            id.rsplitn(3, '.').nth(1) == Some(pid.to_string().as_str())
-                && !taken.contains(&id.as_str())
+            id.rsplit('.').nth(1) == Some(pid.to_string().as_str()) && !taken.contains(&id.as_str())
         });
         let mut in_flight = Vec::new();
         if let Some(pool) = &pool {
