@@ -1,31 +1,61 @@
--- finish: record the end of several executions at once (RQ 5.5 steps 3-5 and 7).
--- KEYS: none fixed (every key is built from the templates; ids arrive in ARGV).
+-- finish: record the end of several executions at once (RQ 5.5 steps 3-5 and 7), and let each
+-- freed slot that asks for it claim its next job in the same call (claim_lib).
+-- KEYS[1]: rq:suspended (only read when a slot asks for a next job)
 -- ARGV[1]: key templates (finish_lib)   ARGV[2]: now (unix float)   ARGV[3]: n entries
 -- ARGV[4]: '1' if this batch is being retried after an error (the first call may have run)
--- then 10 fields per entry: kind ('ok' | 'fail' | 'killed' | 'stop'), slot name, job id,
+-- ARGV[5]: now (RQ text)   ARGV[6]: lease seconds   ARGV[7]: nq
+-- ARGV[8 .. 7+nq]: queue names to claim from, in priority order
+-- then 11 fields per entry: kind ('ok' | 'fail' | 'killed' | 'stop'), slot name, job id,
 --   execution id, queue, execution started (unix float), execution ended (unix float),
---   ended (RQ text), working seconds, payload (base64 return value, '' for None | base64 exc)
--- Returns: one outcome per entry: 'finished', 'failed', 'stopped', 'requeued', 'scheduled',
---   or 'lease_lost' when the started-registry member is gone (reaped, canceled or deleted while
---   it ran): then the job is left exactly as the other writer left it.
+--   ended (RQ text), working seconds, payload (base64 return value, '' for None | base64 exc),
+--   execution id for the slot's next job ('' = the slot does not claim)
+-- Returns: {outcomes, claimed}. outcomes: one per entry: 'finished', 'failed', 'stopped',
+--   'requeued', 'scheduled', or 'lease_lost' when the started-registry member is gone (reaped,
+--   canceled or deleted while it ran): then the job is left exactly as the other writer left it.
+--   claimed: {} (no slot asked), {'suspended'}, or {'ok', entry, id, x, qi, data, timeout, ...}
+--   with entry the 1-based entry index whose slot took the job.
 local now_i = math.floor(tonumber(ARGV[2]))
-local n = tonumber(ARGV[3])
-local out = {}
+local n, retrying = tonumber(ARGV[3]), ARGV[4] == '1'
+local nowtxt, lease, nq = ARGV[5], tonumber(ARGV[6]), tonumber(ARGV[7])
+local base = 8 + nq
+local function arg(e, f) return ARGV[base + e * 11 + f] end
 
+-- Lease check for the whole batch: which started-registry members are still ours. One ZMSCORE
+-- and one ZREM per queue instead of one ZREM per entry.
+local held, byq = {}, {}
 for e = 0, n - 1 do
-  local b = 5 + e * 10
-  local kind, worker, id, x, queue = ARGV[b], ARGV[b + 1], ARGV[b + 2], ARGV[b + 3], ARGV[b + 4]
-  local st, et, endtxt, wt, payload = ARGV[b + 5], ARGV[b + 6], ARGV[b + 7], ARGV[b + 8], ARGV[b + 9]
-  local wkey = K('worker', worker)
-  local wip = K('started', queue)
-  local member = id .. ':' .. x
+  local q = arg(e, 4)
+  local g = byq[q]
+  if not g then
+    g = {{}, {}}
+    byq[q] = g
+  end
+  g[1][#g[1] + 1] = arg(e, 2) .. ':' .. arg(e, 3)
+  g[2][#g[2] + 1] = e
+end
+for q, g in pairs(byq) do
+  local wip = K('started', q)
+  local scores = redis.call('ZMSCORE', wip, unpack(g[1]))
+  local gone = {}
+  for i, s in ipairs(g[1]) do
+    if scores[i] then
+      held[g[2][i]] = true
+      gone[#gone + 1] = s
+    end
+  end
+  if #gone > 0 then redis.call('ZREM', wip, unpack(gone)) end
+end
+
+local outcomes, counted, finished, execs = {}, {}, {}, {}
+for e = 0, n - 1 do
+  local kind, worker, id, x, queue = arg(e, 0), arg(e, 1), arg(e, 2), arg(e, 3), arg(e, 4)
+  local st, et, endtxt, payload = arg(e, 5), arg(e, 6), arg(e, 7), arg(e, 9)
   local jkey = K('job', id)
   local outcome
-  -- Removing our started-registry member doubles as the lease check: if it is already gone,
-  -- someone else (reaper, cancel, delete) owns the job now.
-  if redis.call('ZREM', wip, member) == 0 then
+  if not held[e] then
+    -- Someone else (reaper, cancel, delete) owns the job now.
     outcome = 'lease_lost'
-    if ARGV[4] == '1' then
+    if retrying then
       -- Maybe our own earlier call ran and only its reply was lost: its result entry says so.
       local last = redis.call('XREVRANGE', K('results', id), '+', '-', 'COUNT', 1)[1]
       if last then
@@ -58,13 +88,16 @@ for e = 0, n - 1 do
       end
       local rkey = K('results', id)
       redis.call('XADD', rkey, 'MAXLEN', '~', '10', '*', unpack(fields))
+      local g = finished[queue] or {}
+      finished[queue] = g
       if rttl == -1 then
         redis.call('PERSIST', rkey)
-        redis.call('ZADD', K('finished', queue), '+inf', id)
+        g[#g + 1] = '+inf'
       else
         redis.call('EXPIRE', rkey, rttl)
-        redis.call('ZADD', K('finished', queue), now_i + rttl, id)
+        g[#g + 1] = now_i + rttl
       end
+      g[#g + 1] = id
       expire_job_keys(id, rttl, {dependents = dependents_left, dependencies = f[2] ~= false})
     end
     outcome = 'finished'
@@ -86,21 +119,69 @@ for e = 0, n - 1 do
       outcome = fail_job(id, queue, 'failed', worker, payload, {x, st, et}, now_i, endtxt, true)
     end
   end
-  if outcome ~= 'lease_lost' then
-    redis.call('DEL', K('execution', id, x))
+  if held[e] then
+    execs[#execs + 1] = K('execution', id, x)
     redis.call('ZREM', K('executions', id), x)
+    counted[e] = true
   end
-  -- The slot is free either way; only touch its hash if it still exists (no partial hashes).
-  if redis.call('EXISTS', wkey) == 1 then
-    if outcome ~= 'lease_lost' then
-      local counter = 'failed_job_count'
-      if outcome == 'finished' then counter = 'successful_job_count' end
-      redis.call('HINCRBY', wkey, counter, 1)
-      redis.call('HINCRBYFLOAT', wkey, 'total_working_time', wt)
-    end
-    redis.call('HDEL', wkey, 'current_job')
-    redis.call('HSET', wkey, 'state', 'idle', 'current_job_working_time', '0')
-  end
-  out[#out + 1] = outcome
+  outcomes[#outcomes + 1] = outcome
 end
-return out
+for q, g in pairs(finished) do redis.call('ZADD', K('finished', q), unpack(g)) end
+if #execs > 0 then redis.call('DEL', unpack(execs)) end
+
+-- Next jobs for the slots that asked, unless the queues are suspended.
+local claimed, next_of = {}, {}
+local slots, entry_of = {}, {}
+for e = 0, n - 1 do
+  if arg(e, 10) ~= '' then
+    slots[#slots + 1] = {arg(e, 1), arg(e, 10)}
+    entry_of[#slots] = e
+  end
+end
+if #slots > 0 then
+  if redis.call('EXISTS', KEYS[1]) == 1 then
+    claimed = {'suspended'}
+  else
+    local queues = {}
+    for i = 1, nq do queues[i] = ARGV[7 + i] end
+    claimed = {'ok'}
+    for _, c in ipairs(claim_jobs(queues, slots, nil, ARGV[2], nowtxt, lease)) do
+      local e = entry_of[c[1]]
+      next_of[e] = c[2]
+      c[1] = e + 1
+      for _, v in ipairs(c) do claimed[#claimed + 1] = v end
+    end
+  end
+end
+
+-- Each slot's worker hash in one read and one write: RQ's success/failure counters and total
+-- working time, then busy with the next job or idle. Only a whole hash (it has `birth`) is
+-- written, so an expired one is never re-created partially (the heartbeat re-births it), and
+-- the previous job's fields only while the hash still names that job (a retried batch whose
+-- first call ran must not count twice nor clobber the next job).
+for e = 0, n - 1 do
+  local wkey, id = K('worker', arg(e, 1)), arg(e, 2)
+  local counter = 'failed_job_count'
+  if outcomes[e + 1] == 'finished' then counter = 'successful_job_count' end
+  local w = redis.call('HMGET', wkey, 'birth', 'current_job', counter, 'total_working_time')
+  if w[1] then
+    local f, ours = {}, w[2] == id
+    if ours and counted[e] then
+      local total = string.format('%.6f', (tonumber(w[4]) or 0) + (tonumber(arg(e, 8)) or 0))
+      for _, v in ipairs({counter, (tonumber(w[3]) or 0) + 1, 'total_working_time', total}) do
+        f[#f + 1] = v
+      end
+    end
+    if next_of[e] then
+      busy_fields(f, next_of[e], nowtxt)
+    elseif ours then
+      redis.call('HDEL', wkey, 'current_job')
+      f[#f + 1] = 'state'
+      f[#f + 1] = 'idle'
+      f[#f + 1] = 'current_job_working_time'
+      f[#f + 1] = '0'
+    end
+    if #f > 0 then redis.call('HSET', wkey, unpack(f)) end
+  end
+end
+return {outcomes, claimed}

@@ -60,22 +60,13 @@ pub(crate) async fn claim(
     let queues = &shared.cfg.queues;
     let mut inv = scripts().claim.prepare_invoke();
     inv.key(keys::SUSPENDED);
-    for q in queues {
-        inv.key(keys::queue(q))
-            .key(keys::intermediate(q))
-            .key(keys::started(q));
-    }
-    for (_, name) in slots {
-        inv.key(keys::worker(name));
-    }
-    if let Some(p) = pre {
+    if let Some(p) = pre.filter(|p| p.in_intermediate) {
         inv.key(keys::intermediate_first_seen(&queues[p.queue], &p.id));
     }
     inv.arg(templates())
         .arg(now.to_string())
         .arg(time::format_rq(now))
         .arg(shared.lease_secs)
-        .arg(shared.worker_ttl)
         .arg(queues.len())
         .arg(slots.len());
     match pre {
@@ -86,18 +77,20 @@ pub(crate) async fn claim(
         }
         None => inv.arg("").arg(0).arg(""),
     };
-    for (_, name) in slots {
-        inv.arg(name);
+    for q in queues {
+        inv.arg(q);
     }
-    for x in exec_ids.iter().take(slots.len()) {
-        inv.arg(x);
+    for ((_, name), x) in slots.iter().zip(exec_ids) {
+        inv.arg(name).arg(x);
     }
     let mut conn = shared.conn.clone();
     let reply: Value = inv.invoke_async(&mut conn).await?;
     Ok(parse(reply, now))
 }
 
-fn parse(reply: Value, at: f64) -> Claim {
+/// Parses `{'suspended'}` or `{'ok', slot, id, x, qi, data, timeout, ...}` (claim.lua, and the
+/// second part of finish.lua's reply, whose `slot` is the 1-based batch entry instead).
+pub(crate) fn parse(reply: Value, at: f64) -> Claim {
     let Value::Array(items) = reply else {
         return Claim::Jobs {
             jobs: Vec::new(),
@@ -108,7 +101,7 @@ fn parse(reply: Value, at: f64) -> Claim {
         return Claim::Suspended;
     }
     let mut jobs = Vec::new();
-    for c in items[1..].chunks_exact(6) {
+    for c in items.get(1..).unwrap_or_default().chunks_exact(6) {
         let (Some(slot), Some(id), Some(x), Some(qi)) =
             (int(&c[0]), text(&c[1]), text(&c[2]), int(&c[3]))
         else {

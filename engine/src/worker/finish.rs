@@ -1,20 +1,24 @@
 //! The finisher: collects completions from job tasks and writes them with `finish.lua`, many
 //! per call when several are ready together. Redis outages are retried (bounded) so every job
 //! ends in a defined state; only then is its slot free again.
+//!
+//! A slot that finishes while the pool is claiming takes its next job in the same call (one
+//! script call per batch instead of a finish and a claim per job): it stays busy throughout and
+//! only slots that found nothing are handed back to the dispatcher.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use redis::{RedisResult, Value};
-use tokio::sync::mpsc::UnboundedReceiver;
+use tokio::sync::mpsc::{UnboundedReceiver, WeakUnboundedSender};
 use tracing::{error, warn};
 
-use super::claim::text;
+use super::claim::{self, text, Claimed};
 use super::encode;
 use super::pool::{AbortKind, Shared};
-use super::run::{Completion, Ended};
+use super::run::{self, Completion, Ended};
 use super::scripts::{scripts, templates};
-use crate::time;
+use crate::{keys, time};
 
 /// Most completions written by one script call.
 const BATCH: usize = 128;
@@ -55,7 +59,11 @@ pub(crate) const STOPPED: &str = "Job stopped by user, work-horse terminated.";
 pub(crate) const SHUTDOWN: &str = "taskmill: worker shut down before the job finished";
 const LEASE_LOST: &str = "taskmill: lease lost (the job was reaped or removed while it ran)";
 
-pub(crate) async fn finisher(shared: Arc<Shared>, mut rx: UnboundedReceiver<Completion>) {
+pub(crate) async fn finisher(
+    shared: Arc<Shared>,
+    mut rx: UnboundedReceiver<Completion>,
+    tx: WeakUnboundedSender<Completion>,
+) {
     while let Some(first) = rx.recv().await {
         let mut batch = vec![first];
         while batch.len() < BATCH {
@@ -64,8 +72,26 @@ pub(crate) async fn finisher(shared: Arc<Shared>, mut rx: UnboundedReceiver<Comp
                 Err(_) => break,
             }
         }
-        let outcomes = write_with_retry(&shared, &batch).await;
-        let mut dead = Vec::new();
+        // A slot goes straight on to its next job in the same call unless the pool stops
+        // claiming or the slot retires. The strong sender held through the call keeps the
+        // channel open for the jobs it starts; once the pool stops, none is taken.
+        let sender = if shared.stop.is_cancelled() {
+            None
+        } else {
+            tx.upgrade()
+        };
+        let next: Vec<Option<String>> = match &sender {
+            Some(_) => {
+                let slots: Vec<usize> = batch.iter().map(|c| c.slot).collect();
+                shared
+                    .may_continue(&slots)
+                    .into_iter()
+                    .map(|go| go.then(claim::new_exec_id))
+                    .collect()
+            }
+            None => vec![None; batch.len()],
+        };
+        let (outcomes, claimed, at) = write_with_retry(&shared, &batch, &next).await;
         {
             let mut st = shared.state();
             for o in &outcomes {
@@ -77,7 +103,23 @@ pub(crate) async fn finisher(shared: Arc<Shared>, mut rx: UnboundedReceiver<Comp
                 }
             }
         }
-        for c in &batch {
+        let mut kept = vec![false; batch.len()];
+        if let Some(tx) = &sender {
+            for job in claimed {
+                let Some(c) = batch.get(job.slot) else {
+                    continue;
+                };
+                kept[job.slot] = true;
+                run::spawn(&shared, tx, (c.slot, c.worker.clone()), job, at);
+            }
+        }
+        let mut dead = Vec::new();
+        let mut freed = false;
+        for (c, kept) in batch.iter().zip(kept) {
+            if kept {
+                continue;
+            }
+            freed = true;
             if let Some(name) = shared.release(c.slot) {
                 dead.push(name);
             }
@@ -86,26 +128,96 @@ pub(crate) async fn finisher(shared: Arc<Shared>, mut rx: UnboundedReceiver<Comp
             let remaining = shared.slot_count();
             shared.bury(&dead, remaining).await;
         }
-        shared.freed.notify_one();
+        if freed {
+            shared.freed.notify_one();
+        }
     }
 }
 
-async fn write_with_retry(shared: &Shared, batch: &[Completion]) -> Vec<FinishOutcome> {
+/// Writes the batch; slots with `next[i]` claim their next job in the same call. Redis errors
+/// are retried for up to [`RETRY_FOR`]: a failed call with claims is first checked (read-only)
+/// for jobs it started anyway, which are adopted; the retry then only finishes.
+async fn write_with_retry(
+    shared: &Shared,
+    batch: &[Completion],
+    next: &[Option<String>],
+) -> (Vec<FinishOutcome>, Vec<Claimed>, f64) {
     let deadline = tokio::time::Instant::now() + RETRY_FOR;
     let mut delay = Duration::from_millis(100);
     let mut retrying = false;
+    let mut next = next;
+    let mut adopted = Vec::new();
     loop {
-        match write(shared, batch, retrying).await {
-            Ok(v) => return v,
+        let now = time::now();
+        match write(shared, batch, next, retrying, now).await {
+            Ok((outcomes, claimed)) => {
+                return (outcomes, if retrying { adopted } else { claimed }, now)
+            }
             Err(e) if tokio::time::Instant::now() < deadline => {
                 warn!(error = %e, jobs = batch.len(), "finish write failed; retrying");
+                if !retrying && next.iter().any(Option::is_some) {
+                    adopted = recover_claims(shared, batch, next).await;
+                }
                 tokio::time::sleep(delay).await;
                 delay = (delay * 2).min(Duration::from_secs(5));
                 retrying = true;
+                next = &[];
             }
             Err(e) => {
                 error!(error = %e, jobs = batch.len(), "finish write gave up; the reaper will recover these jobs");
-                return vec![FinishOutcome::Unwritten; batch.len()];
+                return (
+                    vec![FinishOutcome::Unwritten; batch.len()],
+                    adopted,
+                    time::now(),
+                );
+            }
+        }
+    }
+}
+
+/// Jobs a failed finish call claimed anyway (its reply was lost), found read-only like a
+/// dispatcher claim's ([`claim::recover`]); `slot` becomes the batch entry index. Retried while
+/// Redis is unreachable, for at most the lease: after that the reaper owns such jobs.
+async fn recover_claims(
+    shared: &Shared,
+    batch: &[Completion],
+    next: &[Option<String>],
+) -> Vec<Claimed> {
+    let (mut entries, mut slots, mut xs) = (Vec::new(), Vec::new(), Vec::new());
+    for (i, (c, x)) in batch.iter().zip(next).enumerate() {
+        if let Some(x) = x {
+            entries.push(i);
+            slots.push((c.slot, c.worker.clone()));
+            xs.push(x.clone());
+        }
+    }
+    let give_up = tokio::time::Instant::now() + Duration::from_secs(shared.lease_secs as u64);
+    let mut delay = Duration::from_millis(100);
+    loop {
+        match claim::recover(shared, &slots, &xs).await {
+            Ok(found) => {
+                if !found.is_empty() {
+                    warn!(
+                        jobs = found.len(),
+                        "adopting jobs from a finish call whose reply was lost"
+                    );
+                }
+                return found
+                    .into_iter()
+                    .filter_map(|mut j| {
+                        j.slot = *entries.get(j.slot)?;
+                        Some(j)
+                    })
+                    .collect();
+            }
+            Err(e) if tokio::time::Instant::now() < give_up => {
+                warn!(error = %e, "claim recovery after a failed finish failed; retrying");
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(Duration::from_secs(5));
+            }
+            Err(e) => {
+                warn!(error = %e, "claim recovery gave up; the reaper will handle any job it started");
+                return Vec::new();
             }
         }
     }
@@ -114,15 +226,24 @@ async fn write_with_retry(shared: &Shared, batch: &[Completion]) -> Vec<FinishOu
 async fn write(
     shared: &Shared,
     batch: &[Completion],
+    next: &[Option<String>],
     retrying: bool,
-) -> RedisResult<Vec<FinishOutcome>> {
-    let now = time::now();
+    now: f64,
+) -> RedisResult<(Vec<FinishOutcome>, Vec<Claimed>)> {
+    let queues = &shared.cfg.queues;
     let mut inv = scripts().finish.prepare_invoke();
-    inv.arg(templates())
+    inv.key(keys::SUSPENDED)
+        .arg(templates())
         .arg(now.to_string())
         .arg(batch.len())
-        .arg(if retrying { "1" } else { "0" });
-    for c in batch {
+        .arg(if retrying { "1" } else { "0" })
+        .arg(time::format_rq(now))
+        .arg(shared.lease_secs)
+        .arg(queues.len());
+    for q in queues {
+        inv.arg(q);
+    }
+    for (i, c) in batch.iter().enumerate() {
         let (kind, payload) = match &c.end {
             Ended::Ok(v) => ("ok", encode::return_value(v).unwrap_or_default()),
             Ended::Fail(tb) => ("fail", encode::exc_string(tb)),
@@ -140,15 +261,28 @@ async fn write(
             .arg(c.ended.to_string())
             .arg(time::format_rq(c.ended))
             .arg(format!("{:.6}", c.working))
-            .arg(payload);
+            .arg(payload)
+            .arg(next.get(i).and_then(Option::as_deref).unwrap_or(""));
     }
     let mut conn = shared.conn.clone();
     let reply: Value = inv.invoke_async(&mut conn).await?;
-    let Value::Array(items) = reply else {
-        return Ok(vec![FinishOutcome::Unwritten; batch.len()]);
+    let (outcomes, claimed) = match reply {
+        Value::Array(mut parts) if parts.len() == 2 => {
+            let claimed = parts.pop().unwrap_or(Value::Nil);
+            (parts.pop().unwrap_or(Value::Nil), claimed)
+        }
+        _ => (Value::Nil, Value::Nil),
     };
-    Ok(items
-        .iter()
-        .map(|v| FinishOutcome::parse(&text(v).unwrap_or_default()))
-        .collect())
+    let outcomes = match outcomes {
+        Value::Array(items) => items
+            .iter()
+            .map(|v| FinishOutcome::parse(&text(v).unwrap_or_default()))
+            .collect(),
+        _ => vec![FinishOutcome::Unwritten; batch.len()],
+    };
+    let claimed = match claim::parse(claimed, now) {
+        claim::Claim::Jobs { jobs, .. } => jobs,
+        claim::Claim::Suspended => Vec::new(),
+    };
+    Ok((outcomes, claimed))
 }

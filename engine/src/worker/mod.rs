@@ -7,7 +7,8 @@
 //! # Tasks of a running pool
 //! - `dispatch` — claims jobs for free slots (`claim.lua`), blocks on a dedicated connection
 //!   when the queues are empty; `run` executes each job in its own task.
-//! - `finish`   — writes completions in batches (`finish.lua`), then frees the slots.
+//! - `finish`   — writes completions in batches (`finish.lua`); each freed slot claims its next
+//!   job in that same call while the pool is claiming, else it is freed for the dispatcher.
 //! - `heartbeat`, `reaper`, `commands` (pub/sub), and the `crate::scheduler` when enabled.
 //!
 //! # `run` behaviour
@@ -235,8 +236,10 @@ pub async fn run(
     let _ = tokio::time::timeout(Duration::from_secs(2), ready.cancelled()).await;
 
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
-    let finisher = tokio::spawn(finish::finisher(shared.clone(), rx));
+    let finisher = tokio::spawn(finish::finisher(shared.clone(), rx, tx.downgrade()));
     let exit = dispatch::dispatch(shared.clone(), tx).await;
+    // The finisher claims next jobs too: it stops with the dispatcher (burst end included).
+    shared.stop.cancel();
     info!(pool = %shared.ident.pool_id, ?exit, "worker pool stops claiming");
 
     drain(&shared).await;
@@ -272,6 +275,10 @@ async fn drain(shared: &Arc<Shared>) {
     }
     let mut aborted = false;
     while shared.busy_count() > 0 {
+        if aborted {
+            // A finish call in flight when the abort fired may still have started a next job.
+            shared.abort_all(AbortKind::Shutdown);
+        }
         tokio::select! {
             _ = shared.freed.notified() => {}
             _ = tokio::time::sleep(Duration::from_millis(200)) => {}

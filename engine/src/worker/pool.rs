@@ -136,7 +136,17 @@ impl Shared {
         out
     }
 
-    /// Turns a reserved slot busy.
+    /// For each slot index: may it claim its next job as it finishes (it still exists and is
+    /// not retiring)?
+    pub fn may_continue(&self, slots: &[usize]) -> Vec<bool> {
+        let st = self.state();
+        slots
+            .iter()
+            .map(|i| st.slots.get(i).is_some_and(|s| !s.retiring))
+            .collect()
+    }
+
+    /// Turns a reserved slot busy (or a busy one busy with its next job).
     pub fn assign(&self, index: usize, running: Running) {
         if let Some(s) = self.state().slots.get_mut(&index) {
             s.status = Status::Busy(running);

@@ -10,6 +10,19 @@ use redis::Script;
 
 use crate::keys;
 
+/// Claim and finish share the claim step (`claim_lib.lua`) on top of the prelude.
+macro_rules! with_claim_lib {
+    ($file:literal) => {
+        concat!(
+            include_str!("../../lua/finish_lib.lua"),
+            "\n",
+            include_str!("../../lua/claim_lib.lua"),
+            "\n",
+            include_str!(concat!("../../lua/", $file))
+        )
+    };
+}
+
 macro_rules! with_prelude {
     ($file:literal) => {
         concat!(
@@ -33,8 +46,8 @@ pub(crate) struct Scripts {
 pub(crate) fn scripts() -> &'static Scripts {
     static S: OnceLock<Scripts> = OnceLock::new();
     S.get_or_init(|| Scripts {
-        claim: Script::new(with_prelude!("claim.lua")),
-        finish: Script::new(with_prelude!("finish.lua")),
+        claim: Script::new(with_claim_lib!("claim.lua")),
+        finish: Script::new(with_claim_lib!("finish.lua")),
         heartbeat: Script::new(include_str!("../../lua/heartbeat.lua")),
         reap: Script::new(with_prelude!("reap.lua")),
         schedule_lock: Script::new(include_str!("../../lua/schedule_lock.lua")),
