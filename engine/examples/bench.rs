@@ -98,7 +98,7 @@ async fn main() {
     );
 
     // Processing: burst pool drains the queue with full RQ state writes.
-    let stats = std::env::var_os("BENCH_STATS").is_some();
+    let stats = std::env::var("BENCH_STATS").is_ok_and(|v| !v.is_empty());
     if stats {
         let _: () = redis::cmd("CONFIG")
             .arg("RESETSTAT")

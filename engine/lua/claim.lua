@@ -12,7 +12,8 @@
 -- ARGV[10 .. 9+nq]: queue names in priority order
 -- ARGV[10+nq ..]: k pairs: slot name, fresh execution id
 -- Returns: {'suspended'} (a pre-popped id is pushed back to its queue head), or
---          {'ok', slot, id, x, qi, data, timeout, slot, id, ...} for each claimed job.
+--          {'ok', slot, id, x, qi, data, timeout, result_ttl, deps, slot, id, ...} for each
+--          claimed job (see claim_lib.lua).
 local now_s, nowtxt, lease = ARGV[2], ARGV[3], tonumber(ARGV[4])
 local nq, k = tonumber(ARGV[5]), tonumber(ARGV[6])
 local queues, slots = {}, {}
@@ -39,7 +40,11 @@ if suspended then return {'suspended'} end
 
 local out = {'ok'}
 for _, c in ipairs(claim_jobs(queues, slots, first, now_s, nowtxt, lease)) do
-  redis.call('HSET', K('worker', slots[c[1]][1]), unpack(busy_fields({}, c[2], nowtxt)))
+  -- Never re-create an expired worker hash partially: the heartbeat re-births it.
+  local wkey = K('worker', slots[c[1]][1])
+  if redis.call('EXISTS', wkey) == 1 then
+    redis.call('HSET', wkey, unpack(busy_fields({}, c[2], nowtxt)))
+  end
   for _, v in ipairs(c) do out[#out + 1] = v end
 end
 return out

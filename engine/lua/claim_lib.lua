@@ -5,20 +5,22 @@
 
 -- RQ 5.5 steps 1-2 for one id: execution record, job hash `started` + PERSIST. The worker hash
 -- is the caller's (it may merge it with the previous job's counters); the started-registry ZADD
--- is batched by claim_jobs. Returns HMGET {data, timeout}, or nil for an id whose hash is gone
--- (RQ skips those; a hash without `data` is unreadable to every worker and dropped the same way).
-local function start_job(id, worker, x, now_s, now_i, nowtxt, lease)
+-- is batched by claim_jobs. `t` holds the call's times and TTLs, already as strings (numbers
+-- passed to redis.call are formatted on every call). Returns HMGET {data, timeout, result_ttl,
+-- dependency_ids}, or nil for an id whose hash is gone (RQ skips those; a hash without `data` is unreadable to every worker
+-- and dropped the same way).
+local function start_job(id, worker, x, t)
   local jkey = K('job', id)
-  local got = redis.call('HMGET', jkey, 'data', 'timeout')
+  local got = redis.call('HMGET', jkey, 'data', 'timeout', 'result_ttl', 'dependency_ids')
   if not got[1] then return nil end
   local ekey = K('execution', id, x)
-  redis.call('HSET', ekey, 'id', x, 'created_at', now_s, 'last_heartbeat', now_s,
+  redis.call('HSET', ekey, 'id', x, 'created_at', t.now_s, 'last_heartbeat', t.now_s,
     'worker_name', worker)
-  redis.call('EXPIRE', ekey, lease)
+  redis.call('EXPIRE', ekey, t.lease)
   local xs = K('executions', id)
-  redis.call('ZADD', xs, now_i + lease + 60, x)
-  redis.call('EXPIRE', xs, lease + 60)
-  redis.call('HSET', jkey, 'last_heartbeat', nowtxt, 'status', 'started', 'started_at', nowtxt,
+  redis.call('ZADD', xs, t.xs_score, x)
+  redis.call('EXPIRE', xs, t.xs_ttl)
+  redis.call('HSET', jkey, 'last_heartbeat', t.nowtxt, 'status', 'started', 'started_at', t.nowtxt,
     'worker_name', worker)
   redis.call('PERSIST', jkey)
   return got
@@ -26,20 +28,26 @@ end
 
 -- Claims up to #slots jobs from `queues` (names, priority order) for `slots` = {{worker, x}, ...}.
 -- `first` = {id, qi} is an id popped outside (blocking wait), started before any pop.
--- Returns {{slot index, id, x, qi, data, timeout}, ...} in slot order.
+-- Returns {{slot index, id, x, qi, data, timeout, result_ttl, deps}, ...} in slot order: the
+-- job's result_ttl ('' = default) and deps ('1' if it lists dependencies) as read at start,
+-- which is what RQ's worker finishes with too (the Job object it loaded); finish.lua gets
+-- them back instead of reading the hash again.
 -- RQ's LMOVE into the intermediate list + LREM at start collapse to LPOP here: inside one script
 -- no client can observe the id in between, and a crash cannot split the two.
 local function claim_jobs(queues, slots, first, now_s, nowtxt, lease)
   local now_i = math.floor(tonumber(now_s))
+  local t = {now_s = now_s, nowtxt = nowtxt, lease = tostring(lease),
+    xs_score = tostring(now_i + lease + 60), xs_ttl = tostring(lease + 60)}
+  local wip_score = tostring(now_i + lease)
   local k, nxt, out, wip = #slots, 1, {}, {}
   local function take(id, qi)
     local s = slots[nxt]
-    local got = start_job(id, s[1], s[2], now_s, now_i, nowtxt, lease)
+    local got = start_job(id, s[1], s[2], t)
     if not got then return end
-    out[#out + 1] = {nxt, id, s[2], qi, got[1], got[2] or ''}
+    out[#out + 1] = {nxt, id, s[2], qi, got[1], got[2] or '', got[3] or '', got[4] and '1' or ''}
     local w = wip[qi] or {}
     wip[qi] = w
-    w[#w + 1] = now_i + lease
+    w[#w + 1] = wip_score
     w[#w + 1] = id .. ':' .. s[2]
     nxt = nxt + 1
   end
@@ -63,9 +71,8 @@ end
 
 -- Worker-hash fields of a slot that has just started job `id` (appended to `f`).
 local function busy_fields(f, id, nowtxt)
-  for _, v in ipairs({'state', 'busy', 'current_job', id, 'current_job_working_time', '0',
-    'last_heartbeat', nowtxt}) do
-    f[#f + 1] = v
-  end
+  local n = #f
+  f[n + 1], f[n + 2], f[n + 3], f[n + 4] = 'state', 'busy', 'current_job', id
+  f[n + 5], f[n + 6], f[n + 7], f[n + 8] = 'current_job_working_time', '0', 'last_heartbeat', nowtxt
   return f
 end

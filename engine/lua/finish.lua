@@ -5,10 +5,15 @@
 -- ARGV[4]: '1' if this batch is being retried after an error (the first call may have run)
 -- ARGV[5]: now (RQ text)   ARGV[6]: lease seconds   ARGV[7]: nq
 -- ARGV[8 .. 7+nq]: queue names to claim from, in priority order
--- then 11 fields per entry: kind ('ok' | 'fail' | 'killed' | 'stop'), slot name, job id,
+-- then 15 fields per entry: kind ('ok' | 'fail' | 'killed' | 'stop'), slot name, job id,
 --   execution id, queue, execution started (unix float), execution ended (unix float),
---   ended (RQ text), working seconds, payload (base64 return value, '' for None | base64 exc),
---   execution id for the slot's next job ('' = the slot does not claim)
+--   ended (RQ text), the slot's total_working_time including this job,
+--   payload (base64 return value, '' for None | base64 exc),
+--   execution id for the slot's next job ('' = the slot does not claim),
+--   the job's result_ttl and deps ('1' = it lists dependencies) as read at claim (claim_lib),
+--   the slot's successful_job_count and failed_job_count if this job succeeds / fails
+--   (the pool keeps each slot's counters: it is their only writer, and absolute values make a
+--   retried batch idempotent)
 -- Returns: {outcomes, claimed}. outcomes: one per entry: 'finished', 'failed', 'stopped',
 --   'requeued', 'scheduled', or 'lease_lost' when the started-registry member is gone (reaped,
 --   canceled or deleted while it ran): then the job is left exactly as the other writer left it.
@@ -18,7 +23,7 @@ local now_i = math.floor(tonumber(ARGV[2]))
 local n, retrying = tonumber(ARGV[3]), ARGV[4] == '1'
 local nowtxt, lease, nq = ARGV[5], tonumber(ARGV[6]), tonumber(ARGV[7])
 local base = 8 + nq
-local function arg(e, f) return ARGV[base + e * 11 + f] end
+local function arg(e, f) return ARGV[base + e * 15 + f] end
 
 -- Lease check for the whole batch: which started-registry members are still ours. One ZMSCORE
 -- and one ZREM per queue instead of one ZREM per entry.
@@ -46,7 +51,19 @@ for q, g in pairs(byq) do
   if #gone > 0 then redis.call('ZREM', wip, unpack(gone)) end
 end
 
-local outcomes, counted, finished, execs = {}, {}, {}, {}
+local outcomes, finished, execs = {}, {}, {}
+-- result_ttl text → {n = number, s = TTL text, score = finished-registry score text}, once per
+-- distinct value in the batch (formatting numbers inside redis.call costs on every call).
+local ttls = {}
+local function ttl_of(text)
+  local t = ttls[text]
+  if t then return t end
+  local n = tonumber(text) or 500
+  t = {n = n, s = tostring(n), score = '+inf'}
+  if n ~= -1 then t.score = tostring(now_i + n) end
+  ttls[text] = t
+  return t
+end
 for e = 0, n - 1 do
   local kind, worker, id, x, queue = arg(e, 0), arg(e, 1), arg(e, 2), arg(e, 3), arg(e, 4)
   local st, et, endtxt, payload = arg(e, 5), arg(e, 6), arg(e, 7), arg(e, 9)
@@ -69,36 +86,35 @@ for e = 0, n - 1 do
       end
     end
   elseif kind == 'ok' then
-    local f = redis.call('HMGET', jkey, 'result_ttl', 'dependency_ids')
     local dependents_left = release_dependents(id, 'finished', endtxt)
-    local rttl = tonumber(f[1]) or 500
-    if rttl == 0 then
+    local rttl = arg(e, 11)
+    if rttl == '' then rttl = '500' end
+    local ttl = ttl_of(rttl)
+    if ttl.n == 0 then
       -- result_ttl 0: the job is deleted at once and no result is kept.
       redis.call('DEL', jkey, K('dependents', id), K('dependencies', id), K('executions', id))
     else
       redis.call('HSET', jkey, 'status', 'finished', 'ended_at', endtxt, 'last_heartbeat', endtxt)
-      local fields = {'type', '1', 'worker_name', worker}
-      if payload ~= '' then
-        fields[#fields + 1] = 'return_value'
-        fields[#fields + 1] = payload
-      end
-      for _, v in ipairs({'execution_id', x, 'execution_started_at', st,
-        'execution_ended_at', et}) do
-        fields[#fields + 1] = v
-      end
       local rkey = K('results', id)
-      redis.call('XADD', rkey, 'MAXLEN', '~', '10', '*', unpack(fields))
+      if payload ~= '' then
+        redis.call('XADD', rkey, 'MAXLEN', '~', '10', '*', 'type', '1', 'worker_name', worker,
+          'return_value', payload, 'execution_id', x, 'execution_started_at', st,
+          'execution_ended_at', et)
+      else
+        redis.call('XADD', rkey, 'MAXLEN', '~', '10', '*', 'type', '1', 'worker_name', worker,
+          'execution_id', x, 'execution_started_at', st, 'execution_ended_at', et)
+      end
       local g = finished[queue] or {}
       finished[queue] = g
-      if rttl == -1 then
-        redis.call('PERSIST', rkey)
-        g[#g + 1] = '+inf'
-      else
-        redis.call('EXPIRE', rkey, rttl)
-        g[#g + 1] = now_i + rttl
-      end
+      g[#g + 1] = ttl.score
       g[#g + 1] = id
-      expire_job_keys(id, rttl, {dependents = dependents_left, dependencies = f[2] ~= false})
+      -- The job key and the dependency sets that can exist share the result TTL (RQ).
+      local ks = {rkey, jkey}
+      if dependents_left then ks[#ks + 1] = K('dependents', id) end
+      if arg(e, 12) ~= '' then ks[#ks + 1] = K('dependencies', id) end
+      for _, key in ipairs(ks) do
+        if ttl.n == -1 then redis.call('PERSIST', key) else redis.call('EXPIRE', key, ttl.s) end
+      end
     end
     outcome = 'finished'
   else
@@ -122,7 +138,6 @@ for e = 0, n - 1 do
   if held[e] then
     execs[#execs + 1] = K('execution', id, x)
     redis.call('ZREM', K('executions', id), x)
-    counted[e] = true
   end
   outcomes[#outcomes + 1] = outcome
 end
@@ -154,32 +169,33 @@ if #slots > 0 then
   end
 end
 
--- Each slot's worker hash in one read and one write: RQ's success/failure counters and total
--- working time, then busy with the next job or idle. Only a whole hash (it has `birth`) is
--- written, so an expired one is never re-created partially (the heartbeat re-births it), and
--- the previous job's fields only while the hash still names that job (a retried batch whose
--- first call ran must not count twice nor clobber the next job).
+-- Each slot's worker hash in one write: RQ's success/failure counters and total working time
+-- (absolute values from the pool), then busy with the next job or idle. Only an existing hash is
+-- written, so an expired one is never re-created partially (the heartbeat re-births it); one
+-- EXISTS covers the batch when every hash is there.
+local wkeys = {}
+for e = 0, n - 1 do wkeys[e + 1] = K('worker', arg(e, 1)) end
+local all = redis.call('EXISTS', unpack(wkeys)) == n
 for e = 0, n - 1 do
-  local wkey, id = K('worker', arg(e, 1)), arg(e, 2)
-  local counter = 'failed_job_count'
-  if outcomes[e + 1] == 'finished' then counter = 'successful_job_count' end
-  local w = redis.call('HMGET', wkey, 'birth', 'current_job', counter, 'total_working_time')
-  if w[1] then
-    local f, ours = {}, w[2] == id
-    if ours and counted[e] then
-      local total = string.format('%.6f', (tonumber(w[4]) or 0) + (tonumber(arg(e, 8)) or 0))
-      for _, v in ipairs({counter, (tonumber(w[3]) or 0) + 1, 'total_working_time', total}) do
-        f[#f + 1] = v
+  local wkey, id = wkeys[e + 1], arg(e, 2)
+  if all or redis.call('EXISTS', wkey) == 1 then
+    local f = {}
+    if held[e] then
+      if outcomes[e + 1] == 'finished' then
+        f[1], f[2] = 'successful_job_count', arg(e, 13)
+      else
+        f[1], f[2] = 'failed_job_count', arg(e, 14)
       end
+      f[3], f[4] = 'total_working_time', arg(e, 8)
     end
     if next_of[e] then
       busy_fields(f, next_of[e], nowtxt)
-    elseif ours then
+    elseif held[e] or not retrying or redis.call('HGET', wkey, 'current_job') == id then
+      -- (A retried entry whose member is gone may have been written by our first call, which
+      -- may have given the slot its next job: only a hash still naming this job goes idle.)
       redis.call('HDEL', wkey, 'current_job')
-      f[#f + 1] = 'state'
-      f[#f + 1] = 'idle'
-      f[#f + 1] = 'current_job_working_time'
-      f[#f + 1] = '0'
+      local m = #f
+      f[m + 1], f[m + 2], f[m + 3], f[m + 4] = 'state', 'idle', 'current_job_working_time', '0'
     end
     if #f > 0 then redis.call('HSET', wkey, unpack(f)) end
   end

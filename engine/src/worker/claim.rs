@@ -32,6 +32,15 @@ pub(crate) struct Claimed {
     pub queue: usize,
     pub data: Vec<u8>,
     pub timeout: Option<i64>,
+    /// The job's `result_ttl` text ('' = default) and whether it lists dependencies, as read
+    /// at claim; `finish.lua` uses them as RQ's worker uses the Job object it loaded.
+    pub hints: FinishHints,
+}
+
+#[derive(Clone, Debug, Default)]
+pub(crate) struct FinishHints {
+    pub result_ttl: String,
+    pub has_dependencies: bool,
 }
 
 pub(crate) enum Claim {
@@ -101,24 +110,32 @@ pub(crate) fn parse(reply: Value, at: f64) -> Claim {
         return Claim::Suspended;
     }
     let mut jobs = Vec::new();
-    for c in items.get(1..).unwrap_or_default().chunks_exact(6) {
-        let (Some(slot), Some(id), Some(x), Some(qi)) =
-            (int(&c[0]), text(&c[1]), text(&c[2]), int(&c[3]))
+    let mut rest = items.into_iter().skip(1);
+    // Moved out of the reply, not copied: `data` can be large.
+    loop {
+        let chunk: Vec<Value> = rest.by_ref().take(8).collect();
+        let Ok([slot, id, x, qi, data, timeout, rttl, deps]) = <[Value; 8]>::try_from(chunk) else {
+            break;
+        };
+        let (Some(slot), Some(id), Some(x), Some(qi)) = (int(&slot), text(&id), text(&x), int(&qi))
         else {
             continue;
         };
-        let data = match &c[4] {
-            Value::BulkString(b) => b.clone(),
+        let data = match data {
+            Value::BulkString(b) => b,
             _ => Vec::new(),
         };
-        let timeout = text(&c[5]).and_then(|t| parse_timeout(&t));
         jobs.push(Claimed {
             slot: (slot as usize).saturating_sub(1),
             id,
             exec_id: x,
             queue: (qi as usize).saturating_sub(1),
             data,
-            timeout,
+            timeout: text(&timeout).and_then(|t| parse_timeout(&t)),
+            hints: FinishHints {
+                result_ttl: text(&rttl).unwrap_or_default(),
+                has_dependencies: text(&deps).as_deref() == Some("1"),
+            },
         });
     }
     Claim::Jobs { jobs, at }
@@ -150,16 +167,29 @@ pub(crate) async fn recover(
         for q in queues {
             p.zscore(keys::started(q), &member);
         }
-        p.hget(keys::job(&id), "data")
-            .hget(keys::job(&id), "timeout");
+        p.cmd("HMGET").arg(keys::job(&id)).arg(&[
+            "data",
+            "timeout",
+            "result_ttl",
+            "dependency_ids",
+        ]);
         let mut reply: Vec<Value> = p.query_async(&mut conn).await?;
-        let timeout = reply
-            .pop()
-            .and_then(|v| text(&v))
-            .and_then(|t| parse_timeout(&t));
-        let data = match reply.pop() {
+        let fields = match reply.pop() {
+            Some(Value::Array(f)) => f,
+            _ => Vec::new(),
+        };
+        let mut fields = fields.into_iter();
+        let data = match fields.next() {
             Some(Value::BulkString(b)) => b,
             _ => Vec::new(),
+        };
+        let timeout = fields
+            .next()
+            .and_then(|v| text(&v))
+            .and_then(|t| parse_timeout(&t));
+        let hints = FinishHints {
+            result_ttl: fields.next().and_then(|v| text(&v)).unwrap_or_default(),
+            has_dependencies: fields.next().is_some_and(|v| !matches!(v, Value::Nil)),
         };
         if let Some(queue) = reply.iter().position(|v| !matches!(v, Value::Nil)) {
             found.push(Claimed {
@@ -169,6 +199,7 @@ pub(crate) async fn recover(
                 queue,
                 data,
                 timeout,
+                hints,
             });
         }
     }

@@ -15,7 +15,7 @@ use tracing::{error, warn};
 
 use super::claim::{self, text, Claimed};
 use super::encode;
-use super::pool::{AbortKind, Shared};
+use super::pool::{AbortKind, Counts, Shared};
 use super::run::{self, Completion, Ended};
 use super::scripts::{scripts, templates};
 use crate::{keys, time};
@@ -80,26 +80,32 @@ pub(crate) async fn finisher(
         } else {
             tx.upgrade()
         };
-        let next: Vec<Option<String>> = match &sender {
-            Some(_) => {
-                let slots: Vec<usize> = batch.iter().map(|c| c.slot).collect();
-                shared
-                    .may_continue(&slots)
-                    .into_iter()
-                    .map(|go| go.then(claim::new_exec_id))
-                    .collect()
-            }
-            None => vec![None; batch.len()],
-        };
-        let (outcomes, claimed, at) = write_with_retry(&shared, &batch, &next).await;
+        let slots: Vec<usize> = batch.iter().map(|c| c.slot).collect();
+        let (go, counts): (Vec<bool>, Vec<Counts>) = shared.finishing(&slots).into_iter().unzip();
+        let next: Vec<Option<String>> = go
+            .into_iter()
+            .map(|go| (go && sender.is_some()).then(claim::new_exec_id))
+            .collect();
+        let (outcomes, claimed, at) = write_with_retry(&shared, &batch, &next, &counts).await;
         {
             let mut st = shared.state();
-            for o in &outcomes {
+            for (c, o) in batch.iter().zip(&outcomes) {
                 match o {
                     FinishOutcome::Finished => st.report.succeeded += 1,
                     FinishOutcome::Failed | FinishOutcome::Stopped => st.report.failed += 1,
                     FinishOutcome::Requeued | FinishOutcome::Scheduled => st.report.retried += 1,
                     FinishOutcome::LeaseLost | FinishOutcome::Unwritten => st.report.lost += 1,
+                }
+                // Mirror what the script wrote into the worker hash.
+                if let Some(s) = st.slots.get_mut(&c.slot) {
+                    match o {
+                        FinishOutcome::LeaseLost | FinishOutcome::Unwritten => {}
+                        FinishOutcome::Finished => s.counts.succeeded += 1,
+                        _ => s.counts.failed += 1,
+                    }
+                    if !matches!(o, FinishOutcome::LeaseLost | FinishOutcome::Unwritten) {
+                        s.counts.working += c.working;
+                    }
                 }
             }
         }
@@ -141,6 +147,7 @@ async fn write_with_retry(
     shared: &Shared,
     batch: &[Completion],
     next: &[Option<String>],
+    counts: &[Counts],
 ) -> (Vec<FinishOutcome>, Vec<Claimed>, f64) {
     let deadline = tokio::time::Instant::now() + RETRY_FOR;
     let mut delay = Duration::from_millis(100);
@@ -149,7 +156,7 @@ async fn write_with_retry(
     let mut adopted = Vec::new();
     loop {
         let now = time::now();
-        match write(shared, batch, next, retrying, now).await {
+        match write(shared, batch, next, counts, retrying, now).await {
             Ok((outcomes, claimed)) => {
                 return (outcomes, if retrying { adopted } else { claimed }, now)
             }
@@ -227,6 +234,7 @@ async fn write(
     shared: &Shared,
     batch: &[Completion],
     next: &[Option<String>],
+    counts: &[Counts],
     retrying: bool,
     now: f64,
 ) -> RedisResult<(Vec<FinishOutcome>, Vec<Claimed>)> {
@@ -252,6 +260,7 @@ async fn write(
             Ended::Aborted(AbortKind::Shutdown) => ("fail", encode::exc_string(SHUTDOWN)),
             Ended::Aborted(AbortKind::LeaseLost) => ("fail", encode::exc_string(LEASE_LOST)),
         };
+        let n = counts.get(i).copied().unwrap_or_default();
         inv.arg(kind)
             .arg(&c.worker)
             .arg(&c.job_id)
@@ -260,9 +269,13 @@ async fn write(
             .arg(c.started.to_string())
             .arg(c.ended.to_string())
             .arg(time::format_rq(c.ended))
-            .arg(format!("{:.6}", c.working))
+            .arg(format!("{:.6}", n.working + c.working))
             .arg(payload)
-            .arg(next.get(i).and_then(Option::as_deref).unwrap_or(""));
+            .arg(next.get(i).and_then(Option::as_deref).unwrap_or(""))
+            .arg(&c.hints.result_ttl)
+            .arg(if c.hints.has_dependencies { "1" } else { "" })
+            .arg(n.succeeded + 1)
+            .arg(n.failed + 1);
     }
     let mut conn = shared.conn.clone();
     let reply: Value = inv.invoke_async(&mut conn).await?;

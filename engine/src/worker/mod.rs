@@ -164,6 +164,7 @@ pub async fn run(
                     name: ident.slot_name(i),
                     status: Status::Idle,
                     retiring: false,
+                    counts: pool::Counts::default(),
                 },
             )
         })

@@ -69,6 +69,16 @@ pub(crate) struct Slot {
     pub name: String,
     pub status: Status,
     pub retiring: bool,
+    /// RQ's worker-hash counters of this slot. The pool is their only writer (slot names are
+    /// never reused), so finish writes absolute values instead of reading them back.
+    pub counts: Counts,
+}
+
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct Counts {
+    pub succeeded: u64,
+    pub failed: u64,
+    pub working: f64,
 }
 
 #[derive(Default)]
@@ -137,12 +147,15 @@ impl Shared {
     }
 
     /// For each slot index: may it claim its next job as it finishes (it still exists and is
-    /// not retiring)?
-    pub fn may_continue(&self, slots: &[usize]) -> Vec<bool> {
+    /// not retiring), and its counters so far.
+    pub fn finishing(&self, slots: &[usize]) -> Vec<(bool, Counts)> {
         let st = self.state();
         slots
             .iter()
-            .map(|i| st.slots.get(i).is_some_and(|s| !s.retiring))
+            .map(|i| match st.slots.get(i) {
+                Some(s) => (!s.retiring, s.counts),
+                None => (false, Counts::default()),
+            })
             .collect()
     }
 
@@ -320,6 +333,7 @@ impl Shared {
                         name: name.clone(),
                         status: Status::Idle,
                         retiring: false,
+                        counts: Counts::default(),
                     },
                 );
                 born.push(name);

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 use tokio::sync::mpsc::UnboundedSender;
 
-use super::claim::Claimed;
+use super::claim::{Claimed, FinishHints};
 use super::encode;
 use super::pool::{Abort, AbortKind, Running, Shared};
 use crate::time;
@@ -34,6 +34,7 @@ pub(crate) struct Completion {
     pub ended: f64,
     pub working: f64,
     pub end: Ended,
+    pub hints: FinishHints,
 }
 
 /// Marks the slot busy and spawns the job's task.
@@ -78,6 +79,7 @@ pub(crate) fn spawn(
             ended: time::now(),
             working: started.elapsed().as_secs_f64(),
             end,
+            hints: job.hints,
         });
     });
 }

@@ -111,7 +111,8 @@ async fn comparable(store: &Store) -> Vec<String> {
         .map(|l| {
             let (head, body) = l.split_once("] ").unwrap_or((&l, ""));
             let body = if head.contains("[zset") {
-                body.split(',')
+                let mut members: Vec<String> = body
+                    .split(',')
                     .map(|m| match m.rsplit_once('@') {
                         Some((id, s)) => match s.parse::<f64>() {
                             Ok(s) if s > 1e9 => {
@@ -121,8 +122,11 @@ async fn comparable(store: &Store) -> Vec<String> {
                         },
                         None => m.to_string(),
                     })
-                    .collect::<Vec<_>>()
-                    .join(",")
+                    .collect();
+                // Members with equal rounded scores may be ordered differently by a second's
+                // difference in the real scores (which side crossed a second boundary).
+                members.sort();
+                members.join(",")
             } else {
                 body.split(" | ")
                     .map(|f| match f.split_once('=') {
