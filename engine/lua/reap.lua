@@ -13,9 +13,10 @@ local now_i, nowtxt, queue = math.floor(now), ARGV[3], ARGV[6]
 local grace, limit = tonumber(ARGV[8]), tonumber(ARGV[9])
 local failed, retried, dropped, requeued = 0, 0, 0, 0
 
--- Only entries whose score is already past: a live worker (Taskmill or Python RQ) keeps its
--- entries in the future with heartbeats, whatever lease it uses.
-local expired = redis.call('ZRANGEBYSCORE', KEYS[2], 0, now_i, 'LIMIT', 0, limit)
+-- Only entries whose score is strictly in the past: scores are floor(now) + lease, so an
+-- inclusive bound would shorten a lease by up to a second. A live worker (Taskmill or Python RQ)
+-- keeps its entries in the future with heartbeats, whatever lease it uses.
+local expired = redis.call('ZRANGEBYSCORE', KEYS[2], 0, '(' .. now_i, 'LIMIT', 0, limit)
 for _, member in ipairs(expired) do
   local c = string.find(member, ':', 1, true)
   local id, x = member, nil
