@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use redis::{RedisResult, Value};
-use tokio::sync::mpsc::{UnboundedReceiver, WeakUnboundedSender};
+use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, WeakUnboundedSender};
 use tracing::{error, warn};
 
 use super::claim::{self, text, Claimed};
@@ -22,6 +22,9 @@ use crate::{keys, time};
 
 /// Most completions written by one script call.
 const BATCH: usize = 128;
+/// Batches written at once: the worker prepares (and runs the jobs of) one while Redis executes
+/// another, instead of each side idling through the other's turn.
+const IN_FLIGHT: usize = 2;
 /// How long a finish write is retried while Redis is unreachable.
 const RETRY_FOR: Duration = Duration::from_secs(300);
 
@@ -64,7 +67,12 @@ pub(crate) async fn finisher(
     mut rx: UnboundedReceiver<Completion>,
     tx: WeakUnboundedSender<Completion>,
 ) {
-    while let Some(first) = rx.recv().await {
+    let mut writing = tokio::task::JoinSet::new();
+    loop {
+        while writing.len() >= IN_FLIGHT {
+            writing.join_next().await;
+        }
+        let Some(first) = rx.recv().await else { break };
         let mut batch = vec![first];
         while batch.len() < BATCH {
             match rx.try_recv() {
@@ -80,63 +88,77 @@ pub(crate) async fn finisher(
         } else {
             tx.upgrade()
         };
-        let slots: Vec<usize> = batch.iter().map(|c| c.slot).collect();
-        let (go, counts): (Vec<bool>, Vec<Counts>) = shared.finishing(&slots).into_iter().unzip();
-        let next: Vec<Option<String>> = go
-            .into_iter()
-            .map(|go| (go && sender.is_some()).then(claim::new_exec_id))
-            .collect();
-        let (outcomes, claimed, at) = write_with_retry(&shared, &batch, &next, &counts).await;
-        {
-            let mut st = shared.state();
-            for (c, o) in batch.iter().zip(&outcomes) {
+        writing.spawn(finish_batch(shared.clone(), batch, sender));
+    }
+    while writing.join_next().await.is_some() {}
+}
+
+/// Writes one batch (claiming next jobs when `sender` is given), spawns the jobs claimed and
+/// frees the other slots.
+async fn finish_batch(
+    shared: Arc<Shared>,
+    batch: Vec<Completion>,
+    sender: Option<UnboundedSender<Completion>>,
+) {
+    let slots: Vec<usize> = batch.iter().map(|c| c.slot).collect();
+    let (go, counts): (Vec<bool>, Vec<Counts>) = shared
+        .finishing(&slots, sender.is_some())
+        .into_iter()
+        .unzip();
+    let next: Vec<Option<String>> = go
+        .into_iter()
+        .map(|go| go.then(claim::new_exec_id))
+        .collect();
+    let (outcomes, claimed, at) = write_with_retry(&shared, &batch, &next, &counts).await;
+    {
+        let mut st = shared.state();
+        for (c, o) in batch.iter().zip(&outcomes) {
+            match o {
+                FinishOutcome::Finished => st.report.succeeded += 1,
+                FinishOutcome::Failed | FinishOutcome::Stopped => st.report.failed += 1,
+                FinishOutcome::Requeued | FinishOutcome::Scheduled => st.report.retried += 1,
+                FinishOutcome::LeaseLost | FinishOutcome::Unwritten => st.report.lost += 1,
+            }
+            // Mirror what the script wrote into the worker hash.
+            if let Some(s) = st.slots.get_mut(&c.slot) {
                 match o {
-                    FinishOutcome::Finished => st.report.succeeded += 1,
-                    FinishOutcome::Failed | FinishOutcome::Stopped => st.report.failed += 1,
-                    FinishOutcome::Requeued | FinishOutcome::Scheduled => st.report.retried += 1,
-                    FinishOutcome::LeaseLost | FinishOutcome::Unwritten => st.report.lost += 1,
+                    FinishOutcome::LeaseLost | FinishOutcome::Unwritten => {}
+                    FinishOutcome::Finished => s.counts.succeeded += 1,
+                    _ => s.counts.failed += 1,
                 }
-                // Mirror what the script wrote into the worker hash.
-                if let Some(s) = st.slots.get_mut(&c.slot) {
-                    match o {
-                        FinishOutcome::LeaseLost | FinishOutcome::Unwritten => {}
-                        FinishOutcome::Finished => s.counts.succeeded += 1,
-                        _ => s.counts.failed += 1,
-                    }
-                    if !matches!(o, FinishOutcome::LeaseLost | FinishOutcome::Unwritten) {
-                        s.counts.working += c.working;
-                    }
+                if !matches!(o, FinishOutcome::LeaseLost | FinishOutcome::Unwritten) {
+                    s.counts.working += c.working;
                 }
             }
         }
-        let mut kept = vec![false; batch.len()];
-        if let Some(tx) = &sender {
-            for job in claimed {
-                let Some(c) = batch.get(job.slot) else {
-                    continue;
-                };
-                kept[job.slot] = true;
-                run::spawn(&shared, tx, (c.slot, c.worker.clone()), job, at);
-            }
-        }
-        let mut dead = Vec::new();
-        let mut freed = false;
-        for (c, kept) in batch.iter().zip(kept) {
-            if kept {
+    }
+    let mut kept = vec![false; batch.len()];
+    if let Some(tx) = &sender {
+        for job in claimed {
+            let Some(c) = batch.get(job.slot) else {
                 continue;
-            }
-            freed = true;
-            if let Some(name) = shared.release(c.slot) {
-                dead.push(name);
-            }
+            };
+            kept[job.slot] = true;
+            run::spawn(&shared, tx, (c.slot, c.worker.clone()), job, at);
         }
-        if !dead.is_empty() {
-            let remaining = shared.slot_count();
-            shared.bury(&dead, remaining).await;
+    }
+    let mut dead = Vec::new();
+    let mut freed = false;
+    for (c, kept) in batch.iter().zip(kept) {
+        if kept {
+            continue;
         }
-        if freed {
-            shared.freed.notify_one();
+        freed = true;
+        if let Some(name) = shared.release(c.slot) {
+            dead.push(name);
         }
+    }
+    if !dead.is_empty() {
+        let remaining = shared.slot_count();
+        shared.bury(&dead, remaining).await;
+    }
+    if freed {
+        shared.freed.notify_one();
     }
 }
 

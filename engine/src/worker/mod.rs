@@ -63,7 +63,7 @@ pub use finish::FinishOutcome;
 pub use handlers::{Handlers, JobError};
 pub use reaper::Reaped;
 
-use pool::{AbortKind, Shared, Slot, State, Status};
+use pool::{AbortKind, Shared, Slot, State};
 
 #[derive(Clone, Debug)]
 pub struct PoolConfig {
@@ -157,17 +157,7 @@ pub async fn run(
     let mut conn = store.conn();
     ident.ip_address = slot::own_address(&mut conn).await;
     let slots: std::collections::BTreeMap<usize, Slot> = (0..config.concurrency)
-        .map(|i| {
-            (
-                i,
-                Slot {
-                    name: ident.slot_name(i),
-                    status: Status::Idle,
-                    retiring: false,
-                    counts: pool::Counts::default(),
-                },
-            )
-        })
+        .map(|i| (i, Slot::new(ident.slot_name(i))))
         .collect();
     let shared = Arc::new(Shared {
         conn: store.conn(),

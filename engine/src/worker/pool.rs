@@ -72,6 +72,31 @@ pub(crate) struct Slot {
     /// RQ's worker-hash counters of this slot. The pool is their only writer (slot names are
     /// never reused), so finish writes absolute values instead of reading them back.
     pub counts: Counts,
+    /// A claim for this slot is in flight (dispatcher or finisher): Redis may already show its
+    /// next job as started while the slot still runs nothing, or its previous job.
+    pub claiming: bool,
+    /// A `kill-horse` / `stop-job` that arrived meanwhile, applied when the job is assigned.
+    pub pending: Option<(AbortKind, Option<String>)>,
+}
+
+impl Slot {
+    pub fn new(name: String) -> Slot {
+        Slot {
+            name,
+            status: Status::Idle,
+            retiring: false,
+            counts: Counts::default(),
+            claiming: false,
+            pending: None,
+        }
+    }
+
+    /// Back to idle: nothing claimed for it any more.
+    fn idle(&mut self) {
+        self.status = Status::Idle;
+        self.claiming = false;
+        self.pending = None;
+    }
 }
 
 #[derive(Clone, Copy, Debug, Default)]
@@ -140,28 +165,41 @@ impl Shared {
         for (i, s) in st.slots.iter_mut() {
             if matches!(s.status, Status::Idle) && !s.retiring {
                 s.status = Status::Reserved;
+                s.claiming = true;
                 out.push((*i, s.name.clone()));
             }
         }
         out
     }
 
-    /// For each slot index: may it claim its next job as it finishes (it still exists and is
-    /// not retiring), and its counters so far.
-    pub fn finishing(&self, slots: &[usize]) -> Vec<(bool, Counts)> {
-        let st = self.state();
+    /// For each slot index whose job is being finished: does it claim its next job in the
+    /// same call (`claim` allowed, the slot still exists and is not retiring; it is then marked
+    /// claiming), and its counters so far.
+    pub fn finishing(&self, slots: &[usize], claim: bool) -> Vec<(bool, Counts)> {
+        let mut st = self.state();
         slots
             .iter()
-            .map(|i| match st.slots.get(i) {
-                Some(s) => (!s.retiring, s.counts),
+            .map(|i| match st.slots.get_mut(i) {
+                Some(s) => {
+                    let go = claim && !s.retiring;
+                    s.claiming |= go;
+                    (go, s.counts)
+                }
                 None => (false, Counts::default()),
             })
             .collect()
     }
 
-    /// Turns a reserved slot busy (or a busy one busy with its next job).
+    /// Turns a reserved slot busy (or a busy one busy with its next job), applying a command
+    /// that arrived for it while the claim was in flight.
     pub fn assign(&self, index: usize, running: Running) {
         if let Some(s) = self.state().slots.get_mut(&index) {
+            s.claiming = false;
+            if let Some((kind, job)) = s.pending.take() {
+                if job.is_none_or(|j| j == running.job_id) {
+                    running.abort.fire(kind);
+                }
+            }
             s.status = Status::Busy(running);
         }
     }
@@ -175,7 +213,7 @@ impl Shared {
                 continue;
             };
             if matches!(s.status, Status::Reserved) {
-                s.status = Status::Idle;
+                s.idle();
                 if s.retiring {
                     dead.push(s.name.clone());
                     st.slots.remove(i);
@@ -220,18 +258,26 @@ impl Shared {
     }
 
     /// Aborts the job of slot `name`; with `job_id`, only if that slot runs exactly that job.
+    /// While a claim for the slot is in flight, the command is also kept for the job it gets:
+    /// Redis shows that job as started before the pool has it (a kill sent on sight).
     pub fn abort_slot(&self, name: &str, kind: AbortKind, job_id: Option<&str>) -> bool {
-        let st = self.state();
-        for s in st.slots.values() {
+        let mut st = self.state();
+        for s in st.slots.values_mut() {
             if s.name != name {
                 continue;
             }
+            let mut hit = false;
             if let Status::Busy(r) = &s.status {
                 if job_id.is_none_or(|j| j == r.job_id) {
                     r.abort.fire(kind);
-                    return true;
+                    hit = true;
                 }
             }
+            if s.claiming {
+                s.pending = Some((kind, job_id.map(str::to_string)));
+                hit = true;
+            }
+            return hit;
         }
         false
     }
@@ -286,7 +332,7 @@ impl Shared {
     pub fn release(&self, index: usize) -> Option<String> {
         let mut st = self.state();
         let s = st.slots.get_mut(&index)?;
-        s.status = Status::Idle;
+        s.idle();
         if s.retiring {
             let name = s.name.clone();
             st.slots.remove(&index);
@@ -327,15 +373,7 @@ impl Shared {
                 let i = st.next_index;
                 st.next_index += 1;
                 let name = self.ident.slot_name(i);
-                st.slots.insert(
-                    i,
-                    Slot {
-                        name: name.clone(),
-                        status: Status::Idle,
-                        retiring: false,
-                        counts: Counts::default(),
-                    },
-                );
+                st.slots.insert(i, Slot::new(name.clone()));
                 born.push(name);
                 active.push(i);
             }
