@@ -7,9 +7,13 @@ use serde::{Deserialize, Serialize};
 pub enum Command {
     Shutdown,
     KillHorse,
-    StopJob { job_id: String },
+    StopJob {
+        job_id: String,
+    },
     /// Taskmill only: change the slot count of the pool that owns this worker.
-    Scale { slots: u64 },
+    Scale {
+        slots: u64,
+    },
 }
 
 impl Command {
@@ -38,15 +42,27 @@ mod tests {
 
     #[test]
     fn parses_rq_payloads() {
-        assert_eq!(Command::parse(br#"{"command": "shutdown"}"#), Some(Command::Shutdown));
-        assert_eq!(Command::parse(br#"{"command": "kill-horse"}"#), Some(Command::KillHorse));
+        assert_eq!(
+            Command::parse(br#"{"command": "shutdown"}"#),
+            Some(Command::Shutdown)
+        );
+        assert_eq!(
+            Command::parse(br#"{"command": "kill-horse"}"#),
+            Some(Command::KillHorse)
+        );
         assert_eq!(
             Command::parse(br#"{"command": "stop-job", "job_id": "abc"}"#),
-            Some(Command::StopJob { job_id: "abc".into() })
+            Some(Command::StopJob {
+                job_id: "abc".into()
+            })
         );
         assert_eq!(Command::parse(br#"{"command": "dance"}"#), None);
         assert_eq!(Command::parse(b"not json"), None);
-        for c in [Command::Shutdown, Command::KillHorse, Command::Scale { slots: 3 }] {
+        for c in [
+            Command::Shutdown,
+            Command::KillHorse,
+            Command::Scale { slots: 3 },
+        ] {
             assert_eq!(Command::parse(c.to_payload().as_bytes()), Some(c));
         }
     }

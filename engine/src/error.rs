@@ -28,7 +28,9 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 pub fn validate_job_id(id: &str) -> Result<()> {
     let ok = !id.is_empty()
         && id.len() <= 128
-        && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
     if ok {
         Ok(())
     } else {

@@ -118,7 +118,10 @@ mod tests {
     fn layout_matches_rq_2_12() {
         assert_eq!(queue("default"), "rq:queue:default");
         assert_eq!(intermediate("q"), "rq:queue:q:intermediate");
-        assert_eq!(intermediate_first_seen("q", "j"), "rq:queue:q:intermediate:first_seen:j");
+        assert_eq!(
+            intermediate_first_seen("q", "j"),
+            "rq:queue:q:intermediate:first_seen:j"
+        );
         assert_eq!(job("a"), "rq:job:a");
         assert_eq!(dependents("a"), "rq:job:a:dependents");
         assert_eq!(dependencies("a"), "rq:job::a:dependencies");

@@ -89,7 +89,10 @@ mod tests {
         let t = parse_rq("2026-11-21T11:15:34.000000Z").unwrap();
         assert_eq!(t, 1795259734.0);
         assert_eq!(format_rq(1795259732.740648), "2026-11-21T11:15:32.740648Z");
-        assert_eq!(parse_rq("2026-11-21T11:15:03.923Z").unwrap(), 1795259703.923);
+        assert_eq!(
+            parse_rq("2026-11-21T11:15:03.923Z").unwrap(),
+            1795259703.923
+        );
         assert_eq!(parse_rq("2026-11-21T11:15:03Z").unwrap(), 1795259703.0);
     }
 

@@ -42,7 +42,16 @@ pub fn start_redis() -> RedisServer {
     let dir = std::env::temp_dir().join(format!("taskmill-it-{}-{port}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let child = Command::new("redis-server")
-        .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+        .args([
+            "--port",
+            &port.to_string(),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ])
         .args(["--databases", "1000", "--dir", dir.to_str().unwrap()])
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -50,10 +59,17 @@ pub fn start_redis() -> RedisServer {
         .expect("redis-server must be on PATH (scripts/setup.sh installs it)");
     let deadline = Instant::now() + Duration::from_secs(10);
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "redis-server did not start on port {port}");
+        assert!(
+            Instant::now() < deadline,
+            "redis-server did not start on port {port}"
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
-    RedisServer { port, child, _dir: TempDir(dir) }
+    RedisServer {
+        port,
+        child,
+        _dir: TempDir(dir),
+    }
 }
 
 static SERVER: OnceLock<std::sync::Mutex<Option<RedisServer>>> = OnceLock::new();
@@ -88,5 +104,7 @@ pub fn fresh_url() -> String {
 
 /// A `Store` on a fresh, empty database.
 pub async fn store() -> Store {
-    Store::connect(&fresh_url()).await.expect("connect to test redis")
+    Store::connect(&fresh_url())
+        .await
+        .expect("connect to test redis")
 }
