@@ -84,20 +84,12 @@ pub(crate) fn spawn(
     });
 }
 
-/// Aborts the spawned handler task when the job future is dropped (abort, timeout), which in
-/// turn drops an exec handler's child guard and kills its process group.
-struct AbortOnDrop(tokio::task::AbortHandle);
-impl Drop for AbortOnDrop {
-    fn drop(&mut self) {
-        self.0.abort();
-    }
-}
-
 pub(crate) async fn execute(
     handlers: &super::Handlers,
     data: &[u8],
     timeout: Option<i64>,
 ) -> Result<Value, String> {
+    use futures::FutureExt as _;
     let call = encode::decode_call(data).map_err(|e| encode::deserialization_traceback(&e))?;
     let Some(handler) = handlers.get(&call.func) else {
         return Err(format!(
@@ -106,10 +98,14 @@ pub(crate) async fn execute(
         ));
     };
     let secs = timeout.unwrap_or(DEFAULT_TIMEOUT);
-    let task = tokio::spawn(handler(call.args, call.kwargs));
-    let _guard = AbortOnDrop(task.abort_handle());
+    // A panicking handler (even one panicking as it builds its future) fails only its job. It
+    // runs inside the job's task (no task of its own per job): an abort or timeout drops it,
+    // which drops an exec handler's child guard and kills its process group.
+    let (args, kwargs) = (call.args, call.kwargs);
+    let run =
+        std::panic::AssertUnwindSafe(async move { handler(args, kwargs).await }).catch_unwind();
     let joined = if secs > 0 {
-        match tokio::time::timeout(Duration::from_secs(secs as u64), task).await {
+        match tokio::time::timeout(Duration::from_secs(secs as u64), run).await {
             Ok(j) => j,
             Err(_) => {
                 return Err(format!(
@@ -119,12 +115,11 @@ pub(crate) async fn execute(
             }
         }
     } else {
-        task.await
+        run.await
     };
     match joined {
         Ok(Ok(v)) => Ok(v),
         Ok(Err(e)) => Err(e.traceback),
-        Err(e) if e.is_panic() => Err(format!("taskmill: handler '{}' panicked", call.func)),
-        Err(_) => Err("taskmill: handler task was cancelled".into()),
+        Err(_) => Err(format!("taskmill: handler '{}' panicked", call.func)),
     }
 }

@@ -348,3 +348,42 @@ command = ["sh", "-c", "sleep 60 & echo $! > {}; wait"]
     .await;
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A panicking handler fails only its job; one slot running several jobs (each claimed as the
+/// previous one finishes) keeps RQ's counters exact.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn panics_fail_one_job_and_slot_counters_add_up() {
+    let store = support::store().await;
+    let mut handlers = Handlers::builtin();
+    handlers.register("t.panic", |_, _| async move {
+        if true {
+            panic!("boom");
+        }
+        Ok(json!(null))
+    });
+    let mut ids = Vec::new();
+    for f in ["taskmill.echo", "t.panic", "taskmill.echo", "taskmill.fail"] {
+        ids.push(
+            enqueue(&store, job("pq2", f, vec![json!(1)]))
+                .await
+                .unwrap(),
+        );
+    }
+    let report = burst(&store, cfg(&["pq2"], 1, true), handlers).await;
+    assert_eq!((report.succeeded, report.failed, report.lost), (2, 2, 0));
+    assert_eq!(status(&store, &ids[1]).await.as_deref(), Some("failed"));
+    let exc = engine::result::fetch(&store, &ids[1]).await.unwrap()[0]
+        .exc_string
+        .clone();
+    assert_eq!(exc.as_deref(), Some("taskmill: handler 't.panic' panicked"));
+    let w: HashMap<String, String> = store
+        .conn()
+        .hgetall(keys::worker(&format!("{}.0", report.pool_id)))
+        .await
+        .unwrap();
+    assert_eq!(w["successful_job_count"], "2");
+    assert_eq!(w["failed_job_count"], "2");
+    let total: f64 = w["total_working_time"].parse().unwrap();
+    assert!((0.0..5.0).contains(&total), "total_working_time {total}");
+    assert!(!w.contains_key("current_job"));
+}
