@@ -4,7 +4,7 @@
 -- ARGV[1]: key templates (finish_lib)   ARGV[2]: now (unix float)   ARGV[3]: now (RQ text)
 -- ARGV[4]: lock token   ARGV[5]: lock TTL ms   ARGV[6]: queue name
 -- ARGV[7]: base64(zlib(abandoned-job message))   ARGV[8]: intermediate grace seconds
--- ARGV[9]: max entries per call
+-- ARGV[9]: max entries per call   ARGV[10..]: this pool's own running `<id>:<x>` members
 -- Returns: {'locked'} if another process holds the lock, else
 --          {'ok', failed, retried, dropped, intermediate_requeued}
 if not redis.call('SET', KEYS[1], ARGV[4], 'NX', 'PX', ARGV[5]) then return {'locked'} end
@@ -16,25 +16,33 @@ local failed, retried, dropped, requeued = 0, 0, 0, 0
 -- Only entries whose score is strictly in the past: scores are floor(now) + lease, so an
 -- inclusive bound would shorten a lease by up to a second. A live worker (Taskmill or Python RQ)
 -- keeps its entries in the future with heartbeats, whatever lease it uses.
+-- The calling pool's own running jobs are alive by definition (their leases only went stale
+-- because heartbeats could not reach Redis, e.g. during an outage): refresh them, never reap them.
+local own = {}
+for i = 10, #ARGV do own[ARGV[i]] = true end
 local expired = redis.call('ZRANGEBYSCORE', KEYS[2], 0, '(' .. now_i, 'LIMIT', 0, limit)
 for _, member in ipairs(expired) do
-  local c = string.find(member, ':', 1, true)
-  local id, x = member, nil
-  if c then id, x = string.sub(member, 1, c - 1), string.sub(member, c + 1) end
-  local jkey = K('job', id)
-  redis.call('ZREM', KEYS[2], member)
-  if x then
-    redis.call('DEL', K('execution', id, x))
-    redis.call('ZREM', K('executions', id), x)
-  end
-  if redis.call('EXISTS', jkey) == 0 then
-    dropped = dropped + 1
-  elseif retries_left(jkey) > 0 then
-    retry_job(id, queue, now_i, nowtxt)
-    retried = retried + 1
+  if own[member] then
+    redis.call('ZADD', KEYS[2], 'XX', now_i + grace, member)
   else
-    fail_job(id, queue, 'failed', '', ARGV[7], nil, now_i, nowtxt, true)
-    failed = failed + 1
+    local c = string.find(member, ':', 1, true)
+    local id, x = member, nil
+    if c then id, x = string.sub(member, 1, c - 1), string.sub(member, c + 1) end
+    local jkey = K('job', id)
+    redis.call('ZREM', KEYS[2], member)
+    if x then
+      redis.call('DEL', K('execution', id, x))
+      redis.call('ZREM', K('executions', id), x)
+    end
+    if redis.call('EXISTS', jkey) == 0 then
+      dropped = dropped + 1
+    elseif retries_left(jkey) > 0 then
+      retry_job(id, queue, now_i, nowtxt)
+      retried = retried + 1
+    else
+      fail_job(id, queue, 'failed', '', ARGV[7], nil, now_i, nowtxt, true)
+      failed = failed + 1
+    end
   end
 end
 

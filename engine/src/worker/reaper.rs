@@ -72,6 +72,12 @@ pub(crate) async fn reap_queue(shared: &Shared, queue: &str) -> RedisResult<Opti
         .arg(encode::exc_string(&abandoned_message(now)))
         .arg(shared.lease_secs)
         .arg(LIMIT);
+    // Our own running executions are alive even if an outage let their leases go stale.
+    for (_, q, id, x) in shared.beat().jobs {
+        if q == queue {
+            inv.arg(keys::started_member(&id, &x));
+        }
+    }
     let mut conn = shared.conn.clone();
     let reply: Value = inv.invoke_async(&mut conn).await?;
     let Value::Array(v) = reply else {
