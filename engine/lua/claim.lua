@@ -16,9 +16,9 @@
 --          claimed job (see claim_lib.lua).
 local now_s, nowtxt, lease = ARGV[2], ARGV[3], tonumber(ARGV[4])
 local nq, k = tonumber(ARGV[5]), tonumber(ARGV[6])
-local queues, slots = {}, {}
+local queues, workers, xs = {}, {}, {}
 for i = 1, nq do queues[i] = ARGV[9 + i] end
-for i = 1, k do slots[i] = {ARGV[8 + nq + 2 * i], ARGV[9 + nq + 2 * i]} end
+for i = 1, k do workers[i], xs[i] = ARGV[8 + nq + 2 * i], ARGV[9 + nq + 2 * i] end
 
 local suspended = redis.call('EXISTS', KEYS[1]) == 1
 local first = nil
@@ -39,12 +39,11 @@ end
 if suspended then return {'suspended'} end
 
 local out = {'ok'}
-for _, c in ipairs(claim_jobs(queues, slots, first, now_s, nowtxt, lease)) do
+for j = 0, claim_jobs(queues, workers, xs, first, now_s, nowtxt, lease, out) - 1 do
   -- Never re-create an expired worker hash partially: the heartbeat re-births it.
-  local wkey = K('worker', slots[c[1]][1])
+  local wkey = K('worker', workers[out[2 + 8 * j]])
   if redis.call('EXISTS', wkey) == 1 then
-    redis.call('HSET', wkey, unpack(busy_fields({}, c[2], nowtxt)))
+    redis.call('HSET', wkey, unpack(busy_fields({}, out[3 + 8 * j], nowtxt)))
   end
-  for _, v in ipairs(c) do out[#out + 1] = v end
 end
 return out

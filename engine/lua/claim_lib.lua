@@ -26,29 +26,33 @@ local function start_job(id, worker, x, t)
   return got
 end
 
--- Claims up to #slots jobs from `queues` (names, priority order) for `slots` = {{worker, x}, ...}.
--- `first` = {id, qi} is an id popped outside (blocking wait), started before any pop.
--- Returns {{slot index, id, x, qi, data, timeout, result_ttl, deps}, ...} in slot order: the
--- job's result_ttl ('' = default) and deps ('1' if it lists dependencies) as read at start,
--- which is what RQ's worker finishes with too (the Job object it loaded); finish.lua gets
--- them back instead of reading the hash again.
+-- Claims up to #workers jobs from `queues` (names, priority order) for the slots named
+-- `workers`, slot i getting execution id `xs[i]`. `first` = {id, qi} is an id popped outside
+-- (blocking wait), started before any pop. Appends 8 values per claimed job to the flat array
+-- `out`, in slot order: slot index, id, x, qi, data, timeout, result_ttl, deps — the job's
+-- result_ttl ('' = default) and deps ('1' if it lists dependencies) as read at start, which is
+-- what RQ's worker finishes with too (the Job object it loaded); finish.lua gets them back
+-- instead of reading the hash again. Returns the number of jobs claimed.
 -- RQ's LMOVE into the intermediate list + LREM at start collapse to LPOP here: inside one script
 -- no client can observe the id in between, and a crash cannot split the two.
-local function claim_jobs(queues, slots, first, now_s, nowtxt, lease)
+local function claim_jobs(queues, workers, xs, first, now_s, nowtxt, lease, out)
   local now_i = math.floor(tonumber(now_s))
   local t = {now_s = now_s, nowtxt = nowtxt, lease = tostring(lease),
     xs_score = tostring(now_i + lease + 60), xs_ttl = tostring(lease + 60)}
   local wip_score = tostring(now_i + lease)
-  local k, nxt, out, wip = #slots, 1, {}, {}
+  local k, nxt, wip = #workers, 1, {}
   local function take(id, qi)
-    local s = slots[nxt]
-    local got = start_job(id, s[1], s[2], t)
+    local x = xs[nxt]
+    local got = start_job(id, workers[nxt], x, t)
     if not got then return end
-    out[#out + 1] = {nxt, id, s[2], qi, got[1], got[2] or '', got[3] or '', got[4] and '1' or ''}
+    local b = #out
+    out[b + 1], out[b + 2], out[b + 3], out[b + 4] = nxt, id, x, qi
+    out[b + 5], out[b + 6], out[b + 7] = got[1], got[2] or '', got[3] or ''
+    out[b + 8] = got[4] and '1' or ''
     local w = wip[qi] or {}
     wip[qi] = w
     w[#w + 1] = wip_score
-    w[#w + 1] = id .. ':' .. s[2]
+    w[#w + 1] = id .. ':' .. x
     nxt = nxt + 1
   end
   if first and k > 0 then take(first[1], first[2]) end
@@ -66,7 +70,7 @@ local function claim_jobs(queues, slots, first, now_s, nowtxt, lease)
     end
   end
   for qi, w in pairs(wip) do redis.call('ZADD', K('started', queues[qi]), unpack(w)) end
-  return out
+  return nxt - 1
 end
 
 -- Worker-hash fields of a slot that has just started job `id` (appended to `f`).

@@ -5,15 +5,15 @@
 -- ARGV[4]: '1' if this batch is being retried after an error (the first call may have run)
 -- ARGV[5]: now (RQ text)   ARGV[6]: lease seconds   ARGV[7]: nq
 -- ARGV[8 .. 7+nq]: queue names to claim from, in priority order
--- then 15 fields per entry: kind ('ok' | 'fail' | 'killed' | 'stop'), slot name, job id,
+-- then 14 fields per entry: kind ('ok' | 'fail' | 'killed' | 'stop'), slot name, job id,
 --   execution id, queue, execution started (unix float), execution ended (unix float),
 --   ended (RQ text), the slot's total_working_time including this job,
 --   payload (base64 return value, '' for None | base64 exc),
 --   execution id for the slot's next job ('' = the slot does not claim),
 --   the job's result_ttl and deps ('1' = it lists dependencies) as read at claim (claim_lib),
---   the slot's successful_job_count and failed_job_count if this job succeeds / fails
---   (the pool keeps each slot's counters: it is their only writer, and absolute values make a
---   retried batch idempotent)
+--   the slot's new successful_job_count (kind 'ok') or failed_job_count (other kinds; every
+--   failure outcome, retries included, counts as failed like RQ) — the pool keeps each slot's
+--   counters: it is their only writer, and absolute values make a retried batch idempotent
 -- Returns: {outcomes, claimed}. outcomes: one per entry: 'finished', 'failed', 'stopped',
 --   'requeued', 'scheduled', or 'lease_lost' when the started-registry member is gone (reaped,
 --   canceled or deleted while it ran): then the job is left exactly as the other writer left it.
@@ -23,7 +23,7 @@ local now_i = math.floor(tonumber(ARGV[2]))
 local n, retrying = tonumber(ARGV[3]), ARGV[4] == '1'
 local nowtxt, lease, nq = ARGV[5], tonumber(ARGV[6]), tonumber(ARGV[7])
 local base = 8 + nq
-local function arg(e, f) return ARGV[base + e * 15 + f] end
+local function arg(e, f) return ARGV[base + e * 14 + f] end
 
 -- Lease check for the whole batch: which started-registry members are still ours. One ZMSCORE
 -- and one ZREM per queue instead of one ZREM per entry.
@@ -52,6 +52,9 @@ for q, g in pairs(byq) do
 end
 
 local outcomes, finished, execs = {}, {}, {}
+local function expire(key, ttl)
+  if ttl.n == -1 then redis.call('PERSIST', key) else redis.call('EXPIRE', key, ttl.s) end
+end
 -- result_ttl text → {n = number, s = TTL text, score = finished-registry score text}, once per
 -- distinct value in the batch (formatting numbers inside redis.call costs on every call).
 local ttls = {}
@@ -109,12 +112,10 @@ for e = 0, n - 1 do
       g[#g + 1] = ttl.score
       g[#g + 1] = id
       -- The job key and the dependency sets that can exist share the result TTL (RQ).
-      local ks = {rkey, jkey}
-      if dependents_left then ks[#ks + 1] = K('dependents', id) end
-      if arg(e, 12) ~= '' then ks[#ks + 1] = K('dependencies', id) end
-      for _, key in ipairs(ks) do
-        if ttl.n == -1 then redis.call('PERSIST', key) else redis.call('EXPIRE', key, ttl.s) end
-      end
+      expire(rkey, ttl)
+      expire(jkey, ttl)
+      if dependents_left then expire(K('dependents', id), ttl) end
+      if arg(e, 12) ~= '' then expire(K('dependencies', id), ttl) end
     end
     outcome = 'finished'
   else
@@ -146,25 +147,25 @@ if #execs > 0 then redis.call('DEL', unpack(execs)) end
 
 -- Next jobs for the slots that asked, unless the queues are suspended.
 local claimed, next_of = {}, {}
-local slots, entry_of = {}, {}
+local workers, xs, entry_of = {}, {}, {}
 for e = 0, n - 1 do
   if arg(e, 10) ~= '' then
-    slots[#slots + 1] = {arg(e, 1), arg(e, 10)}
-    entry_of[#slots] = e
+    local i = #workers + 1
+    workers[i], xs[i], entry_of[i] = arg(e, 1), arg(e, 10), e
   end
 end
-if #slots > 0 then
+if #workers > 0 then
   if redis.call('EXISTS', KEYS[1]) == 1 then
     claimed = {'suspended'}
   else
     local queues = {}
     for i = 1, nq do queues[i] = ARGV[7 + i] end
     claimed = {'ok'}
-    for _, c in ipairs(claim_jobs(queues, slots, nil, ARGV[2], nowtxt, lease)) do
-      local e = entry_of[c[1]]
-      next_of[e] = c[2]
-      c[1] = e + 1
-      for _, v in ipairs(c) do claimed[#claimed + 1] = v end
+    for j = 0, claim_jobs(queues, workers, xs, nil, ARGV[2], nowtxt, lease, claimed) - 1 do
+      -- Slot positions become 1-based batch entries for the caller.
+      local e = entry_of[claimed[2 + 8 * j]]
+      next_of[e] = claimed[3 + 8 * j]
+      claimed[2 + 8 * j] = e + 1
     end
   end
 end
@@ -179,25 +180,28 @@ local all = redis.call('EXISTS', unpack(wkeys)) == n
 for e = 0, n - 1 do
   local wkey, id = wkeys[e + 1], arg(e, 2)
   if all or redis.call('EXISTS', wkey) == 1 then
-    local f = {}
+    local nid = next_of[e]
     if held[e] then
-      if outcomes[e + 1] == 'finished' then
-        f[1], f[2] = 'successful_job_count', arg(e, 13)
+      local counter = 'failed_job_count'
+      if outcomes[e + 1] == 'finished' then counter = 'successful_job_count' end
+      if nid then
+        -- The common case, spelled out (no field table per job).
+        redis.call('HSET', wkey, counter, arg(e, 13), 'total_working_time', arg(e, 8),
+          'state', 'busy', 'current_job', nid, 'current_job_working_time', '0',
+          'last_heartbeat', nowtxt)
       else
-        f[1], f[2] = 'failed_job_count', arg(e, 14)
+        redis.call('HDEL', wkey, 'current_job')
+        redis.call('HSET', wkey, counter, arg(e, 13), 'total_working_time', arg(e, 8),
+          'state', 'idle', 'current_job_working_time', '0')
       end
-      f[3], f[4] = 'total_working_time', arg(e, 8)
-    end
-    if next_of[e] then
-      busy_fields(f, next_of[e], nowtxt)
-    elseif held[e] or not retrying or redis.call('HGET', wkey, 'current_job') == id then
+    elseif nid then
+      redis.call('HSET', wkey, unpack(busy_fields({}, nid, nowtxt)))
+    elseif not retrying or redis.call('HGET', wkey, 'current_job') == id then
       -- (A retried entry whose member is gone may have been written by our first call, which
       -- may have given the slot its next job: only a hash still naming this job goes idle.)
       redis.call('HDEL', wkey, 'current_job')
-      local m = #f
-      f[m + 1], f[m + 2], f[m + 3], f[m + 4] = 'state', 'idle', 'current_job_working_time', '0'
+      redis.call('HSET', wkey, 'state', 'idle', 'current_job_working_time', '0')
     end
-    if #f > 0 then redis.call('HSET', wkey, unpack(f)) end
   end
 end
 return {outcomes, claimed}

@@ -296,8 +296,11 @@ async fn write(
             .arg(next.get(i).and_then(Option::as_deref).unwrap_or(""))
             .arg(&c.hints.result_ttl)
             .arg(if c.hints.has_dependencies { "1" } else { "" })
-            .arg(n.succeeded + 1)
-            .arg(n.failed + 1);
+            .arg(if kind == "ok" {
+                n.succeeded + 1
+            } else {
+                n.failed + 1
+            });
     }
     let mut conn = shared.conn.clone();
     let reply: Value = inv.invoke_async(&mut conn).await?;
