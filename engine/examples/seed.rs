@@ -3,6 +3,7 @@
 //! more than one row. Prints one JSON object (timings and sample ids for the page URLs).
 //!
 //! usage: seed REDIS_URL [QUEUED] [FAILED]        (FLUSHDBs the given database first)
+//!        seed REDIS_URL drain QUEUE              (burst pool on QUEUE; prints the failed count)
 //!
 //! The failures are honest RQ failures, not hand-written hashes: `taskmill.fail` jobs are
 //! enqueued and drained by an in-process burst pool, so every one has status `failed`, an entry
@@ -39,6 +40,20 @@ async fn fill(store: &Store, n: usize, make: impl Fn(usize) -> NewJob) -> String
         .unwrap_or_default()
 }
 
+/// Runs a 16-slot burst pool on `queue` until it is empty.
+async fn drain(store: &Store, queue: &str) {
+    let cfg = PoolConfig {
+        queues: vec![queue.into()],
+        concurrency: 16,
+        burst: true,
+        with_scheduler: false,
+        ..PoolConfig::default()
+    };
+    worker::run(store.clone(), cfg, Handlers::builtin(), Shutdown::default())
+        .await
+        .expect("burst pool");
+}
+
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
     let argv: Vec<String> = std::env::args().collect();
@@ -50,9 +65,16 @@ async fn main() {
         .get(2)
         .and_then(|s| s.parse().ok())
         .unwrap_or(1_000_000);
-    let failed: usize = argv.get(3).and_then(|s| s.parse().ok()).unwrap_or(100_000);
     let store = Store::connect(&url).await.expect("connect");
     let mut c = store.conn();
+    if argv.get(2).map(String::as_str) == Some("drain") {
+        let queue = argv.get(3).cloned().unwrap_or("failing".into());
+        drain(&store, &queue).await;
+        let n: u64 = c.zcard(engine::keys::failed(&queue)).await.expect("zcard");
+        println!("{}", json!({ "failed": n }));
+        return;
+    }
+    let failed: usize = argv.get(3).and_then(|s| s.parse().ok()).unwrap_or(100_000);
     let _: () = redis::cmd("FLUSHDB")
         .query_async(&mut c)
         .await
@@ -87,16 +109,7 @@ async fn main() {
         NewJob::new("failing", "taskmill.fail").args(vec![json!(format!("upstream timeout #{i}"))])
     })
     .await;
-    let cfg = PoolConfig {
-        queues: vec!["failing".into()],
-        concurrency: 16,
-        burst: true,
-        with_scheduler: false,
-        ..PoolConfig::default()
-    };
-    worker::run(store.clone(), cfg, Handlers::builtin(), Shutdown::default())
-        .await
-        .expect("burst pool");
+    drain(&store, "failing").await;
     let n_failed: u64 = c
         .zcard(engine::keys::failed("failing"))
         .await
