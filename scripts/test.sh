@@ -79,11 +79,13 @@ FAILED_ANY=
 
 section setup scripts/setup.sh
 section fmt cargo fmt --all --check
-# Per package, so features stay as they ship: the host build with app/ssr (what the server links),
-# the wasm build with app/hydrate (what the browser runs). A single `--workspace` run would unify
-# ssr + hydrate on app and lint a combination that is never built.
+# The plain workspace command first (it unifies ssr + hydrate on app, a combination that is never
+# shipped, but it is the command contributors type), then per package, so features stay as they
+# ship: the host build with app/ssr (what the server links), the wasm build with app/hydrate (what
+# the browser runs).
 section clippy bash -c '
     set -e
+    cargo clippy --all-targets -- -D warnings
     cargo clippy -p engine -p app -p server --all-targets --features app/ssr -- -D warnings
     cargo clippy -p app -p frontend --features app/hydrate --target wasm32-unknown-unknown \
         --target-dir target/front -- -D warnings'
