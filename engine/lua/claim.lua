@@ -5,7 +5,7 @@
 -- KEYS[1]: rq:suspended
 -- KEYS[2]: with an id pre-popped into the intermediate list only: its
 --          rq:queue:<q>:intermediate:first_seen:<id>
--- ARGV[1]: key templates (finish_lib)   ARGV[2]: now (unix float)   ARGV[3]: now (RQ text)
+-- ARGV[1]: unused (see finish_lib)   ARGV[2]: now (unix float)   ARGV[3]: now (RQ text)
 -- ARGV[4]: lease seconds   ARGV[5]: nq   ARGV[6]: k
 -- ARGV[7]: id already popped by a blocking wait, or ''   ARGV[8]: its queue index (1-based)
 -- ARGV[9]: 'im' if that id sits in the intermediate list (BLMOVE), 'popped' if not (BLPOP)
@@ -20,18 +20,18 @@ local queues, workers, xs = {}, {}, {}
 for i = 1, nq do queues[i] = ARGV[9 + i] end
 for i = 1, k do workers[i], xs[i] = ARGV[8 + nq + 2 * i], ARGV[9 + nq + 2 * i] end
 
-local suspended = redis.call('EXISTS', KEYS[1]) == 1
+local suspended = call('EXISTS', KEYS[1]) == 1
 local first = nil
 if ARGV[7] ~= '' then
   local id, qi = ARGV[7], tonumber(ARGV[8])
   if ARGV[9] == 'im' then
     -- A reaper may have noted this id while it sat in the intermediate list for that instant;
     -- forget it so a later visit of the same id is not mistaken for a stuck one.
-    redis.call('DEL', KEYS[2])
-    redis.call('LREM', K('intermediate', queues[qi]), -1, id)
+    call('DEL', KEYS[2])
+    call('LREM', K('intermediate', queues[qi]), -1, id)
   end
   if suspended or k == 0 then
-    redis.call('LPUSH', K('queue', queues[qi]), id)
+    call('LPUSH', K('queue', queues[qi]), id)
   else
     first = {id, qi}
   end
@@ -42,8 +42,8 @@ local out = {'ok'}
 for j = 0, claim_jobs(queues, workers, xs, first, now_s, nowtxt, lease, out) - 1 do
   -- Never re-create an expired worker hash partially: the heartbeat re-births it.
   local wkey = K('worker', workers[out[2 + 8 * j]])
-  if redis.call('EXISTS', wkey) == 1 then
-    redis.call('HSET', wkey, unpack(busy_fields({}, out[3 + 8 * j], nowtxt)))
+  if call('EXISTS', wkey) == 1 then
+    call('HSET', wkey, unpack(busy_fields({}, out[3 + 8 * j], nowtxt)))
   end
 end
 return out

@@ -11,18 +11,18 @@
 -- and dropped the same way).
 local function start_job(id, worker, x, t)
   local jkey = K('job', id)
-  local got = redis.call('HMGET', jkey, 'data', 'timeout', 'result_ttl', 'dependency_ids')
+  local got = call('HMGET', jkey, 'data', 'timeout', 'result_ttl', 'dependency_ids')
   if not got[1] then return nil end
   local ekey = K('execution', id, x)
-  redis.call('HSET', ekey, 'id', x, 'created_at', t.now_s, 'last_heartbeat', t.now_s,
+  call('HSET', ekey, 'id', x, 'created_at', t.now_s, 'last_heartbeat', t.now_s,
     'worker_name', worker)
-  redis.call('EXPIRE', ekey, t.lease)
+  call('EXPIRE', ekey, t.lease)
   local xs = K('executions', id)
-  redis.call('ZADD', xs, t.xs_score, x)
-  redis.call('EXPIRE', xs, t.xs_ttl)
-  redis.call('HSET', jkey, 'last_heartbeat', t.nowtxt, 'status', 'started', 'started_at', t.nowtxt,
+  call('ZADD', xs, t.xs_score, x)
+  call('EXPIRE', xs, t.xs_ttl)
+  call('HSET', jkey, 'last_heartbeat', t.nowtxt, 'status', 'started', 'started_at', t.nowtxt,
     'worker_name', worker)
-  redis.call('PERSIST', jkey)
+  call('PERSIST', jkey)
   return got
 end
 
@@ -62,14 +62,14 @@ local function claim_jobs(queues, workers, xs, first, now_s, nowtxt, lease, out)
     local qk = K('queue', queues[qi])
     while nxt <= k and budget > 0 do
       local want = math.min(k - nxt + 1, budget)
-      local ids = redis.call('LPOP', qk, want)
+      local ids = call('LPOP', qk, want)
       if not ids then break end
       budget = budget - #ids
       for _, id in ipairs(ids) do take(id, qi) end
       if #ids < want then break end
     end
   end
-  for qi, w in pairs(wip) do redis.call('ZADD', K('started', queues[qi]), unpack(w)) end
+  for qi, w in pairs(wip) do call('ZADD', K('started', queues[qi]), unpack(w)) end
   return nxt - 1
 end
 

@@ -1,7 +1,7 @@
 -- finish: record the end of several executions at once (RQ 5.5 steps 3-5 and 7), and let each
 -- freed slot that asks for it claim its next job in the same call (claim_lib).
 -- KEYS[1]: rq:suspended (only read when a slot asks for a next job)
--- ARGV[1]: key templates (finish_lib)   ARGV[2]: now (unix float)   ARGV[3]: n entries
+-- ARGV[1]: unused (see finish_lib)   ARGV[2]: now (unix float)   ARGV[3]: n entries
 -- ARGV[4]: '1' if this batch is being retried after an error (the first call may have run)
 -- ARGV[5]: now (RQ text)   ARGV[6]: lease seconds   ARGV[7]: nq
 -- ARGV[8 .. 7+nq]: queue names to claim from, in priority order
@@ -40,7 +40,7 @@ for e = 0, n - 1 do
 end
 for q, g in pairs(byq) do
   local wip = K('started', q)
-  local scores = redis.call('ZMSCORE', wip, unpack(g[1]))
+  local scores = call('ZMSCORE', wip, unpack(g[1]))
   local gone = {}
   for i, s in ipairs(g[1]) do
     if scores[i] then
@@ -48,12 +48,12 @@ for q, g in pairs(byq) do
       gone[#gone + 1] = s
     end
   end
-  if #gone > 0 then redis.call('ZREM', wip, unpack(gone)) end
+  if #gone > 0 then call('ZREM', wip, unpack(gone)) end
 end
 
 local outcomes, finished, execs = {}, {}, {}
 local function expire(key, ttl)
-  if ttl.n == -1 then redis.call('PERSIST', key) else redis.call('EXPIRE', key, ttl.s) end
+  if ttl.n == -1 then call('PERSIST', key) else call('EXPIRE', key, ttl.s) end
 end
 -- result_ttl text → {n = number, s = TTL text, score = finished-registry score text}, once per
 -- distinct value in the batch (formatting numbers inside redis.call costs on every call).
@@ -77,7 +77,7 @@ for e = 0, n - 1 do
     outcome = 'lease_lost'
     if retrying then
       -- Maybe our own earlier call ran and only its reply was lost: its result entry says so.
-      local last = redis.call('XREVRANGE', K('results', id), '+', '-', 'COUNT', 1)[1]
+      local last = call('XREVRANGE', K('results', id), '+', '-', 'COUNT', 1)[1]
       if last then
         local f, mine, typ = last[2], false, nil
         for i = 1, #f, 2 do
@@ -85,7 +85,7 @@ for e = 0, n - 1 do
           if f[i] == 'type' then typ = f[i + 1] end
         end
         if mine and typ == '1' then outcome = 'finished' end
-        if mine and typ == '2' then outcome = redis.call('HGET', jkey, 'status') or 'failed' end
+        if mine and typ == '2' then outcome = call('HGET', jkey, 'status') or 'failed' end
       end
     end
   elseif kind == 'ok' then
@@ -95,16 +95,16 @@ for e = 0, n - 1 do
     local ttl = ttl_of(rttl)
     if ttl.n == 0 then
       -- result_ttl 0: the job is deleted at once and no result is kept.
-      redis.call('DEL', jkey, K('dependents', id), K('dependencies', id), K('executions', id))
+      call('DEL', jkey, K('dependents', id), K('dependencies', id), K('executions', id))
     else
-      redis.call('HSET', jkey, 'status', 'finished', 'ended_at', endtxt, 'last_heartbeat', endtxt)
+      call('HSET', jkey, 'status', 'finished', 'ended_at', endtxt, 'last_heartbeat', endtxt)
       local rkey = K('results', id)
       if payload ~= '' then
-        redis.call('XADD', rkey, 'MAXLEN', '~', '10', '*', 'type', '1', 'worker_name', worker,
+        call('XADD', rkey, 'MAXLEN', '~', '10', '*', 'type', '1', 'worker_name', worker,
           'return_value', payload, 'execution_id', x, 'execution_started_at', st,
           'execution_ended_at', et)
       else
-        redis.call('XADD', rkey, 'MAXLEN', '~', '10', '*', 'type', '1', 'worker_name', worker,
+        call('XADD', rkey, 'MAXLEN', '~', '10', '*', 'type', '1', 'worker_name', worker,
           'execution_id', x, 'execution_started_at', st, 'execution_ended_at', et)
       end
       local g = finished[queue] or {}
@@ -121,29 +121,29 @@ for e = 0, n - 1 do
   else
     if kind == 'stop' then
       -- A stopped job never retries and never releases its dependents (RQ).
-      redis.call('HSET', jkey, 'worker_name', '', 'last_heartbeat', '')
+      call('HSET', jkey, 'worker_name', '', 'last_heartbeat', '')
       outcome = fail_job(id, queue, 'stopped', worker, payload, {x, st, ''}, now_i, endtxt, false)
     elseif retries_left(jkey) > 0 then
-      redis.call('HSET', jkey, 'ended_at', endtxt, 'last_heartbeat', endtxt)
+      call('HSET', jkey, 'ended_at', endtxt, 'last_heartbeat', endtxt)
       outcome = retry_job(id, queue, now_i, endtxt)
     else
       if kind == 'killed' then
         -- RQ saves a killed horse's job from the copy fetched before it ran (trap 12).
-        redis.call('HSET', jkey, 'worker_name', '', 'last_heartbeat', '')
+        call('HSET', jkey, 'worker_name', '', 'last_heartbeat', '')
       else
-        redis.call('HSET', jkey, 'last_heartbeat', endtxt)
+        call('HSET', jkey, 'last_heartbeat', endtxt)
       end
       outcome = fail_job(id, queue, 'failed', worker, payload, {x, st, et}, now_i, endtxt, true)
     end
   end
   if held[e] then
     execs[#execs + 1] = K('execution', id, x)
-    redis.call('ZREM', K('executions', id), x)
+    call('ZREM', K('executions', id), x)
   end
   outcomes[#outcomes + 1] = outcome
 end
-for q, g in pairs(finished) do redis.call('ZADD', K('finished', q), unpack(g)) end
-if #execs > 0 then redis.call('DEL', unpack(execs)) end
+for q, g in pairs(finished) do call('ZADD', K('finished', q), unpack(g)) end
+if #execs > 0 then call('DEL', unpack(execs)) end
 
 -- Next jobs for the slots that asked, unless the queues are suspended.
 local claimed, next_of = {}, {}
@@ -155,7 +155,7 @@ for e = 0, n - 1 do
   end
 end
 if #workers > 0 then
-  if redis.call('EXISTS', KEYS[1]) == 1 then
+  if call('EXISTS', KEYS[1]) == 1 then
     claimed = {'suspended'}
   else
     local queues = {}
@@ -176,31 +176,31 @@ end
 -- EXISTS covers the batch when every hash is there.
 local wkeys = {}
 for e = 0, n - 1 do wkeys[e + 1] = K('worker', arg(e, 1)) end
-local all = redis.call('EXISTS', unpack(wkeys)) == n
+local all = call('EXISTS', unpack(wkeys)) == n
 for e = 0, n - 1 do
   local wkey, id = wkeys[e + 1], arg(e, 2)
-  if all or redis.call('EXISTS', wkey) == 1 then
+  if all or call('EXISTS', wkey) == 1 then
     local nid = next_of[e]
     if held[e] then
       local counter = 'failed_job_count'
       if outcomes[e + 1] == 'finished' then counter = 'successful_job_count' end
       if nid then
         -- The common case, spelled out (no field table per job).
-        redis.call('HSET', wkey, counter, arg(e, 13), 'total_working_time', arg(e, 8),
+        call('HSET', wkey, counter, arg(e, 13), 'total_working_time', arg(e, 8),
           'state', 'busy', 'current_job', nid, 'current_job_working_time', '0',
           'last_heartbeat', nowtxt)
       else
-        redis.call('HDEL', wkey, 'current_job')
-        redis.call('HSET', wkey, counter, arg(e, 13), 'total_working_time', arg(e, 8),
+        call('HDEL', wkey, 'current_job')
+        call('HSET', wkey, counter, arg(e, 13), 'total_working_time', arg(e, 8),
           'state', 'idle', 'current_job_working_time', '0')
       end
     elseif nid then
-      redis.call('HSET', wkey, unpack(busy_fields({}, nid, nowtxt)))
-    elseif not retrying or redis.call('HGET', wkey, 'current_job') == id then
+      call('HSET', wkey, unpack(busy_fields({}, nid, nowtxt)))
+    elseif not retrying or call('HGET', wkey, 'current_job') == id then
       -- (A retried entry whose member is gone may have been written by our first call, which
       -- may have given the slot its next job: only a hash still naming this job goes idle.)
-      redis.call('HDEL', wkey, 'current_job')
-      redis.call('HSET', wkey, 'state', 'idle', 'current_job_working_time', '0')
+      call('HDEL', wkey, 'current_job')
+      call('HSET', wkey, 'state', 'idle', 'current_job_working_time', '0')
     end
   end
 end

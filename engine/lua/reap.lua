@@ -1,7 +1,7 @@
 -- reap: recover one queue's abandoned work (RQ 7.2 and 3.4, with Taskmill's short lease).
 -- KEYS[1]: taskmill:reaper-lock:<q>   KEYS[2]: rq:wip:<q>   KEYS[3]: rq:queue:<q>:intermediate
 -- KEYS[4]: rq:queue:<q>
--- ARGV[1]: key templates (finish_lib)   ARGV[2]: now (unix float)   ARGV[3]: now (RQ text)
+-- ARGV[1]: unused (see finish_lib)   ARGV[2]: now (unix float)   ARGV[3]: now (RQ text)
 -- ARGV[4]: lock token   ARGV[5]: lock TTL ms   ARGV[6]: queue name
 -- ARGV[7]: base64(zlib(abandoned-job message))   ARGV[8]: intermediate grace seconds
 -- ARGV[9]: max entries per call   ARGV[10..]: this pool's own running `<id>:<x>` members

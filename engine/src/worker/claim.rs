@@ -11,7 +11,7 @@ use redis::{RedisResult, Value};
 use tokio_util::sync::CancellationToken;
 
 use super::pool::Shared;
-use super::scripts::{scripts, templates};
+use super::scripts::scripts;
 use crate::{keys, store, time};
 
 /// An id popped by a blocking wait, not yet claimed.
@@ -72,7 +72,7 @@ pub(crate) async fn claim(
     if let Some(p) = pre.filter(|p| p.in_intermediate) {
         inv.key(keys::intermediate_first_seen(&queues[p.queue], &p.id));
     }
-    inv.arg(templates())
+    inv.arg("")
         .arg(now.to_string())
         .arg(time::format_rq(now))
         .arg(shared.lease_secs)

@@ -17,7 +17,7 @@ use super::claim::{self, text, Claimed};
 use super::encode;
 use super::pool::{AbortKind, Counts, Shared};
 use super::run::{self, Completion, Ended};
-use super::scripts::{scripts, templates};
+use super::scripts::scripts;
 use crate::{keys, time};
 
 /// Most completions written by one script call.
@@ -263,7 +263,7 @@ async fn write(
     let queues = &shared.cfg.queues;
     let mut inv = scripts().finish.prepare_invoke();
     inv.key(keys::SUSPENDED)
-        .arg(templates())
+        .arg("")
         .arg(now.to_string())
         .arg(batch.len())
         .arg(if retrying { "1" } else { "0" })

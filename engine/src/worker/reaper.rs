@@ -13,7 +13,7 @@ use tracing::{info, warn};
 use super::claim::{int, text};
 use super::encode;
 use super::pool::Shared;
-use super::scripts::{scripts, templates};
+use super::scripts::scripts;
 use crate::{keys, time};
 
 /// Expired entries handled per queue per call.
@@ -63,7 +63,7 @@ pub(crate) async fn reap_queue(shared: &Shared, queue: &str) -> RedisResult<Opti
         .key(keys::started(queue))
         .key(keys::intermediate(queue))
         .key(keys::queue(queue))
-        .arg(templates())
+        .arg("")
         .arg(now.to_string())
         .arg(time::format_rq(now))
         .arg(&shared.ident.pool_id)
