@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 JOBS=${1:-20000}
-CONC=${2:-16}
+CONC=${2:-64}
 PY=${TASKMILL_PYTHON:-$PWD/.venv/bin/python}
 [ -x "$PY" ] || { echo "missing $PY: run scripts/setup.sh first" >&2; exit 1; }
 
