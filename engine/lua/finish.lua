@@ -17,7 +17,8 @@
 -- Returns: {outcomes, claimed}. outcomes: one per entry: 'finished', 'failed', 'stopped',
 --   'requeued', 'scheduled', or 'lease_lost' when the started-registry member is gone (reaped,
 --   canceled or deleted while it ran): then the job is left exactly as the other writer left it.
---   claimed: {} (no slot asked), {'suspended'}, or {'ok', entry, id, x, qi, data, timeout, ...}
+--   claimed: {} (no slot asked), {'suspended'}, or {'ok', entry, id, x, qi, data, timeout,
+--   result_ttl, deps, ...} (see claim_lib)
 --   with entry the 1-based entry index whose slot took the job.
 local now_i = math.floor(tonumber(ARGV[2]))
 local n, retrying = tonumber(ARGV[3]), ARGV[4] == '1'
@@ -40,15 +41,20 @@ for e = 0, n - 1 do
 end
 for q, g in pairs(byq) do
   local wip = K('started', q)
-  local scores = call('ZMSCORE', wip, unpack(g[1]))
-  local gone = {}
-  for i, s in ipairs(g[1]) do
-    if scores[i] then
-      held[g[2][i]] = true
-      gone[#gone + 1] = s
+  if #g[1] == 1 then
+    -- One entry: ZREM's own reply is the check (a batch of one is common at low load).
+    if call('ZREM', wip, g[1][1]) == 1 then held[g[2][1]] = true end
+  else
+    local scores = call('ZMSCORE', wip, unpack(g[1]))
+    local gone = {}
+    for i, s in ipairs(g[1]) do
+      if scores[i] then
+        held[g[2][i]] = true
+        gone[#gone + 1] = s
+      end
     end
+    if #gone > 0 then call('ZREM', wip, unpack(gone)) end
   end
-  if #gone > 0 then call('ZREM', wip, unpack(gone)) end
 end
 
 local outcomes, finished, execs = {}, {}, {}
