@@ -43,6 +43,17 @@ static JOB_ROWS: LazyLock<redis::Script> =
 
 /// A list-page row from whatever hash fields are present.
 pub fn summary_from_hash(id: &str, h: &HashMap<String, Vec<u8>>) -> JobSummary {
+    summary_parts(id, h, true).0
+}
+
+/// `summary_from_hash`, plus the inflated legacy `exc_info` text so the detail page need not
+/// inflate it again. `func_hint: false` skips peeking at `data` (the detail page decodes it
+/// whole anyway).
+fn summary_parts(
+    id: &str,
+    h: &HashMap<String, Vec<u8>>,
+    func_hint: bool,
+) -> (JobSummary, Option<String>) {
     let mut problems = Vec::new();
     let mut ts = |name: &str| {
         let s = field(h, name)?;
@@ -65,18 +76,20 @@ pub fn summary_from_hash(id: &str, h: &HashMap<String, Vec<u8>>) -> JobSummary {
     let description = text("description");
     let func_name = h
         .get("data")
+        .filter(|_| func_hint)
         .and_then(|d| codec::func_name_hint(d))
         .or_else(|| description.as_deref().and_then(func_from_description));
     if !h.is_empty() && !h.contains_key("data") {
         // Workers fail such a job ("Unexpected job format"); say so on the list too.
         problems.push("no data field".into());
     }
-    let exc_summary = h
+    let exc_text = h
         .get("exc_info")
         .filter(|b| !b.is_empty())
         .and_then(|b| codec::zlib::inflate_or_raw(b, result::MAX_EXC_BYTES).ok())
-        .and_then(|t| result::exc_summary(&String::from_utf8_lossy(&t)));
-    JobSummary {
+        .map(|t| String::from_utf8_lossy(&t).into_owned());
+    let exc_summary = exc_text.as_deref().and_then(result::exc_summary);
+    let summary = JobSummary {
         id: id.to_string(),
         exists: !h.is_empty(),
         status: field(h, "status").map(|s| JobStatus::parse(s.trim())),
@@ -91,7 +104,8 @@ pub fn summary_from_hash(id: &str, h: &HashMap<String, Vec<u8>>) -> JobSummary {
         score: None,
         exc_summary,
         problem: (!problems.is_empty()).then(|| problems.join("; ")),
-    }
+    };
+    (summary, exc_text)
 }
 
 /// `mod.func(1, 'x')` → `mod.func` (RQ's default description is the call string).
@@ -165,22 +179,33 @@ fn row_summary(id: &str, row: &[Value]) -> JobSummary {
     if let Some(b) = row.get(SUMMARY_FIELDS.len() + 1).and_then(reply::bytes) {
         h.insert("data".into(), b);
     }
+    // The latest result's traceback wins over the legacy `exc_info` field, so that one is only
+    // inflated when there is no such result. Only `exc_string` is decoded: the row shows no
+    // return value.
+    let latest_exc = row
+        .get(SUMMARY_FIELDS.len() + 2)
+        .and_then(|entry| latest_exc_summary(reply::items(entry)));
+    if latest_exc.is_some() {
+        h.remove("exc_info");
+    }
     let mut s = summary_from_hash(id, &h);
     s.exists = true;
-    if let Some(entry) = row.get(SUMMARY_FIELDS.len() + 2) {
-        let flat = reply::items(entry);
-        if let Some((eid, rest)) = flat
-            .split_first()
-            .and_then(|(e, r)| Some((reply::string(e)?, r)))
-        {
-            let h = reply::hash(&Value::Array(rest.to_vec())).unwrap_or_default();
-            let r = result::parse_entry(&eid, &h);
-            if let Some(sum) = r.exc_string.as_deref().and_then(result::exc_summary) {
-                s.exc_summary = Some(sum);
-            }
-        }
+    if latest_exc.is_some() {
+        s.exc_summary = latest_exc;
     }
     s
+}
+
+/// `exc_summary` of a flat `[entry_id, field, value, …]` stream entry, if it has an `exc_string`.
+fn latest_exc_summary(flat: &[Value]) -> Option<String> {
+    let (eid, pairs) = flat.split_first()?;
+    reply::string(eid)?;
+    pairs
+        .chunks_exact(2)
+        .find(|kv| reply::bytes(&kv[0]).is_some_and(|k| k == b"exc_string"))
+        .and_then(|kv| reply::bytes(&kv[1]))
+        .filter(|b| !b.is_empty())
+        .and_then(|b| result::exc_summary(&result::decode_exc_string(&b)))
 }
 
 /// Full detail of one job, or `None` if `rq:job:<id>` does not exist. A corrupt hash still
@@ -270,7 +295,8 @@ fn capped_sorted(mut v: Vec<String>) -> Vec<String> {
 pub fn detail_from_hash(id: &str, hash: Option<&Hash>, key_type: &str) -> JobDetail {
     let empty = Hash::new();
     let h = hash.unwrap_or(&empty);
-    let mut summary = summary_from_hash(id, h);
+    // `data` is decoded whole below, so the summary skips its head-only func_name peek.
+    let (mut summary, legacy_exc_info) = summary_parts(id, h, false);
     let mut problems: Vec<String> = summary.problem.take().into_iter().collect();
     if hash.is_none() {
         summary.exists = true;
@@ -284,8 +310,14 @@ pub fn detail_from_hash(id: &str, hash: Option<&Hash>, key_type: &str) -> JobDet
             len: 0,
         }),
     };
-    if let Ok(c) = &call {
-        summary.func_name = Some(c.func_name.clone());
+    match &call {
+        Ok(c) => summary.func_name = Some(c.func_name.clone()),
+        // A payload too big or too odd to decode whole may still name its function up front.
+        Err(_) => {
+            if let Some(f) = h.get("data").and_then(|d| codec::func_name_hint(d)) {
+                summary.func_name = Some(f);
+            }
+        }
     }
     let int = |name: &str| {
         let s = field(h, name)?;
@@ -318,12 +350,7 @@ pub fn detail_from_hash(id: &str, hash: Option<&Hash>, key_type: &str) -> JobDet
             dependency_ids.push(d.into_owned());
         }
     }
-    let legacy_exc_info = h
-        .get("exc_info")
-        .filter(|b| !b.is_empty())
-        .and_then(|b| codec::zlib::inflate_or_raw(b, result::MAX_EXC_BYTES).ok())
-        .map(|t| String::from_utf8_lossy(&t).into_owned())
-        .filter(|t| !t.is_empty());
+    let legacy_exc_info = legacy_exc_info.filter(|t| !t.is_empty());
     let last_heartbeat = field(h, "last_heartbeat").and_then(|s| {
         let t = parse_rq(s.trim());
         if t.is_none() {
