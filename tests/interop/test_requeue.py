@@ -15,6 +15,7 @@ from rq.job import Job
 from rq.registry import FailedJobRegistry
 from rq.serializers import JSONSerializer
 
+from console_http import click, serve
 from harness import HERE, free_port, wait_for
 
 
@@ -67,6 +68,19 @@ def test_http_api_requeues_python_failure(ctx):
         body = json.loads(resp.read())
     assert body, 'empty requeue outcome'
 
+    rerun_with_rq_worker(ctx, q, job.id)
+
+
+def test_console_one_click_requeue_of_python_failure(ctx):
+    """The Requeue button on the job page, submitted exactly as the HTML form says (the no-JS
+    path; with JS the island posts the same form), puts a Python-failed job back and a Python
+    worker re-runs it."""
+    q = Queue('interop-d-click', connection=ctx.redis, serializer=JSONSerializer)
+    job = fail_with_rq_worker(ctx, q, os.path.join(ctx.tmp, 'marker-click'))
+    base = serve(ctx)
+    status, location = click(base, '/jobs/%s' % job.id, '/ui/requeue')
+    assert status in (302, 303), 'form post answered %s' % status
+    assert location and 'err=' not in location, 'redirected with an error: %s' % location
     rerun_with_rq_worker(ctx, q, job.id)
 
 
