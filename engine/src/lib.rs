@@ -21,6 +21,7 @@
 //! - `scheduler` — due scheduled jobs → queues, under RQ's per-queue scheduler lock.
 //! - `worker`    — the Taskmill worker: pool of slots, handlers, exec handlers, reaper, scheduler.
 //! - `error`     — the crate's error type.
+//! - `testing`   — test support: a private redis-server on a free port (tests only).
 
 pub mod codec;
 pub mod keys;
@@ -52,6 +53,9 @@ pub mod scheduler;
 pub mod snapshot;
 #[cfg(feature = "runtime")]
 pub mod store;
+#[cfg(feature = "runtime")]
+#[doc(hidden)]
+pub mod testing;
 #[cfg(feature = "runtime")]
 pub mod worker;
 #[cfg(feature = "runtime")]

@@ -1,12 +1,8 @@
-//! Test support: a private redis-server (free port, no persistence, 1000 DBs, killed at exit),
+//! Test support: the shared test redis-server (`engine::testing`: free port, no persistence),
 //! RQ-shaped fixture writers, and a page renderer that mirrors leptos_axum's async SSR path.
 
 use std::io::Write;
-use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
-use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::{Arc, OnceLock};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
 
 use app::state::Console;
 use axum::http::StatusCode;
@@ -15,86 +11,11 @@ use futures::StreamExt;
 use leptos::prelude::*;
 use redis::AsyncCommands;
 
-struct RedisServer {
-    port: u16,
-    child: Child,
-    dir: std::path::PathBuf,
-}
-
-impl Drop for RedisServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("free port")
-}
-
-fn start_redis() -> RedisServer {
-    let port = free_port();
-    let dir = std::env::temp_dir().join(format!("taskmill-app-it-{}-{port}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let child = Command::new("redis-server")
-        .args([
-            "--port",
-            &port.to_string(),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-        ])
-        .args(["--databases", "1000", "--dir", dir.to_str().unwrap()])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("redis-server must be on PATH");
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            Instant::now() < deadline,
-            "redis-server did not start on port {port}"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    RedisServer { port, child, dir }
-}
-
-static SERVER: OnceLock<std::sync::Mutex<Option<RedisServer>>> = OnceLock::new();
-static NEXT_DB: AtomicU32 = AtomicU32::new(1);
-
-extern "C" fn kill_server() {
-    if let Some(m) = SERVER.get() {
-        if let Ok(mut g) = m.lock() {
-            g.take();
-        }
-    }
-}
-
-extern "C" {
-    fn atexit(f: extern "C" fn()) -> i32;
-}
-
-fn server_port() -> u16 {
-    let m = SERVER.get_or_init(|| {
-        unsafe { atexit(kill_server) };
-        std::sync::Mutex::new(Some(start_redis()))
-    });
-    m.lock().unwrap().as_ref().unwrap().port
-}
+pub use engine::testing::free_port;
 
 /// A console on a fresh, empty database of the shared test server.
 pub async fn console(read_only: bool) -> Arc<Console> {
-    let db = NEXT_DB.fetch_add(1, Ordering::SeqCst);
-    let url = format!("redis://127.0.0.1:{}/{db}", server_port());
-    let store = engine::Store::connect(&url)
+    let store = engine::Store::connect(&engine::testing::fresh_url())
         .await
         .expect("connect to test redis");
     Arc::new(Console::new(store, read_only))
