@@ -38,7 +38,7 @@ impl RedisServer {
         .args(["--databases", "1000"])
         .arg("--dir")
         .arg(&dir);
-        if !extra.iter().any(|a| *a == "--appendonly") {
+        if !extra.contains(&"--appendonly") {
             cmd.args(["--appendonly", "no"]);
         }
         let child = cmd
