@@ -2,14 +2,13 @@
 //! "Redis unreachable" with 503s (never a 500), the worker process rides it out, and afterwards
 //! new jobs run and every job that was queued or running ends finished or failed — none stuck.
 
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use app::state::Console;
 use axum::http::StatusCode;
 use engine::enqueue::{enqueue, NewJob};
+use engine::testing::RedisServer;
 use engine::{keys, Store};
 use redis::AsyncCommands;
 use serde_json::json;
@@ -18,51 +17,9 @@ use server::serve::{router, ServeConfig};
 use crate::chaos::Spawned;
 use crate::support::{free_port, get, send};
 
-/// A redis-server with an fsync-always append-only file in `dir`, so a SIGKILL loses nothing.
-struct Durable {
-    child: Child,
-}
-
-impl Durable {
-    fn start(port: u16, dir: &Path) -> Durable {
-        let child = Command::new("redis-server")
-            .args([
-                "--port",
-                &port.to_string(),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-            ])
-            .args(["--appendonly", "yes", "--appendfsync", "always"])
-            .arg("--dir")
-            .arg(dir)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("redis-server on PATH");
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "redis-server did not listen on {port}"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        Durable { child }
-    }
-
-    fn crash(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for Durable {
-    fn drop(&mut self) {
-        self.crash();
-    }
-}
+/// redis-server arguments for an fsync-always append-only file, so a SIGKILL loses nothing and a
+/// restart on the same port (same dir) reloads everything.
+const AOF: &[&str] = &["--appendonly", "yes", "--appendfsync", "always"];
 
 async fn statuses(store: &Store, ids: &[String]) -> Vec<Option<String>> {
     let mut p = redis::pipe();
@@ -90,15 +47,9 @@ where
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redis_restart_mid_run_loses_nothing_and_everyone_recovers() {
-    let dir: PathBuf = std::env::temp_dir().join(format!(
-        "taskmill-it-aof-{}-{:08x}",
-        std::process::id(),
-        rand::random::<u32>()
-    ));
-    std::fs::create_dir_all(&dir).unwrap();
     let port = free_port();
     let url = format!("redis://127.0.0.1:{port}");
-    let mut redis = Durable::start(port, &dir);
+    let mut redis = RedisServer::start_on(port, AOF);
     let store = Store::connect(&url).await.unwrap();
     let console = Arc::new(Console::new(Store::connect_lazy(&url).unwrap(), false));
     let app = router(console, ServeConfig::default());
@@ -178,7 +129,7 @@ async fn redis_restart_mid_run_loses_nothing_and_everyone_recovers() {
         worker.logs()
     );
 
-    let _redis = Durable::start(port, &dir);
+    let _redis = RedisServer::start_on(port, AOF);
     wait_until("/healthz is 200 again", 20, &worker, || async {
         send(&app, get("/healthz")).await.status == StatusCode::OK
     })
@@ -247,5 +198,4 @@ async fn redis_restart_mid_run_loses_nothing_and_everyone_recovers() {
         "worker did not stop cleanly:\n{}",
         worker.logs()
     );
-    let _ = std::fs::remove_dir_all(&dir);
 }
