@@ -30,6 +30,8 @@ use redis::aio::ConnectionManager;
 use redis::AsyncCommands;
 use serde_json::json;
 
+use crate::redis_child::die_with_parent;
+
 mod probe;
 mod verify;
 
@@ -419,21 +421,3 @@ impl Fleet {
         self.alive.clear();
     }
 }
-
-/// Workers die with the driver (PR_SET_PDEATHSIG), so an interrupted run leaves no orphans.
-#[cfg(target_os = "linux")]
-fn die_with_parent(cmd: &mut Command) {
-    use std::os::unix::process::CommandExt;
-    // SAFETY: prctl is async-signal-safe and touches no memory of the parent.
-    unsafe {
-        cmd.pre_exec(|| {
-            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) == -1 {
-                return Err(std::io::Error::last_os_error());
-            }
-            Ok(())
-        });
-    }
-}
-
-#[cfg(not(target_os = "linux"))]
-fn die_with_parent(_cmd: &mut Command) {}

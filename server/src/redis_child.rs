@@ -69,8 +69,9 @@ impl Drop for PrivateRedis {
     }
 }
 
+/// The child gets SIGKILL when this process dies (PR_SET_PDEATHSIG), so nothing is orphaned.
 #[cfg(target_os = "linux")]
-fn die_with_parent(cmd: &mut Command) {
+pub(crate) fn die_with_parent(cmd: &mut Command) {
     use std::os::unix::process::CommandExt;
     // SAFETY: prctl is async-signal-safe and touches no memory of the parent.
     unsafe {
@@ -84,7 +85,7 @@ fn die_with_parent(cmd: &mut Command) {
 }
 
 #[cfg(not(target_os = "linux"))]
-fn die_with_parent(_cmd: &mut Command) {}
+pub(crate) fn die_with_parent(_cmd: &mut Command) {}
 
 /// Whether something answers PING at `url` within 500 ms.
 pub async fn answers_ping(url: &str) -> bool {

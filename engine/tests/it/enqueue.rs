@@ -15,45 +15,21 @@ use crate::support;
 
 // ---- shared helpers ---------------------------------------------------------------------------
 
-/// Repository root (`/work/main`), for `.venv` and `tests/interop`.
-pub fn repo_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
-}
+pub use crate::support::repo_root;
 
-/// The venv's `bin` directory, or `None` when `TASKMILL_SKIP_PY=1` and it is missing.
+/// The venv's `bin` directory (the interpreter's, see `support::python`), or `None` to skip.
 pub fn venv_bin() -> Option<PathBuf> {
-    let bin = repo_root().join(".venv/bin");
-    if bin.join("python").exists() && bin.join("rq").exists() {
-        return Some(bin);
-    }
-    if std::env::var("TASKMILL_SKIP_PY").as_deref() == Ok("1") {
-        eprintln!("skipping a Python RQ interop check: no .venv (TASKMILL_SKIP_PY=1)");
-        return None;
-    }
-    panic!(
-        "Python RQ interop tests need the venv at {} with rq==2.12.0 (run scripts/setup.sh), \
-         or set TASKMILL_SKIP_PY=1 to skip them",
-        bin.display()
-    );
+    let py = support::python()?;
+    Some(py.parent().expect("interpreter in a bin dir").to_path_buf())
 }
 
 /// Runs Python code (`sys.argv[1:]` = `args`) with the venv in `tests/interop`; returns stdout.
 pub fn python(bin: &Path, code: &str, args: &[&str]) -> String {
-    let out = Command::new(bin.join("python"))
-        .arg("-c")
-        .arg(code)
-        .args(args)
-        .current_dir(repo_root().join("tests/interop"))
-        .env("PYTHONDONTWRITEBYTECODE", "1")
-        .output()
-        .expect("run python");
-    assert!(
-        out.status.success(),
-        "python failed:\n{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
+    let argv: Vec<&str> = ["-c", code]
+        .into_iter()
+        .chain(args.iter().copied())
+        .collect();
+    support::run_python(&bin.join("python"), &argv)
 }
 
 /// `rq worker -S json --burst --path tests/interop --url <url> <queue>`.

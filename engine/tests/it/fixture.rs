@@ -7,7 +7,7 @@
 //! message without it unless `TASKMILL_SKIP_PY=1`.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 
 use engine::model::{Codec, Decoded, JobList, JobStatus, PyValue, ResultType};
@@ -15,51 +15,7 @@ use engine::{job, queue, registry, snapshot, workers, Store};
 use serde_json::Value;
 
 use crate::support;
-
-fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
-}
-
-/// The Python interpreter with rq 2.12, or `None` when it is missing and `TASKMILL_SKIP_PY=1`.
-fn interpreter() -> Option<PathBuf> {
-    let py = std::env::var_os("TASKMILL_PYTHON")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| repo_root().join(".venv/bin/python"));
-    if py.exists() {
-        return Some(py);
-    }
-    if std::env::var("TASKMILL_SKIP_PY").as_deref() == Ok("1") {
-        eprintln!(
-            "fixture test skipped: no Python at {} (TASKMILL_SKIP_PY=1)",
-            py.display()
-        );
-        return None;
-    }
-    panic!(
-        "the RQ fixture test needs Python with rq==2.12.0 at {} (run scripts/setup.sh, or set \
-         TASKMILL_PYTHON=/path/to/python); set TASKMILL_SKIP_PY=1 to skip it",
-        py.display()
-    );
-}
-
-fn run_py(py: &Path, args: &[&str]) -> String {
-    let out = Command::new(py)
-        .args(args)
-        .current_dir(repo_root().join("tests/interop"))
-        .env("PYTHONDONTWRITEBYTECODE", "1")
-        .output()
-        .expect("run python");
-    assert!(
-        out.status.success(),
-        "python {args:?} failed:\n{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
+use crate::support::{python as interpreter, repo_root, run_python as run_py};
 
 /// Stops the worker and cron scheduler `build` leaves running, even if the test fails.
 struct Stop<'a>(&'a Path, String);
