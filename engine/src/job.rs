@@ -7,7 +7,6 @@
 pub mod reply;
 
 use std::collections::HashMap;
-use std::sync::LazyLock;
 
 use redis::Value;
 
@@ -38,8 +37,9 @@ pub const MAX_EXECUTIONS: usize = 10;
 /// Most dependents / dependencies listed on the detail page.
 pub const MAX_DEPS: usize = 1000;
 
-static JOB_ROWS: LazyLock<redis::Script> =
-    LazyLock::new(|| redis::Script::new(include_str!("../lua/job_rows.lua")));
+/// Source of the read-only data-heads script, sent with EVAL inside the row pipeline (an
+/// EVALSHA there would not be retried after a NOSCRIPT; Redis caches the compiled body anyway).
+const DATA_HEADS: &str = include_str!("../lua/data_heads.lua");
 
 /// A list-page row from whatever hash fields are present.
 pub fn summary_from_hash(id: &str, h: &HashMap<String, Vec<u8>>) -> JobSummary {
@@ -47,12 +47,13 @@ pub fn summary_from_hash(id: &str, h: &HashMap<String, Vec<u8>>) -> JobSummary {
 }
 
 /// `summary_from_hash`, plus the inflated legacy `exc_info` text so the detail page need not
-/// inflate it again. `func_hint: false` skips peeking at `data` (the detail page decodes it
-/// whole anyway).
+/// inflate it again. `list_row: true` (list pages) peeks at the head of `data` for func_name
+/// and decodes through the memos without keeping the text; `false` (the detail page, which
+/// decodes `data` whole anyway) skips the peek and returns the text.
 fn summary_parts(
     id: &str,
     h: &HashMap<String, Vec<u8>>,
-    func_hint: bool,
+    list_row: bool,
 ) -> (JobSummary, Option<String>) {
     let mut problems = Vec::new();
     let mut ts = |name: &str| {
@@ -76,19 +77,32 @@ fn summary_parts(
     let description = text("description");
     let func_name = h
         .get("data")
-        .filter(|_| func_hint)
-        .and_then(|d| codec::func_name_hint(d))
+        .filter(|_| list_row)
+        .and_then(|d| codec::memo::FUNC_NAME.get_or(d, codec::func_name_hint))
         .or_else(|| description.as_deref().and_then(func_from_description));
     if !h.is_empty() && !h.contains_key("data") {
         // Workers fail such a job ("Unexpected job format"); say so on the list too.
         problems.push("no data field".into());
     }
-    let exc_text = h
-        .get("exc_info")
-        .filter(|b| !b.is_empty())
-        .and_then(|b| codec::zlib::inflate_or_raw(b, result::MAX_EXC_BYTES).ok())
-        .map(|t| String::from_utf8_lossy(&t).into_owned());
-    let exc_summary = exc_text.as_deref().and_then(result::exc_summary);
+    let exc_info = h.get("exc_info").filter(|b| !b.is_empty());
+    let exc_text = |b: &[u8]| {
+        codec::zlib::inflate_or_raw(b, result::MAX_EXC_BYTES)
+            .ok()
+            .map(|t| String::from_utf8_lossy(&t).into_owned())
+    };
+    let (exc_text, exc_summary) = match exc_info {
+        None => (None, None),
+        Some(b) if list_row => (
+            None,
+            codec::memo::EXC_INFO_SUMMARY
+                .get_or(b, |b| exc_text(b).as_deref().and_then(result::exc_summary)),
+        ),
+        Some(b) => {
+            let text = exc_text(b);
+            let summary = text.as_deref().and_then(result::exc_summary);
+            (text, summary)
+        }
+    };
     let summary = JobSummary {
         id: id.to_string(),
         exists: !h.is_empty(),
@@ -118,9 +132,10 @@ fn func_from_description(d: &str) -> Option<String> {
     ok.then(|| head.to_string())
 }
 
-/// Summaries for a page of ids in one round trip (a read-only Lua script: per row HMGET of
-/// `SUMMARY_FIELDS`, a `DATA_PREFIX`-byte head of `data`, and with `with_results` the latest
-/// result entry for `exc_summary`). Missing hashes give `exists: false`; wrong types a problem.
+/// Summaries for a page of ids in one round trip: one pipeline with an HMGET of
+/// `SUMMARY_FIELDS` per row and one read-only script returning a `DATA_PREFIX`-byte head of
+/// each `data` and, with `with_results`, each row's latest `exc_string` (for `exc_summary`).
+/// Missing hashes give `exists: false`; wrong types a problem.
 pub async fn summaries(
     store: &Store,
     ids: &[String],
@@ -129,29 +144,31 @@ pub async fn summaries(
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let mut inv = JOB_ROWS.prepare_invoke();
-    for id in ids {
-        inv.key(keys::job(id));
+    let mut keys: Vec<String> = ids.iter().map(|id| keys::job(id)).collect();
+    let mut p = redis::pipe();
+    p.ignore_errors();
+    for k in &keys {
+        p.cmd("HMGET").arg(k).arg(SUMMARY_FIELDS);
     }
     if with_results {
-        for id in ids {
-            inv.key(keys::results(id));
-        }
+        keys.extend(ids.iter().map(|id| keys::results(id)));
     }
-    inv.arg(DATA_PREFIX)
+    p.cmd("EVAL")
+        .arg(DATA_HEADS)
+        .arg(keys.len())
+        .arg(&keys)
+        .arg(DATA_PREFIX)
         .arg(if with_results { "1" } else { "0" });
-    for f in SUMMARY_FIELDS {
-        inv.arg(*f);
-    }
-    let rows: Value = inv.invoke_async(&mut store.conn()).await?;
-    let rows = reply::items(&rows);
+    let mut replies: Vec<Value> = p.query_async(&mut store.conn()).await?;
+    let extras = replies.pop().map(reply::into_items).unwrap_or_default();
+    let mut extras = extras.into_iter();
     Ok(ids
         .iter()
-        .enumerate()
-        .map(|(i, id)| {
-            rows.get(i)
-                .map(|r| row_summary(id, reply::items(r)))
-                .unwrap_or_else(|| missing(id))
+        .zip(replies)
+        .map(|(id, fields)| {
+            let head = extras.next();
+            let exc = if with_results { extras.next() } else { None };
+            row_summary(id, fields, head, exc)
         })
         .collect())
 }
@@ -160,31 +177,36 @@ fn missing(id: &str) -> JobSummary {
     summary_from_hash(id, &HashMap::new())
 }
 
-fn row_summary(id: &str, row: &[Value]) -> JobSummary {
-    let state = row.first().and_then(reply::int).unwrap_or(0);
-    if state != 1 {
+/// One row from its HMGET reply, its data head and (failed lists) its latest `exc_string`.
+fn row_summary(id: &str, fields: Value, head: Option<Value>, exc: Option<Value>) -> JobSummary {
+    if reply::is_error(&fields) || matches!(head, Some(Value::Int(-1))) {
         let mut s = missing(id);
-        if state == -1 {
-            s.exists = true;
-            s.problem = Some(format!("{} is not a hash", keys::job(id)));
-        }
+        s.exists = true;
+        s.problem = Some(format!("{} is not a hash", keys::job(id)));
         return s;
     }
-    let mut h = Hash::new();
-    for (name, v) in SUMMARY_FIELDS.iter().zip(row.iter().skip(1)) {
-        if let Some(b) = reply::bytes(v) {
+    let mut h = Hash::with_capacity(SUMMARY_FIELDS.len() + 1);
+    for (name, v) in SUMMARY_FIELDS.iter().zip(reply::into_items(fields)) {
+        if let Some(b) = reply::into_bytes(v) {
             h.insert(name.to_string(), b);
         }
     }
-    if let Some(b) = row.get(SUMMARY_FIELDS.len() + 1).and_then(reply::bytes) {
-        h.insert("data".into(), b);
+    match head {
+        Some(Value::Int(0)) | None if h.is_empty() => return missing(id),
+        Some(Value::Int(_)) | None => {}
+        Some(v) => {
+            if let Some(b) = reply::into_bytes(v) {
+                h.insert("data".into(), b);
+            }
+        }
     }
     // The latest result's traceback wins over the legacy `exc_info` field, so that one is only
-    // inflated when there is no such result. Only `exc_string` is decoded: the row shows no
-    // return value.
-    let latest_exc = row
-        .get(SUMMARY_FIELDS.len() + 2)
-        .and_then(|entry| latest_exc_summary(reply::items(entry)));
+    // inflated when there is no such result.
+    let latest_exc = match exc {
+        Some(Value::BulkString(b)) if !b.is_empty() => codec::memo::EXC_STRING_SUMMARY
+            .get_or(&b, |b| result::exc_summary(&result::decode_exc_string(b))),
+        _ => None,
+    };
     if latest_exc.is_some() {
         h.remove("exc_info");
     }
@@ -194,18 +216,6 @@ fn row_summary(id: &str, row: &[Value]) -> JobSummary {
         s.exc_summary = latest_exc;
     }
     s
-}
-
-/// `exc_summary` of a flat `[entry_id, field, value, …]` stream entry, if it has an `exc_string`.
-fn latest_exc_summary(flat: &[Value]) -> Option<String> {
-    let (eid, pairs) = flat.split_first()?;
-    reply::string(eid)?;
-    pairs
-        .chunks_exact(2)
-        .find(|kv| reply::bytes(&kv[0]).is_some_and(|k| k == b"exc_string"))
-        .and_then(|kv| reply::bytes(&kv[1]))
-        .filter(|b| !b.is_empty())
-        .and_then(|b| result::exc_summary(&result::decode_exc_string(&b)))
 }
 
 /// Full detail of one job, or `None` if `rq:job:<id>` does not exist. A corrupt hash still

@@ -1,5 +1,5 @@
 //! Paginated job lists for the queue list and the six registries. Redis work is O(page):
-//! LLEN/ZCARD for the total, one LRANGE/ZRANGE window, one read-only script for the rows.
+//! LLEN/ZCARD for the total, one LRANGE/ZRANGE window, one pipeline for the rows (`job::summaries`).
 
 use redis::Value;
 
@@ -99,11 +99,26 @@ async fn rows(
 
 /// Failed jobs across all queues, newest first (merges per-queue windows; O(queues × page)).
 pub async fn failed_all(store: &Store, offset: u64, limit: u64) -> Result<Page<JobSummary>> {
-    let limit = limit.min(MAX_PAGE);
     let queues = crate::queue::list(store).await?;
+    failed_in(store, &queues, offset, limit).await
+}
+
+/// `failed_all` over known queue names (e.g. the queues a fresh snapshot counts failures in),
+/// saving the `SMEMBERS` round trip. With a single queue this is that queue's failed page:
+/// O(page) at any depth, where merging several queues reads `offset + limit` from each.
+pub async fn failed_in(
+    store: &Store,
+    queues: &[String],
+    offset: u64,
+    limit: u64,
+) -> Result<Page<JobSummary>> {
+    if let [only] = queues {
+        return page(store, only, JobList::Failed, offset, limit).await;
+    }
+    let limit = limit.min(MAX_PAGE);
     let mut p = redis::pipe();
     p.ignore_errors();
-    for q in &queues {
+    for q in queues {
         let k = keys::failed(q);
         p.cmd("ZCARD").arg(&k);
         // Each queue's newest offset+limit entries are enough to cut the merged window.

@@ -17,6 +17,23 @@ pub fn format_rq(unix: f64) -> String {
     )
 }
 
+/// Whole seconds as `2026-11-21 11:13:18 UTC` (for people; fractions are dropped).
+pub fn format_human(unix: f64) -> String {
+    use std::fmt::Write as _;
+    let secs = unix.floor() as i64;
+    let (days, sod) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    let (y, m, d) = civil_from_days(days);
+    let mut out = String::with_capacity(24);
+    let _ = write!(
+        out,
+        "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02} UTC",
+        sod / 3600,
+        (sod % 3600) / 60,
+        sod % 60
+    );
+    out
+}
+
 /// Parses what RQ's `utcparse` accepts: 1–6 fractional digits or none, literal `Z`.
 pub fn parse_rq(s: &str) -> Option<f64> {
     let s = s.strip_suffix('Z')?;

@@ -6,6 +6,7 @@
 //! - `pickle` — symbolic pickle decoder (protocols 0–5).
 
 pub mod json;
+pub mod memo;
 pub mod pickle;
 pub mod zlib;
 

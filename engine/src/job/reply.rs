@@ -25,6 +25,22 @@ pub fn bytes(v: &Value) -> Option<Vec<u8>> {
     }
 }
 
+/// `bytes` of an owned reply, moving a bulk string's buffer out instead of copying it.
+pub fn into_bytes(v: Value) -> Option<Vec<u8>> {
+    match v {
+        Value::BulkString(b) => Some(b),
+        other => bytes(&other),
+    }
+}
+
+/// `items` of an owned reply.
+pub fn into_items(v: Value) -> Vec<Value> {
+    match v {
+        Value::Array(a) | Value::Set(a) => a,
+        _ => Vec::new(),
+    }
+}
+
 pub fn string(v: &Value) -> Option<String> {
     bytes(v).map(|b| String::from_utf8_lossy(&b).into_owned())
 }

@@ -4,7 +4,6 @@
 //! Also hosts the keyspace snapshot and Python helpers the `actions` tests share.
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use engine::enqueue::{enqueue, enqueue_many, NewJob, Retry};
 use engine::{keys, Error, Store};
@@ -35,19 +34,11 @@ pub fn python(bin: &Path, code: &str, args: &[&str]) -> String {
 /// `rq worker -S json --burst --path tests/interop --url <url> <queue>`.
 pub fn rq_worker_burst(bin: &Path, url: &str, queue: &str) {
     let interop = repo_root().join("tests/interop");
-    let out = Command::new(bin.join("rq"))
-        .args(["worker", "-S", "json", "--burst", "--path"])
-        .arg(&interop)
-        .args(["--url", url, queue])
-        .current_dir(&interop)
-        .env("PYTHONDONTWRITEBYTECODE", "1")
-        .output()
-        .expect("run rq worker");
-    assert!(
-        out.status.success(),
-        "rq worker failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let path = interop.to_str().expect("a UTF-8 repository path");
+    let args = [
+        "worker", "-S", "json", "--burst", "--path", path, "--url", url, queue,
+    ];
+    support::run_python(&bin.join("rq"), &args);
 }
 
 /// `Job.fetch(id, serializer=JSONSerializer)`: status and `return_value()` as JSON.

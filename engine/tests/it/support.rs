@@ -48,17 +48,19 @@ pub fn python() -> Option<PathBuf> {
     );
 }
 
-/// Runs `py args…` in `tests/interop` and returns its stdout; panics with both streams on failure.
-pub fn run_python(py: &Path, args: &[&str]) -> String {
-    let out = Command::new(py)
+/// Runs `program args…` (the venv's python, `rq`, …) in `tests/interop` and returns its stdout;
+/// panics with both streams on failure.
+pub fn run_python(program: &Path, args: &[&str]) -> String {
+    let out = Command::new(program)
         .args(args)
         .current_dir(repo_root().join("tests/interop"))
         .env("PYTHONDONTWRITEBYTECODE", "1")
         .output()
-        .expect("run python");
+        .unwrap_or_else(|e| panic!("run {}: {e}", program.display()));
     assert!(
         out.status.success(),
-        "python {args:?} failed:\n{}\n{}",
+        "{} {args:?} failed:\n{}\n{}",
+        program.display(),
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
