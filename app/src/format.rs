@@ -48,14 +48,7 @@ pub fn timestamp(at: Option<f64>) -> String {
     match at {
         None => "—".to_string(),
         Some(t) if !t.is_finite() => "?".to_string(),
-        Some(t) => {
-            let full = engine::time::format_rq(t.floor());
-            // `YYYY-MM-DDTHH:MM:SS.ffffffZ` → `YYYY-MM-DD HH:MM:SS UTC`
-            match full.get(..19) {
-                Some(head) => format!("{} UTC", head.replacen('T', " ", 1)),
-                None => full,
-            }
-        }
+        Some(t) => engine::time::format_human(t),
     }
 }
 
@@ -127,6 +120,8 @@ mod tests {
     #[test]
     fn timestamps_drop_fractions() {
         assert_eq!(timestamp(Some(0.5)), "1970-01-01 00:00:00 UTC");
+        assert_eq!(timestamp(Some(1_795_259_733.9)), "2026-11-21 11:15:33 UTC");
+        assert_eq!(timestamp(Some(-1.5)), "1969-12-31 23:59:58 UTC");
         assert_eq!(timestamp(None), "—");
     }
 

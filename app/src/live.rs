@@ -31,7 +31,7 @@ pub async fn live_data() -> Result<LiveState, ServerFnError> {
 
 /// Snapshot or an explicit unreachable state (never an error page).
 #[cfg(feature = "ssr")]
-pub async fn load(console: &crate::state::Console) -> LiveState {
+pub async fn load(console: &std::sync::Arc<crate::state::Console>) -> LiveState {
     match console.snapshot().await {
         Ok(snap) => LiveState {
             snapshot: Some((*snap).clone()),

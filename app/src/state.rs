@@ -1,21 +1,33 @@
 //! Server-side state shared by pages, server functions, the JSON API and `/metrics`.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use engine::model::Snapshot;
 use engine::Store;
-use tokio::sync::Mutex;
 
 /// How long one snapshot is shared before the next read of Redis.
 pub const SNAPSHOT_MAX_AGE: Duration = Duration::from_secs(1);
+/// From this age on, the first caller starts a refresh in the background and still gets the
+/// current snapshot; the others keep using it too. Under steady traffic the cache is renewed
+/// before it expires, so no request waits on Redis for it.
+pub const SNAPSHOT_REFRESH_AGE: Duration = Duration::from_millis(750);
 
 /// Provided as Leptos context (`use_context::<Arc<Console>>()`) and as axum state.
 pub struct Console {
     pub store: Store,
     /// `--read-only`: every action is hidden in the UI and refused by the server.
     pub read_only: bool,
-    cache: Mutex<Option<(Instant, Arc<Snapshot>)>>,
+    cache: Mutex<Cache>,
+    /// Held by whoever reads Redis for a new snapshot (single flight).
+    refresh: Arc<tokio::sync::Mutex<()>>,
+}
+
+#[derive(Default)]
+struct Cache {
+    current: Option<(Instant, Arc<Snapshot>)>,
+    /// Bumped by `invalidate`, so a read that started before an action is not stored after it.
+    generation: u64,
 }
 
 impl Console {
@@ -23,26 +35,66 @@ impl Console {
         Console {
             store,
             read_only,
-            cache: Mutex::new(None),
+            cache: Mutex::new(Cache::default()),
+            refresh: Arc::new(tokio::sync::Mutex::new(())),
         }
     }
 
+    fn cached(&self) -> (Option<(Duration, Arc<Snapshot>)>, u64) {
+        let c = self.cache.lock().unwrap_or_else(|e| e.into_inner());
+        let current = c.current.as_ref().map(|(at, s)| (at.elapsed(), s.clone()));
+        (current, c.generation)
+    }
+
+    /// Reads a new snapshot and caches it, unless `invalidate` ran since `generation` was read
+    /// (then it is only returned) or a newer one is already cached.
+    async fn renew(&self, generation: u64) -> Result<Arc<Snapshot>, engine::Error> {
+        let at = Instant::now();
+        let snap = Arc::new(engine::snapshot::take(&self.store).await?);
+        let mut c = self.cache.lock().unwrap_or_else(|e| e.into_inner());
+        let newer = c.current.as_ref().is_none_or(|(old, _)| *old < at);
+        if c.generation == generation && newer {
+            c.current = Some((at, snap.clone()));
+        }
+        Ok(snap)
+    }
+
     /// The shared snapshot, at most `SNAPSHOT_MAX_AGE` old. Concurrent callers wait for one
-    /// read instead of each hitting Redis (single flight through the mutex).
-    pub async fn snapshot(&self) -> Result<Arc<Snapshot>, engine::Error> {
-        let mut guard = self.cache.lock().await;
-        if let Some((at, snap)) = guard.as_ref() {
-            if at.elapsed() < SNAPSHOT_MAX_AGE {
-                return Ok(snap.clone());
+    /// read instead of each hitting Redis; past `SNAPSHOT_REFRESH_AGE` one background task
+    /// renews it while callers keep the current one.
+    pub async fn snapshot(self: &Arc<Self>) -> Result<Arc<Snapshot>, engine::Error> {
+        let (current, generation) = self.cached();
+        if let Some((age, snap)) = current {
+            if age < SNAPSHOT_REFRESH_AGE {
+                return Ok(snap);
+            }
+            if age < SNAPSHOT_MAX_AGE {
+                if let Ok(guard) = self.refresh.clone().try_lock_owned() {
+                    let me = self.clone();
+                    tokio::spawn(async move {
+                        let _guard = guard;
+                        // A failed read leaves the current one; callers read again at expiry.
+                        let _ = me.renew(generation).await;
+                    });
+                }
+                return Ok(snap);
             }
         }
-        let snap = Arc::new(engine::snapshot::take(&self.store).await?);
-        *guard = Some((Instant::now(), snap.clone()));
-        Ok(snap)
+        let _guard = self.refresh.lock().await;
+        // Someone else may have refreshed it while this caller waited.
+        let (current, generation) = self.cached();
+        if let Some((age, snap)) = current {
+            if age < SNAPSHOT_MAX_AGE {
+                return Ok(snap);
+            }
+        }
+        self.renew(generation).await
     }
 
     /// Drops the cached snapshot so the next read reflects an action just taken.
     pub async fn invalidate(&self) {
-        *self.cache.lock().await = None;
+        let mut c = self.cache.lock().unwrap_or_else(|e| e.into_inner());
+        c.current = None;
+        c.generation += 1;
     }
 }

@@ -274,7 +274,7 @@ async fn check_queue(c: &Console, queue: &str) -> Result<(), Refusal> {
 
 /// The live count of `list` in `queue` (or across all queues), bypassing the snapshot cache.
 async fn live_count(
-    c: &Console,
+    c: &std::sync::Arc<Console>,
     queue: Option<&str>,
     list: engine::model::JobList,
 ) -> Result<u64, Refusal> {

@@ -49,8 +49,13 @@ impl RowAction {
         matches!(self, RowAction::Cancel | RowAction::Delete)
     }
     /// The hidden form a row's button submits through.
-    pub fn row_form_id(self) -> String {
-        format!("row-{}", self.slug())
+    pub fn row_form_id(self) -> &'static str {
+        match self {
+            RowAction::Requeue => "row-requeue",
+            RowAction::EnqueueNow => "row-enqueue-now",
+            RowAction::Cancel => "row-cancel",
+            RowAction::Delete => "row-delete",
+        }
     }
 }
 
@@ -92,7 +97,7 @@ pub fn RowForms(actions: Vec<RowAction>, return_to: String) -> impl IntoView {
 
 /// One row's button for `action` on job `id`.
 #[component]
-pub fn RowButton(action: RowAction, id: String) -> impl IntoView {
+pub fn RowButton(action: RowAction, id: std::sync::Arc<str>) -> impl IntoView {
     view! {
         <button
             type="submit"
@@ -100,8 +105,8 @@ pub fn RowButton(action: RowAction, id: String) -> impl IntoView {
             class:danger=action.danger()
             form=action.row_form_id()
             name="ids[]"
-            value=id.clone()
             data-testid=format!("{}-{id}", action.slug())
+            value=id
         >
             {action.label()}
         </button>

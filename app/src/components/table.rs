@@ -1,5 +1,7 @@
 //! The job table shared by the queue and failed pages.
 
+use std::sync::Arc;
+
 use engine::model::{JobStatus, JobSummary};
 use leptos::prelude::*;
 
@@ -56,24 +58,32 @@ pub fn JobTable(
 #[component]
 fn JobRow(job: JobSummary, columns: Columns, actions: Vec<RowAction>, now: f64) -> impl IntoView {
     let selectable = !actions.is_empty();
-    let id = job.id.clone();
-    let func = job
-        .func_name
-        .clone()
-        .or_else(|| job.description.clone())
+    let JobSummary {
+        id,
+        exists,
+        status,
+        origin,
+        func_name,
+        description,
+        created_at,
+        ended_at,
+        worker_name,
+        score,
+        exc_summary,
+        problem,
+        ..
+    } = job;
+    // One shared copy of the id for the attributes that repeat it.
+    let id: Arc<str> = id.into();
+    let description = description.filter(|d| Some(d) != func_name.as_ref());
+    let func = func_name
+        .or_else(|| description.clone())
         .unwrap_or_else(|| "—".into());
-    let description = job
-        .description
-        .clone()
-        .filter(|d| Some(d) != job.func_name.as_ref());
-    let status = job
-        .status
-        .as_ref()
-        .map(JobStatus::as_str)
-        .unwrap_or("?")
-        .to_string();
+    let status = status.as_ref().map(JobStatus::as_str).unwrap_or("?");
+    let status_class = format!("status status-{status}");
+    let status = status.to_string();
     view! {
-        <tr data-testid=format!("job-row-{id}") class:missing=!job.exists>
+        <tr data-testid=format!("job-row-{id}") class:missing=!exists>
             {selectable.then(|| view! {
                 <td class="check">
                     <input
@@ -87,11 +97,11 @@ fn JobRow(job: JobSummary, columns: Columns, actions: Vec<RowAction>, now: f64) 
                 </td>
             })}
             <td class="id">
-                <a href=format::job_href(&id)>{id.clone()}</a>
-                {(!job.exists).then(|| view! {
+                <a href=format::job_href(&id)>{id.to_string()}</a>
+                {(!exists).then(|| view! {
                     <span class="tag missing" data-testid="missing" title="Listed, but the job hash is gone">"missing"</span>
                 })}
-                {job.problem.clone().map(|p| view! {
+                {problem.map(|p| view! {
                     <span class="tag undecodable" data-testid="undecodable" title=p>"undecodable"</span>
                 })}
             </td>
@@ -100,22 +110,24 @@ fn JobRow(job: JobSummary, columns: Columns, actions: Vec<RowAction>, now: f64) 
                 {description.map(|d| view! { <div class="desc">{d}</div> })}
             </td>
             {columns.origin.then(|| {
-                let origin = job.origin.clone().unwrap_or_default();
-                view! { <td><a href=format::queue_href(&origin)>{origin.clone()}</a></td> }
+                let origin = origin.unwrap_or_default();
+                let href = format::queue_href(&origin);
+                view! { <td><a href=href>{origin}</a></td> }
             })}
-            <td><span class=format!("status status-{status}")>{status.clone()}</span></td>
-            <td title=format::timestamp(job.created_at)>{format::ago(job.created_at, now)}</td>
-            <td title=format::timestamp(job.ended_at)>{format::ago(job.ended_at, now)}</td>
+            <td><span class=status_class>{status}</span></td>
+            <td title=format::timestamp(created_at)>{format::ago(created_at, now)}</td>
+            <td title=format::timestamp(ended_at)>{format::ago(ended_at, now)}</td>
             {columns.score.map(|_| view! {
-                <td title=format::timestamp(job.score)>{format::ago(job.score, now)}</td>
+                <td title=format::timestamp(score)>{format::ago(score, now)}</td>
             })}
             {columns.worker.then(|| view! {
-                <td>{job.worker_name.clone().map(|w| view! {
-                    <a href=format::worker_href(&w)>{w.clone()}</a>
+                <td>{worker_name.map(|w| {
+                    let href = format::worker_href(&w);
+                    view! { <a href=href>{w}</a> }
                 })}</td>
             })}
             {columns.exception.then(|| view! {
-                <td class="exc"><code>{job.exc_summary.clone().unwrap_or_default()}</code></td>
+                <td class="exc"><code>{exc_summary.unwrap_or_default()}</code></td>
             })}
             {selectable.then(|| view! {
                 <td class="actions">

@@ -21,7 +21,15 @@ pub fn FailedPage() -> impl IntoView {
     async_page(async move {
         let req = PageReq::from_query(&query)?;
         let snap = console.snapshot().await?;
-        let page = engine::registry::failed_all(&console.store, req.offset(), req.size).await?;
+        // Only queues with failures, so the usual single failing queue is paged directly.
+        let names: Vec<String> = snap
+            .queues
+            .iter()
+            .filter(|q| q.failed > 0)
+            .map(|q| q.name.clone())
+            .collect();
+        let page =
+            engine::registry::failed_in(&console.store, &names, req.offset(), req.size).await?;
         let now = engine::time::now();
         let here = format!("/failed?page={}&size={}", req.page, req.size);
         let total: u64 = snap.queues.iter().map(|q| q.failed).sum();

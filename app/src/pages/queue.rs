@@ -46,12 +46,6 @@ pub fn QueuePage() -> impl IntoView {
     async_page(async move {
         engine::error::validate_queue_name(&name)
             .map_err(|e| PageError::BadRequest(e.to_string()))?;
-        if !engine::queue::exists(&console.store, &name).await? {
-            return Err(PageError::not_found(
-                "No such queue",
-                format!("There is no queue named \u{201c}{name}\u{201d} in rq:queues."),
-            ));
-        }
         let list = match query.get("list") {
             None => JobList::Queued,
             Some(l) => JobList::parse(&l).ok_or_else(|| {
@@ -63,15 +57,18 @@ pub fn QueuePage() -> impl IntoView {
         };
         let req = PageReq::from_query(&query)?;
         let snap = console.snapshot().await?;
-        let counts = snap
-            .queues
-            .iter()
-            .find(|q| q.name == name)
-            .cloned()
-            .unwrap_or_else(|| QueueCounts {
-                name: name.clone(),
-                ..Default::default()
-            });
+        let known = snap.queues.iter().find(|q| q.name == name).cloned();
+        // A queue newer than the snapshot is checked live before saying it doesn't exist.
+        if known.is_none() && !engine::queue::exists(&console.store, &name).await? {
+            return Err(PageError::not_found(
+                "No such queue",
+                format!("There is no queue named \u{201c}{name}\u{201d} in rq:queues."),
+            ));
+        }
+        let counts = known.unwrap_or_else(|| QueueCounts {
+            name: name.clone(),
+            ..Default::default()
+        });
         let page =
             engine::registry::page(&console.store, &name, list, req.offset(), req.size).await?;
         let now = engine::time::now();

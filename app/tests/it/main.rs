@@ -4,5 +4,6 @@
 
 mod actions;
 mod pages;
+mod snapshot;
 mod support;
 mod xss;
