@@ -82,7 +82,7 @@ pub async fn known_queue(c: &Console, name: &str) -> ApiResult<()> {
 }
 
 /// Counts for one queue from the shared snapshot (re-read once if the queue is newer than it).
-async fn counts(c: &Console, name: &str) -> ApiResult<QueueCounts> {
+async fn counts(c: &Arc<Console>, name: &str) -> ApiResult<QueueCounts> {
     let find = |s: &engine::model::Snapshot| s.queues.iter().find(|q| q.name == name).cloned();
     if let Some(q) = find(&*c.snapshot().await?) {
         return Ok(q);
