@@ -136,6 +136,20 @@ fn job(queue: &str, func: &str, args: Vec<Value>) -> NewJob {
 fn plan(tick: u64, exec_funcs: &[String]) -> Vec<NewJob> {
     let mut rng = rand::rng();
     let mut out = Vec::new();
+    if tick == 0 {
+        // Every demo queue has work from the first second, so a newcomer sees all four at once.
+        out.push(job(
+            "high",
+            "demo.send_email",
+            vec![json!("welcome@example.com")],
+        ));
+        out.push(job("low", "demo.crunch", vec![json!(1_000)]));
+        out.push(job(
+            "reports",
+            "demo.build_report",
+            vec![json!("daily-sales")],
+        ));
+    }
     for _ in 0..rng.random_range(1..=4) {
         let q = if rng.random_bool(0.3) {
             "high"

@@ -20,10 +20,14 @@ fn http_get(port: u16, path: &str) -> Option<(u16, String)> {
     Some((status, body))
 }
 
-fn wait_for(what: &str, secs: u64, mut ok: impl FnMut() -> bool) {
+/// Polls `ok` until it succeeds; on timeout the panic names what it last saw.
+fn wait_for(what: &str, secs: u64, mut ok: impl FnMut() -> Result<(), String>) {
     let deadline = Instant::now() + Duration::from_secs(secs);
-    while !ok() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+    while let Err(seen) = ok() {
+        assert!(
+            Instant::now() < deadline,
+            "timed out waiting for {what}; last saw {seen}"
+        );
         std::thread::sleep(Duration::from_millis(200));
     }
 }
@@ -46,28 +50,29 @@ fn demo_serves_traffic_and_cleans_up() {
         .spawn()
         .expect("run taskmill demo");
 
-    wait_for("the console", 30, || {
-        matches!(http_get(port, "/healthz"), Some((200, _)))
+    wait_for("the console", 30, || match http_get(port, "/healthz") {
+        Some((200, _)) => Ok(()),
+        other => Err(format!("{other:?}")),
     });
-    let mut seen = serde_json::Value::Null;
-    wait_for("processed and failed jobs", 60, || {
+    wait_for("processed jobs on every demo queue", 60, || {
         let Some((200, body)) = http_get(port, "/api/v1/overview") else {
-            return false;
+            return Err("no overview".into());
         };
-        seen = serde_json::from_str(&body).unwrap();
+        let seen: serde_json::Value = serde_json::from_str(&body).unwrap();
         let t = &seen["totals"];
-        t["finished"].as_u64() > Some(5) && seen["workers"].as_array().map(Vec::len) == Some(4)
+        let queues: Vec<&str> = seen["queues"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|q| q["name"].as_str().unwrap())
+            .collect();
+        let ready = t["finished"].as_u64() > Some(5)
+            && seen["workers"].as_array().map(Vec::len) == Some(4)
+            && ["default", "high", "low", "reports"]
+                .iter()
+                .all(|q| queues.contains(q));
+        ready.then_some(()).ok_or(body)
     });
-    let queues: Vec<&str> = seen["queues"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|q| q["name"].as_str().unwrap())
-        .collect();
-    assert!(
-        queues.contains(&"default") && queues.contains(&"high"),
-        "{queues:?}"
-    );
     let (status, page) = http_get(port, "/").unwrap();
     assert_eq!(status, 200);
     assert!(page.contains("default"));
