@@ -4,6 +4,7 @@
 mod actions;
 mod codec_props;
 mod enqueue;
+mod failed_pages;
 mod fixture;
 mod read;
 mod read_lists;
