@@ -91,6 +91,7 @@ PAGES=(
     "tm_queue_deep|$T/queues/big?list=queued&page=20000&size=25"
     "tm_failed|$T/failed"
     "tm_failed_walk|$T/failed"
+    "tm_failed_deep|$T/failed?page=3000&size=25"
     "rq_failed_shell|$D/0/view/jobs/failing/failed/25/asc/1"
     "rq_failed_data|$D/0/data/jobs/failing/failed/25/asc/1.json"
     "tm_job|$T/jobs/$FJOB"
@@ -130,7 +131,7 @@ for p in "${PAGES[@]}"; do
     # decode memos (about 2,000 rows) see mostly rows they have not decoded yet.
     walk=()
     [ "${name%_walk}" = "$name" ] || walk=(-s "$REPO/bench/wrk-walk.lua")
-    WALK_PATH=/failed WALK_PAGES=$((FAILED / 25)) wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" \
+    WALK_PATH=/failed WALK_PAGES=$(((FAILED + 1000) / 25)) wrk -t"$THREADS" -c"$CONNS" -d"$DURATION" \
         --latency --timeout 10s ${walk[@]+"${walk[@]}"} "$url" >"$OUT/wrk/$name.txt"
     c1=$(cpu_ticks "$pid")
     echo "loadavg_before: $load" >>"$OUT/wrk/$name.txt"
@@ -198,6 +199,7 @@ rows = [
     ("queue page 20000", "tm_queue_deep", None, None),
     ("failed page (100k failed)", "tm_failed", "rq_failed_data", "rq_failed_shell"),
     ("failed page, a new page each request", "tm_failed_walk", "rq_failed_data", None),
+    ("failed page 3000 (two failing queues merged)", "tm_failed_deep", None, None),
     ("job page (failed job)", "tm_job", "rq_job_data", "rq_job_shell"),
     ("/metrics", "tm_metrics", None, None),
 ]

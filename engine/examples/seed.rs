@@ -1,6 +1,7 @@
 //! Seeds a Redis for the console benchmark (run by `bench/console.sh`): QUEUED jobs in queue
-//! `big`, FAILED real failures in queue `failing`, and a few small queues so the overview has
-//! more than one row. Prints one JSON object (timings and sample ids for the page URLs).
+//! `big`, FAILED real failures in queue `failing`, 1,000 more in `flaky` (so /failed merges two
+//! queues), and a few small queues so the overview has more than one row. Prints one JSON
+//! object (timings and sample ids for the page URLs).
 //!
 //! usage: seed REDIS_URL [QUEUED] [FAILED]        (FLUSHDBs the given database first)
 //!        seed REDIS_URL drain QUEUE              (burst pool on QUEUE; prints the failed count)
@@ -18,6 +19,9 @@ use engine::Store;
 use futures::stream::{self, StreamExt, TryStreamExt};
 use redis::AsyncCommands;
 use serde_json::json;
+
+/// Real failures in the second failing queue, `flaky`.
+const FLAKY: usize = 1_000;
 
 /// Batches in flight at once: enough to keep Redis busy while the next batch is encoded.
 const IN_FLIGHT: usize = 4;
@@ -117,5 +121,13 @@ async fn main() {
     out.insert("failed".into(), json!(n_failed));
     out.insert("failed_seed_s".into(), json!(t.elapsed().as_secs_f64()));
     out.insert("failed_job".into(), json!(fail_id));
+
+    // A second, smaller failing queue, failed last: /failed merges two queues at every depth.
+    fill(&store, FLAKY, |i| {
+        NewJob::new("flaky", "taskmill.fail").args(vec![json!(format!("flaky #{i}"))])
+    })
+    .await;
+    drain(&store, "flaky").await;
+    out.insert("flaky_failed".into(), json!(FLAKY));
     println!("{}", serde_json::Value::Object(out));
 }
