@@ -1,6 +1,7 @@
 //! `/failed` across several queues: every page, shallow (merged directly) or deep (found by
-//! bisecting on score), equals the same window of one full sort, including ties at a page edge
-//! and scores of `+inf` (RQ's `failure_ttl=-1`); reads write nothing.
+//! bisecting on score in Lua), equals the same window of one full sort, including pages that
+//! start inside a 400-way tie spread over three queues, scores of `+inf` and a registry of
+//! the wrong type; reads write nothing.
 
 use engine::{keys, registry};
 
@@ -11,11 +12,13 @@ use crate::support;
 async fn every_failed_page_is_a_window_of_one_full_merge() {
     let store = support::store().await;
     let n = 3_000u32;
-    let mut all: Vec<(f64, String)> = Vec::new();
+    let mut all: Vec<(f64, &str, String)> = Vec::new();
     let mut p = redis::pipe();
-    for q in ["a", "b", "c", "empty"] {
+    for q in ["a", "b", "c", "empty", "broken"] {
         p.sadd(keys::QUEUES, keys::queue(q));
     }
+    // A failed registry of the wrong type counts as empty rather than failing every page.
+    p.set(keys::failed("broken"), "not a sorted set");
     for i in 0..n {
         // Uneven queues; about two jobs per score, a bulk failure of 400 jobs at one score, and
         // a few that never expire.
@@ -32,10 +35,15 @@ async fn every_failed_page_is_a_window_of_one_full_merge() {
         };
         let id = format!("j{i:05}");
         p.zadd(keys::failed(q), &id, arg);
-        all.push((score, id));
+        all.push((score, q, id));
     }
     let _: () = p.query_async(&mut store.conn()).await.unwrap();
-    all.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| b.1.cmp(&a.1)));
+    // Newest first; ties queue by queue (by name), then by id, descending.
+    all.sort_by(|a, b| {
+        (b.0.total_cmp(&a.0))
+            .then(a.1.cmp(b.1))
+            .then_with(|| b.2.cmp(&a.2))
+    });
 
     let before = digest(&store).await;
     let mut windows: Vec<(u64, u64)> = (0..n as u64).step_by(173).map(|o| (o, 50)).collect();
@@ -49,8 +57,10 @@ async fn every_failed_page_is_a_window_of_one_full_merge() {
         (2_500, 0),
     ]);
     // Pages that start inside the 400-way tie.
-    let tie_at = all.iter().position(|(s, _)| *s == 1.7e9 + 100.0).unwrap() as u64;
-    windows.extend([(tie_at, 25), (tie_at + 7, 100), (tie_at + 390, 30)]);
+    let tie_at = all.iter().position(|(s, ..)| *s == 1.7e9 + 100.0).unwrap() as u64;
+    let ties = [0, 7, 230, 250, 320, 390];
+    windows.extend(ties.map(|t| (tie_at + t, 40)));
+    assert!(tie_at > registry::SHALLOW, "the tie is on deep pages");
     assert!(windows.iter().any(|(o, l)| o + l > registry::SHALLOW));
     for (offset, limit) in windows {
         let page = registry::failed_all(&store, offset, limit).await.unwrap();
@@ -59,7 +69,7 @@ async fn every_failed_page_is_a_window_of_one_full_merge() {
             .iter()
             .skip(offset as usize)
             .take(limit as usize)
-            .map(|(_, id)| id.as_str())
+            .map(|(.., id)| id.as_str())
             .collect();
         assert_eq!((page.total, got), (u64::from(n), want), "offset {offset}");
     }
