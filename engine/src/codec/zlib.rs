@@ -9,7 +9,7 @@ use flate2::{Decompress, FlushDecompress, Status};
 /// Size of the per-thread scratch buffer inflate output passes through.
 const SCRATCH: usize = 32 * 1024;
 
-/// One inflater and scratch buffer per thread, reset before each use: a fresh miniz state (tens
+/// One inflater and scratch buffer per thread, reset before each use: a fresh inflate state (tens
 /// of KiB, zeroed) plus a zeroed 32 KiB buffer cost more than inflating a list row's payload
 /// (profiled at 20–25 % of a list page's CPU).
 struct Inflater {
