@@ -20,11 +20,12 @@ async fn every_failed_page_is_a_window_of_one_full_merge() {
     // A failed registry of the wrong type counts as empty rather than failing every page.
     p.set(keys::failed("broken"), "not a sorted set");
     for i in 0..n {
-        // Uneven queues; about two jobs per score, a bulk failure of 400 jobs at one score, and
-        // a few that never expire.
+        // Uneven queues; about two jobs per score, a bulk failure of 400 jobs at one score, a
+        // few never-trimmed ones (RQ's failure_ttl=-1 scores them -1) and a few at +inf.
         let q = ["a", "a", "b", "c", "a"][(i % 5) as usize];
         let score = match i {
             _ if i % 97 == 0 => f64::INFINITY,
+            _ if i % 89 == 0 => -1.0,
             2_000..2_400 => 1.7e9 + 100.0,
             _ => 1.7e9 + f64::from((i * 7_919) % 1_300) / 4.0,
         };
