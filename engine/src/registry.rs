@@ -66,7 +66,7 @@ pub async fn page(
         };
     }
     let replies: Vec<Value> = p.query_async(&mut store.conn()).await?;
-    let total = replies.first().and_then(reply::int).unwrap_or(0).max(0) as u64;
+    let total = replies.first().map_or(0, reply::count);
     let window = match replies.get(1) {
         Some(v) if list == JobList::Queued => {
             reply::strings(v).into_iter().map(|id| (id, None)).collect()

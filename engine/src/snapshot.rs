@@ -38,7 +38,7 @@ pub async fn take(store: &Store) -> Result<Snapshot> {
     p.cmd("INFO").arg("clients");
     let r: Vec<Value> = p.query_async(&mut conn).await?;
     let at = |i: usize| r.get(i).unwrap_or(&Value::Nil);
-    let count = |i: usize| reply::int(at(i)).unwrap_or(0).max(0) as u64;
+    let count = |i: usize| reply::count(at(i));
 
     let mut counts = Vec::with_capacity(queues.len());
     let mut heads = Vec::new();

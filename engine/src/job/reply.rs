@@ -53,6 +53,11 @@ pub fn int(v: &Value) -> Option<i64> {
     }
 }
 
+/// A count reply (`LLEN`, `ZCARD`, `ZCOUNT`, ...); an error, nil or garbage counts as 0.
+pub fn count(v: &Value) -> u64 {
+    int(v).unwrap_or(0).max(0) as u64
+}
+
 /// Redis scores: `inf`, `-inf` or decimal text (RESP2), or a double (RESP3).
 pub fn float(v: &Value) -> Option<f64> {
     match v {

@@ -143,5 +143,5 @@ fn merge(mut tagged: Vec<(String, Option<f64>, usize)>, skip: u64, limit: u64) -
 }
 
 fn count(v: Option<&Value>) -> u64 {
-    v.and_then(reply::int).unwrap_or(0).max(0) as u64
+    v.map_or(0, reply::count)
 }
