@@ -90,6 +90,36 @@ pub fn worker_href(name: &str) -> String {
     format!("/workers#worker-{}", url_part(name))
 }
 
+/// Text for `<title>`: leptos_meta writes the title into the document head *unescaped*, so a
+/// queue named `</title><meta http-equiv=refresh ...>` would become live markup. Escapes `&`,
+/// `<`, `>` and quotes, shows control characters and bidi overrides as U+FFFD (a title must not
+/// reorder itself), and cuts it at `TITLE_MAX` characters.
+pub fn title_text(s: &str) -> String {
+    const TITLE_MAX: usize = 120;
+    let mut out = String::with_capacity(s.len().min(TITLE_MAX * 2));
+    for (i, c) in s.chars().enumerate() {
+        if i == TITLE_MAX {
+            out.push('…');
+            break;
+        }
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c if c.is_control() || is_bidi_control(c) => out.push('\u{FFFD}'),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Unicode bidi embedding, override and isolate controls (they can make text read backwards).
+pub fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}')
+}
+
 /// A stable DOM id fragment for a free-text name (ids must not contain spaces).
 pub fn dom_id(name: &str) -> String {
     url_part(name).replace('%', "_")
@@ -123,6 +153,16 @@ mod tests {
         assert_eq!(timestamp(Some(1_795_259_733.9)), "2026-11-21 11:15:33 UTC");
         assert_eq!(timestamp(Some(-1.5)), "1969-12-31 23:59:58 UTC");
         assert_eq!(timestamp(None), "—");
+    }
+
+    #[test]
+    fn titles_are_inert() {
+        assert_eq!(
+            title_text("m</title><meta http-equiv=\"refresh\">"),
+            "m&lt;/title&gt;&lt;meta http-equiv=&quot;refresh&quot;&gt;"
+        );
+        assert_eq!(title_text("a&b\u{202E}c\0"), "a&amp;b\u{FFFD}c\u{FFFD}");
+        assert_eq!(title_text(&"x".repeat(500)).chars().count(), 121);
     }
 
     #[test]

@@ -84,7 +84,8 @@ mod root {
     pub fn App() -> impl IntoView {
         provide_meta_context();
         view! {
-            <Title formatter=|text: String| format!("{text} · Taskmill")/>
+            // Every page title passes through here, and leptos_meta writes it raw into <title>.
+            <Title formatter=|text: String| format!("{} · Taskmill", crate::format::title_text(&text))/>
             <Router>
                 <Layout>
                     <Routes fallback=|| view! { <NotFound/> }>

@@ -1,5 +1,11 @@
-//! Engine errors. Expected outcomes ("job not in failed registry", "queue empty") are values in
-//! each action's outcome type, not errors.
+//! Engine errors and their kinds. Expected outcomes ("job not in failed registry", "queue empty")
+//! are values in each action's outcome, not errors; a refusal the operator must see ("no such
+//! queue", "the count changed since you confirmed") is an error of kind `NotFound` / `Conflict`.
+//!
+//! [`Error::kind`] is the one classification every way in (pages, `/ui` actions, the JSON API,
+//! the CLI) maps to its own status, each in exactly one place.
+
+pub use crate::limits::{validate_job_id, validate_queue_name};
 
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -12,6 +18,11 @@ pub enum Error {
     InvalidQueueName(String),
     #[error("invalid argument: {0}")]
     Invalid(String),
+    #[error("{0}")]
+    NotFound(String),
+    /// The state changed under the operator (a confirmed count no longer holds).
+    #[error("{0}")]
+    Conflict(String),
     #[error("job {0} already exists")]
     DuplicateJob(String),
     #[error("handler config: {0}")]
@@ -22,28 +33,56 @@ pub enum Error {
     Json(#[from] serde_json::Error),
 }
 
+/// What kind of failure an [`Error`] is, for the caller's status.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ErrorKind {
+    /// The caller's input is wrong (4xx).
+    Invalid,
+    NotFound,
+    /// Refused because of current state (duplicate id, changed count).
+    Conflict,
+    /// Redis could not be reached (refused, dropped, timed out): retry later.
+    Unavailable,
+    /// Redis answered something unusable, or a local failure: a bug or corrupt data.
+    Internal,
+}
+
+impl ErrorKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorKind::Invalid => "invalid",
+            ErrorKind::NotFound => "not_found",
+            ErrorKind::Conflict => "conflict",
+            ErrorKind::Unavailable => "unavailable",
+            ErrorKind::Internal => "internal",
+        }
+    }
+}
+
+impl Error {
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Error::InvalidJobId(_) | Error::InvalidQueueName(_) | Error::Invalid(_) => {
+                ErrorKind::Invalid
+            }
+            Error::NotFound(_) => ErrorKind::NotFound,
+            Error::Conflict(_) | Error::DuplicateJob(_) => ErrorKind::Conflict,
+            Error::Redis(r)
+                if r.is_io_error()
+                    || r.is_timeout()
+                    || r.is_connection_refusal()
+                    || r.is_connection_dropped() =>
+            {
+                ErrorKind::Unavailable
+            }
+            _ => ErrorKind::Internal,
+        }
+    }
+
+    /// Shorthand for `kind() == Unavailable`.
+    pub fn is_unavailable(&self) -> bool {
+        self.kind() == ErrorKind::Unavailable
+    }
+}
+
 pub type Result<T, E = Error> = std::result::Result<T, E>;
-
-/// RQ 2.8+ accepts `[A-Za-z0-9_-]+`; we also bound the length so a key can't be megabytes.
-pub fn validate_job_id(id: &str) -> Result<()> {
-    let ok = !id.is_empty()
-        && id.len() <= 128
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
-    if ok {
-        Ok(())
-    } else {
-        Err(Error::InvalidJobId(id.chars().take(200).collect()))
-    }
-}
-
-/// Queue names are free text in RQ; we refuse empty, huge, or control-character names.
-pub fn validate_queue_name(name: &str) -> Result<()> {
-    let ok = !name.is_empty() && name.len() <= 200 && !name.chars().any(|c| c.is_control());
-    if ok {
-        Ok(())
-    } else {
-        Err(Error::InvalidQueueName(name.chars().take(200).collect()))
-    }
-}

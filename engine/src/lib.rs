@@ -20,11 +20,14 @@
 //! - `audit`     — capped audit log of operator actions, kept in Redis.
 //! - `scheduler` — due scheduled jobs → queues, under RQ's per-queue scheduler lock.
 //! - `worker`    — the Taskmill worker: pool of slots, handlers, exec handlers, reaper, scheduler.
-//! - `error`     — the crate's error type.
+//! - `limits`    — every bound on operator input (ids, names, slots, suspend), checked once.
+//! - `error`     — the crate's error type and its kinds (`Error::kind`).
 //! - `testing`   — test support: a private redis-server on a free port (tests only).
 
 pub mod codec;
 pub mod keys;
+#[cfg(feature = "runtime")]
+pub mod limits;
 pub mod model;
 pub mod time;
 pub mod value;
@@ -62,6 +65,6 @@ pub mod worker;
 pub mod workers;
 
 #[cfg(feature = "runtime")]
-pub use error::{Error, Result};
+pub use error::{Error, ErrorKind, Result};
 #[cfg(feature = "runtime")]
 pub use store::Store;

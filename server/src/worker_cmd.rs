@@ -43,12 +43,8 @@ impl WorkerArgs {
         for q in &self.queues {
             engine::error::validate_queue_name(q).map_err(|e| UsageError(e.to_string()))?;
         }
-        if self.concurrency == 0 || self.concurrency as u64 > engine::actions::scale::MAX_SLOTS {
-            return Err(UsageError(format!(
-                "--concurrency must be between 1 and {}",
-                engine::actions::scale::MAX_SLOTS
-            )));
-        }
+        engine::limits::validate_slots(self.concurrency as u64)
+            .map_err(|e| UsageError(format!("--concurrency: {e}")))?;
         if self.heartbeat == 0 || self.lease <= self.heartbeat {
             return Err(UsageError(
                 "--lease must be longer than --heartbeat (and both above 0)".into(),

@@ -1,7 +1,7 @@
 //! Worker shutdown (warm) and kill-horse, as RQ pub/sub commands.
 
 use crate::command::Command;
-use crate::{keys, Error, Result, Store};
+use crate::{keys, Result, Store};
 
 /// Returns PUBLISH's receiver count.
 pub async fn shutdown(store: &Store, worker: &str) -> Result<u64> {
@@ -15,12 +15,7 @@ pub async fn kill_horse(store: &Store, worker: &str) -> Result<u64> {
 /// PUBLISH `command` on `rq:pubsub:<worker>`. Worker names are free text in RQ; only empty,
 /// huge or control-character names are refused.
 pub(crate) async fn publish(store: &Store, worker: &str, command: &Command) -> Result<u64> {
-    if worker.is_empty() || worker.len() > 200 || worker.chars().any(char::is_control) {
-        return Err(Error::Invalid(format!(
-            "invalid worker name {:?}",
-            worker.chars().take(200).collect::<String>()
-        )));
-    }
+    crate::limits::validate_worker_name(worker)?;
     Ok(redis::cmd("PUBLISH")
         .arg(keys::pubsub(worker))
         .arg(command.to_payload())

@@ -127,10 +127,12 @@ pub fn validate(config: &PoolConfig) -> Result<()> {
     for q in &config.queues {
         validate_queue_name(q)?;
     }
-    let max = crate::actions::scale::MAX_SLOTS as usize;
-    if config.concurrency == 0 || config.concurrency > max {
-        return Err(Error::Invalid(format!("concurrency must be 1..={max}")));
-    }
+    crate::limits::validate_slots(config.concurrency as u64).map_err(|_| {
+        Error::Invalid(format!(
+            "concurrency must be 1..={}",
+            crate::limits::MAX_SLOTS
+        ))
+    })?;
     if config.heartbeat_interval.is_zero() || config.reap_interval.is_zero() {
         return Err(Error::Invalid(
             "heartbeat and reap intervals must be positive".into(),

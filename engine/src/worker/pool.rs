@@ -343,7 +343,7 @@ impl Shared {
 
     /// Sets the live slot count: births for new slots, deaths for idle surplus, retiring for busy.
     pub async fn scale(&self, target: usize) {
-        let target = target.clamp(1, crate::actions::scale::MAX_SLOTS as usize);
+        let target = target.clamp(1, crate::limits::MAX_SLOTS as usize);
         let _serial = self.scale_lock.lock().await;
         let (born, dead, count) = {
             let mut st = self.state();

@@ -70,3 +70,26 @@ async fn redis_down_shows_an_error_page_not_a_500() {
         assert!(r.body.contains("Redis unreachable"), "{uri}: {}", r.body);
     }
 }
+
+/// leptos_meta writes `<title>` raw: a queue name must not close it and inject markup (#15).
+#[tokio::test]
+async fn hostile_queue_names_stay_inside_the_title() {
+    let c = ctx().await;
+    let name = r#"m</title><meta http-equiv="refresh" content="0;url=https://elsewhere.example/">"#;
+    engine::enqueue::enqueue(
+        &c.store,
+        engine::enqueue::NewJob::new(name, "taskmill.echo"),
+    )
+    .await
+    .unwrap();
+    let r = send(&c.app, get(&app::format::queue_href(name))).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let head = &r.body[..r.body.find("</head>").expect("a head")];
+    assert_eq!(head.matches("</title>").count(), 1, "{head}");
+    assert!(!head.contains("<meta http-equiv"), "{head}");
+    assert!(
+        head.contains("<title>Queue m&lt;/title&gt;&lt;meta http-equiv="),
+        "escaped once, not twice: {head}"
+    );
+    assert!(!r.body.contains("<meta http-equiv"), "nowhere in the page");
+}
