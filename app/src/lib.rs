@@ -9,7 +9,8 @@
 //! - `auth`       — (ssr) `Principal`, the request extension naming who acts (for audit records).
 //! - `format`     — number, age, timestamp and URL formatting shared by pages and islands.
 //! - `live`       — the live overview island and the server fn it polls.
-//! - `actions`    — every operator action as a `/ui/<name>` server function.
+//! - `actions`    — every operator action as a `/ui/<name>` server function (input → `Action`).
+//! - `flash`      — (ssr) the `?ok=` / `?err=` redirect after an action.
 //! - `components` — layout, flash messages, job tables, pager, error panels.
 //! - `pages`      — one file per route.
 
@@ -20,6 +21,8 @@ pub mod actions;
 #[cfg(feature = "ssr")]
 pub mod auth;
 pub mod components;
+#[cfg(feature = "ssr")]
+pub mod flash;
 pub mod format;
 pub mod live;
 #[cfg(feature = "ssr")]

@@ -3,6 +3,8 @@
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use engine::actions::{Action, Outcome};
+use engine::backend::{Backend, Rq};
 use engine::model::Snapshot;
 use engine::Store;
 
@@ -15,6 +17,9 @@ pub const SNAPSHOT_REFRESH_AGE: Duration = Duration::from_millis(750);
 
 /// Provided as Leptos context (`use_context::<Arc<Console>>()`) and as axum state.
 pub struct Console {
+    /// What pages, the API, `/metrics` and actions read and act through.
+    pub backend: Arc<dyn Backend>,
+    /// The RQ store behind the default backend: health checks and tests only.
     pub store: Store,
     /// `--read-only`: every action is hidden in the UI and refused by the server.
     pub read_only: bool,
@@ -31,8 +36,10 @@ struct Cache {
 }
 
 impl Console {
+    /// A console over RQ (the default backend).
     pub fn new(store: Store, read_only: bool) -> Console {
         Console {
+            backend: Arc::new(Rq::new(store.clone())),
             store,
             read_only,
             cache: Mutex::new(Cache::default()),
@@ -50,7 +57,7 @@ impl Console {
     /// (then it is only returned) or a newer one is already cached.
     async fn renew(&self, generation: u64) -> Result<Arc<Snapshot>, engine::Error> {
         let at = Instant::now();
-        let snap = Arc::new(engine::snapshot::take(&self.store).await?);
+        let snap = Arc::new(self.backend.snapshot().await?);
         let mut c = self.cache.lock().unwrap_or_else(|e| e.into_inner());
         let newer = c.current.as_ref().is_none_or(|(old, _)| *old < at);
         if c.generation == generation && newer {
@@ -91,10 +98,45 @@ impl Console {
         self.renew(generation).await
     }
 
+    /// Runs an operator action for `who`: refused on a read-only console, otherwise performed
+    /// by the backend (validated, atomic, audited), then the cached snapshot is dropped so the
+    /// next read shows the effect. The `/ui` server functions and the JSON API both come here.
+    pub async fn perform(&self, action: Action, who: &str) -> Result<Outcome, Refused> {
+        if self.read_only {
+            return Err(Refused::ReadOnly);
+        }
+        let outcome = self.backend.perform(action, who).await;
+        self.invalidate().await;
+        Ok(outcome?)
+    }
+
     /// Drops the cached snapshot so the next read reflects an action just taken.
     pub async fn invalidate(&self) {
         let mut c = self.cache.lock().unwrap_or_else(|e| e.into_inner());
         c.current = None;
         c.generation += 1;
+    }
+}
+
+/// Why [`Console::perform`] did nothing.
+#[derive(Debug)]
+pub enum Refused {
+    /// `--read-only`: every action is refused on the server, whatever the UI shows.
+    ReadOnly,
+    Engine(engine::Error),
+}
+
+impl From<engine::Error> for Refused {
+    fn from(e: engine::Error) -> Refused {
+        Refused::Engine(e)
+    }
+}
+
+impl std::fmt::Display for Refused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Refused::ReadOnly => f.write_str("This console is read-only: actions are disabled."),
+            Refused::Engine(e) => e.fmt(f),
+        }
     }
 }

@@ -57,8 +57,13 @@ pub async fn page(store: &Store, offset: u64, limit: u64) -> Result<Page<AuditEn
     })
 }
 
+/// Records written before the names were unified show their canonical name.
 fn parse(raw: &[u8]) -> AuditEntry {
-    serde_json::from_slice(raw).unwrap_or_else(|_| AuditEntry {
+    let parsed = serde_json::from_slice::<AuditEntry>(raw).map(|mut e| {
+        e.action = crate::actions::canonical_name(&e.action).to_string();
+        e
+    });
+    parsed.unwrap_or_else(|_| AuditEntry {
         at: 0.0,
         who: String::new(),
         action: "unreadable".into(),

@@ -15,9 +15,11 @@
 //! - `workers`   — read worker hashes (`rq:worker:<w>`) without mutating anything.
 //! - `snapshot`  — the one cached read behind the overview, live counters and `/metrics`.
 //! - `enqueue`   — producing: enqueue, enqueue_many, enqueue_at/in, dependencies, retries.
-//! - `actions`   — operator actions, one file each, one atomic call each, typed outcomes.
+//! - `actions`   — the operator vocabulary (`Action`, `perform`): one file per action, one atomic
+//!                 call each, typed outcomes, audited.
 //! - `command`   — RQ's pub/sub worker commands (shutdown, kill-horse, stop-job) plus `scale`.
 //! - `audit`     — capped audit log of operator actions, kept in Redis.
+//! - `backend`   — the seam the console reads and acts through (`Backend`; `Rq` is RQ's).
 //! - `scheduler` — due scheduled jobs → queues, under RQ's per-queue scheduler lock.
 //! - `worker`    — the Taskmill worker: pool of slots, handlers, exec handlers, reaper, scheduler.
 //! - `limits`    — every bound on operator input (ids, names, slots, suspend), checked once.
@@ -36,6 +38,8 @@ pub mod value;
 pub mod actions;
 #[cfg(feature = "runtime")]
 pub mod audit;
+#[cfg(feature = "runtime")]
+pub mod backend;
 #[cfg(feature = "runtime")]
 pub mod command;
 #[cfg(feature = "runtime")]

@@ -163,8 +163,8 @@ pub async fn run(url: &str, args: ChaosArgs) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn check(a: &ChaosArgs) -> Result<(), crate::cli::UsageError> {
-    let bad = |m: &str| Err(crate::cli::UsageError(m.to_string()));
+fn check(a: &ChaosArgs) -> Result<(), crate::process::UsageError> {
+    let bad = |m: &str| Err(crate::process::UsageError(m.to_string()));
     if a.jobs == 0 || a.workers == 0 || a.concurrency == 0 {
         return bad("--jobs, --workers and --concurrency must be at least 1");
     }
@@ -179,7 +179,8 @@ fn check(a: &ChaosArgs) -> Result<(), crate::cli::UsageError> {
     if a.job_ms > 60_000 {
         return bad("--job-ms must be at most 60000");
     }
-    engine::error::validate_queue_name(&a.queue).map_err(|e| crate::cli::UsageError(e.to_string()))
+    engine::error::validate_queue_name(&a.queue)
+        .map_err(|e| crate::process::UsageError(e.to_string()))
 }
 
 async fn enqueue_jobs(store: &Store, a: &ChaosArgs) -> anyhow::Result<Vec<String>> {

@@ -1,15 +1,14 @@
 //! The command line (clap derive). Every subcommand takes the global `--redis` (env
 //! `REDIS_URL`). Exit codes: 0 ok, 1 runtime error, 2 usage error (clap's own errors are 2 too).
 
-use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Parser, Subcommand};
 
+use engine::actions::Action;
+
+use crate::process::DEFAULT_REDIS;
 use crate::{chaos, demo, info, ops, serve, worker_cmd};
-
-pub const DEFAULT_REDIS: &str = "redis://127.0.0.1:6379";
 
 #[derive(Parser, Debug)]
 #[command(
@@ -36,7 +35,7 @@ impl Cli {
 #[derive(Subcommand, Debug)]
 pub enum Cmd {
     /// Serve the web console, the JSON API and /metrics
-    Serve(ServeArgs),
+    Serve(serve::ServeArgs),
     /// Run a worker pool
     Worker(worker_cmd::WorkerArgs),
     /// Console + worker + traffic on a private Redis, in one command
@@ -80,45 +79,6 @@ pub enum Cmd {
     ChaosWorker(chaos::ProbeWorkerArgs),
 }
 
-#[derive(Args, Debug, Clone)]
-pub struct ServeArgs {
-    #[arg(long, default_value = "127.0.0.1:9181")]
-    pub bind: SocketAddr,
-    /// Hide and refuse every action
-    #[arg(long)]
-    pub read_only: bool,
-    /// NAME:PASSWORD for HTTP Basic auth (repeatable)
-    #[arg(long = "user", env = "TASKMILL_USERS", value_delimiter = ',',
-          value_parser = crate::security::parse_user, value_name = "NAME:PASSWORD")]
-    pub users: Vec<(String, String)>,
-    /// Bearer token for the API and pages (repeatable)
-    #[arg(
-        long = "api-token",
-        env = "TASKMILL_API_TOKENS",
-        value_delimiter = ',',
-        value_name = "TOKEN"
-    )]
-    pub api_tokens: Vec<String>,
-    /// Bearer token required by /metrics (instead of the console credentials)
-    #[arg(long, env = "TASKMILL_METRICS_TOKEN", value_name = "TOKEN")]
-    pub metrics_token: Option<String>,
-    /// Directory holding pkg/ and boot.js
-    #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
-    pub site_root: PathBuf,
-}
-
-/// A usage problem found after parsing (exit code 2).
-#[derive(Debug)]
-pub struct UsageError(pub String);
-
-impl std::fmt::Display for UsageError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for UsageError {}
-
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     init_tracing(&cli.cmd);
@@ -136,7 +96,7 @@ pub fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");
-            if e.downcast_ref::<UsageError>().is_some() {
+            if crate::process::is_usage_error(&e) {
                 ExitCode::from(2)
             } else {
                 ExitCode::from(1)
@@ -172,35 +132,13 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Cmd::Job(a) => ops::job(&url, a).await,
         Cmd::Requeue(a) => ops::requeue(&url, a).await,
         Cmd::Stop { id } => ops::stop(&url, &id).await,
-        Cmd::Cancel { ids } => ops::bulk(&url, ops::Bulk::Cancel, ids).await,
-        Cmd::Delete { ids } => ops::bulk(&url, ops::Bulk::Delete, ids).await,
+        Cmd::Cancel { ids } => ops::jobs(&url, Action::Cancel { ids }).await,
+        Cmd::Delete { ids } => ops::jobs(&url, Action::Delete { ids }).await,
         Cmd::Suspend { duration } => ops::suspend(&url, duration).await,
         Cmd::Resume => ops::resume(&url).await,
-        Cmd::Scale { worker, slots } => ops::scale(&url, &worker, slots).await,
-        Cmd::Shutdown { worker } => ops::shutdown(&url, &worker).await,
+        Cmd::Scale { worker, slots } => ops::command(&url, Action::Scale { worker, slots }).await,
+        Cmd::Shutdown { worker } => ops::command(&url, Action::Shutdown { worker }).await,
         Cmd::Chaos(a) => chaos::run(&url, a).await,
         Cmd::ChaosWorker(a) => chaos::probe_worker(&url, a).await,
-    }
-}
-
-/// Completes on the first SIGINT or SIGTERM.
-pub async fn terminate_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {}
-        _ = term => {}
     }
 }

@@ -14,8 +14,8 @@ use clap::Args;
 use engine::worker::{Handlers, PoolConfig, Shutdown};
 use tokio_util::sync::CancellationToken;
 
-use crate::cli::DEFAULT_REDIS;
 use crate::demo_traffic;
+use crate::process::DEFAULT_REDIS;
 use crate::redis_child::{answers_ping, PrivateRedis};
 use crate::serve::{self, ServeConfig};
 
@@ -41,7 +41,7 @@ pub async fn run(explicit_redis: Option<String>, args: DemoArgs) -> anyhow::Resu
         site_root: args.site_root.clone(),
         ..ServeConfig::default()
     };
-    crate::security::check_bind(&args.bind, &cfg.auth).map_err(crate::cli::UsageError)?;
+    crate::security::check_bind(&args.bind, &cfg.auth).map_err(crate::process::UsageError)?;
 
     // Held until the end of this function: dropping it kills the private redis-server.
     let mut private = None;
@@ -110,7 +110,7 @@ pub async fn run(explicit_redis: Option<String>, args: DemoArgs) -> anyhow::Resu
 
     let mut result = Ok(());
     tokio::select! {
-        _ = crate::cli::terminate_signal() => eprintln!("stopping: draining the worker…"),
+        _ = crate::process::terminate_signal() => eprintln!("stopping: draining the worker…"),
         // The console failed (e.g. the port is taken): stop the rest and report it.
         r = &mut server => result = joined(r),
     }
@@ -122,7 +122,7 @@ pub async fn run(explicit_redis: Option<String>, args: DemoArgs) -> anyhow::Resu
     let second = tokio::spawn({
         let s = shutdown.clone();
         async move {
-            crate::cli::terminate_signal().await;
+            crate::process::terminate_signal().await;
             s.immediate.cancel();
         }
     });

@@ -96,14 +96,16 @@ impl IntoResponse for ApiError {
     }
 }
 
+/// The one mapping of an engine error's kind to an API code (and so a status).
 impl From<engine::Error> for ApiError {
     fn from(e: engine::Error) -> ApiError {
-        use engine::Error as E;
-        let code = match &e {
-            E::InvalidJobId(_) | E::InvalidQueueName(_) | E::Invalid(_) => ErrorCode::BadRequest,
-            E::DuplicateJob(_) => ErrorCode::Conflict,
-            E::Redis(r) if is_unavailable(r) => ErrorCode::RedisUnavailable,
-            _ => ErrorCode::Internal,
+        use engine::ErrorKind as K;
+        let code = match e.kind() {
+            K::Invalid => ErrorCode::BadRequest,
+            K::NotFound => ErrorCode::NotFound,
+            K::Conflict => ErrorCode::Conflict,
+            K::Unavailable => ErrorCode::RedisUnavailable,
+            K::Internal => ErrorCode::Internal,
         };
         if code == ErrorCode::Internal {
             tracing::error!(error = %e, "engine error");
@@ -118,11 +120,6 @@ impl From<engine::Error> for ApiError {
         };
         ApiError::new(code, message)
     }
-}
-
-/// Connection-level failures (refused, dropped, timed out, I/O) as opposed to a reply Redis gave.
-pub fn is_unavailable(e: &redis::RedisError) -> bool {
-    e.is_io_error() || e.is_connection_refusal() || e.is_connection_dropped() || e.is_timeout()
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;

@@ -15,8 +15,6 @@ use crate::security::body_error;
 /// Default and largest page size of the API.
 pub const DEFAULT_LIMIT: u64 = 25;
 pub const MAX_LIMIT: u64 = engine::registry::MAX_PAGE;
-/// Most ids in one bulk request.
-pub const MAX_BULK_IDS: usize = 1000;
 
 /// One path segment, percent-decoded.
 pub struct Seg(pub String);
@@ -112,34 +110,9 @@ impl<S: Send + Sync> FromRequestParts<S> for Who {
     }
 }
 
-pub fn job_id(id: &str) -> ApiResult<()> {
-    engine::error::validate_job_id(id).map_err(ApiError::from)
-}
-
-pub fn queue_name(name: &str) -> ApiResult<()> {
-    engine::error::validate_queue_name(name).map_err(ApiError::from)
-}
-
-/// `{"ids": [...]}`: 1..=1000 valid job ids.
+/// `{"ids": [...]}` (bounds checked by the engine: `engine::limits::validate_ids`).
 #[derive(serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Ids {
     pub ids: Vec<String>,
-}
-
-impl Ids {
-    pub fn validated(self) -> ApiResult<Vec<String>> {
-        if self.ids.is_empty() {
-            return Err(ApiError::bad_request("ids must not be empty"));
-        }
-        if self.ids.len() > MAX_BULK_IDS {
-            return Err(ApiError::bad_request(format!(
-                "at most {MAX_BULK_IDS} ids per request"
-            )));
-        }
-        for id in &self.ids {
-            job_id(id)?;
-        }
-        Ok(self.ids)
-    }
 }

@@ -1,14 +1,13 @@
 //! The `taskmill` binary's library half (so integration tests can build the router).
 //!
 //! # Layout
-//! - `cli`          — clap definitions, exit codes, tracing setup, dispatch, signals.
+//! - `cli`          — clap definitions, tracing setup, dispatch.
+//! - `process`      — (leaf) default Redis URL, usage errors and exit code 2, signals.
 //! - `serve`        — `taskmill serve`: `router(console, cfg)` (pages, `/ui`, API, metrics).
 //! - `security`     — auth + `Principal`, CSRF (Fetch Metadata / Origin), read-only, headers.
 //! - `error`        — the API's `{code, message}` errors and their one status table.
 //! - `extract`      — extractors with JSON rejections; id / paging validation.
-//! - `api`          — `/api/v1` router and its read routes; queue actions.
-//! - `api_jobs`     — job detail, single and bulk job actions.
-//! - `api_workers`  — worker list and commands, suspend / resume.
+//! - `api/`         — `/api/v1`: reads, and actions translated into `engine::actions::Action`.
 //! - `metrics`      — `/metrics` in Prometheus text from one cached snapshot.
 //! - `worker_cmd`   — `taskmill worker` with two-stage signal shutdown.
 //! - `info`         — `taskmill info`, like `rq info`.
@@ -19,8 +18,6 @@
 //! - `chaos`        — `taskmill chaos`: SIGKILL workers mid-run and verify nothing is lost.
 
 pub mod api;
-pub mod api_jobs;
-pub mod api_workers;
 pub mod chaos;
 pub mod cli;
 pub mod demo;
@@ -30,6 +27,7 @@ pub mod extract;
 pub mod info;
 pub mod metrics;
 pub mod ops;
+pub mod process;
 pub mod redis_child;
 pub mod security;
 pub mod serve;

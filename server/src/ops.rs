@@ -1,34 +1,20 @@
 //! One-shot operator commands: enqueue, job, requeue, stop, cancel, delete, suspend, resume,
-//! scale, shutdown. Actions leave the same audit records as the console, with who =
-//! `cli:<$USER>`.
+//! scale, shutdown. Each only translates arguments into an `engine::actions::Action` and its
+//! outcome into output: the checks, the call and the audit record (who = `cli:<$USER>`) are
+//! the engine's, the same as for the console and the API.
 
 use clap::Args;
-use engine::actions::{self, stop::StopOutcome, Outcome};
+use engine::actions::{self, stop::StopOutcome, Action, Outcome};
 use engine::enqueue::{NewJob, Retry};
-use engine::model::AuditEntry;
 use engine::Store;
 use serde_json::{Map, Value};
 
-use crate::cli::UsageError;
+use crate::process::UsageError;
 
 pub async fn connect(url: &str) -> anyhow::Result<Store> {
     Store::connect(url)
         .await
         .map_err(|e| anyhow::anyhow!("cannot connect to Redis at {url}: {e}"))
-}
-
-async fn audit(store: &Store, action: &str, target: &str, count: u64) {
-    let user = std::env::var("USER").unwrap_or_else(|_| "?".into());
-    let entry = AuditEntry {
-        at: engine::time::now(),
-        who: format!("cli:{user}"),
-        action: action.into(),
-        target: target.into(),
-        count,
-    };
-    if let Err(e) = engine::audit::record(store, &entry).await {
-        tracing::warn!(error = %e, "audit record failed");
-    }
 }
 
 #[derive(Args, Debug, Clone)]
@@ -117,11 +103,10 @@ impl EnqueueArgs {
 }
 
 pub async fn enqueue(url: &str, a: EnqueueArgs) -> anyhow::Result<()> {
-    let job = a.to_job()?;
-    let store = connect(url).await?;
-    let id = engine::enqueue::enqueue(&store, job).await?;
-    audit(&store, "enqueue", &id, 1).await;
-    println!("{id}");
+    let job = Box::new(a.to_job()?);
+    if let Outcome::Enqueued { id } = perform(url, Action::Enqueue { job }).await? {
+        println!("{id}");
+    }
     Ok(())
 }
 
@@ -187,98 +172,75 @@ pub struct RequeueArgs {
 }
 
 pub async fn requeue(url: &str, a: RequeueArgs) -> anyhow::Result<()> {
-    let store = connect(url).await?;
-    let (n, target) = if a.all {
-        (
-            actions::requeue::requeue_all(&store).await?,
-            "*".to_string(),
-        )
-    } else if let Some(q) = &a.queue {
-        (actions::requeue::requeue_queue(&store, q).await?, q.clone())
+    let action = if a.all {
+        Action::RequeueAll { expected: None }
+    } else if let Some(queue) = a.queue {
+        Action::RequeueQueue {
+            queue,
+            expected: None,
+        }
     } else {
-        let out = actions::requeue::requeue(&store, &a.ids).await?;
-        report_skipped(&out);
-        (out.count(), a.ids.join(","))
+        Action::Requeue { ids: a.ids }
     };
-    audit(&store, "requeue", &target, n).await;
-    println!("{n}");
+    print_count(perform(url, action).await?);
     Ok(())
-}
-
-fn report_skipped(out: &Outcome) {
-    for s in &out.skipped {
-        eprintln!("skipped {}: {}", s.id, s.reason);
-    }
 }
 
 pub async fn stop(url: &str, id: &str) -> anyhow::Result<()> {
-    let store = connect(url).await?;
-    let out = actions::stop::stop(&store, id).await?;
-    let sent = matches!(out, StopOutcome::Sent { .. });
-    audit(&store, "stop", id, u64::from(sent)).await;
-    match out {
-        StopOutcome::Sent { worker, receivers } => {
+    let action = Action::Stop { id: id.to_string() };
+    match perform(url, action).await? {
+        Outcome::Stop(StopOutcome::Sent { worker, receivers }) => {
             println!("stop-job sent to {worker} ({receivers} listening)")
         }
-        StopOutcome::NotRunning { status } => anyhow::bail!("job {id} is not running ({status})"),
-        StopOutcome::NotFound => anyhow::bail!("no job {id}"),
+        Outcome::Stop(StopOutcome::NotRunning { status }) => {
+            anyhow::bail!("job {id} is not running ({status})")
+        }
+        other => anyhow::bail!("unexpected outcome {other:?}"),
     }
     Ok(())
 }
 
-#[derive(Clone, Copy)]
-pub enum Bulk {
-    Cancel,
-    Delete,
-}
-
-pub async fn bulk(url: &str, which: Bulk, ids: Vec<String>) -> anyhow::Result<()> {
-    let store = connect(url).await?;
-    let (name, out) = match which {
-        Bulk::Cancel => ("cancel", actions::cancel::cancel(&store, &ids).await?),
-        Bulk::Delete => ("delete", actions::delete::delete(&store, &ids).await?),
-    };
-    audit(&store, name, &ids.join(","), out.count()).await;
-    report_skipped(&out);
-    println!("{}", out.count());
+/// `cancel` and `delete`.
+pub async fn jobs(url: &str, action: Action) -> anyhow::Result<()> {
+    print_count(perform(url, action).await?);
     Ok(())
 }
 
-pub async fn suspend(url: &str, duration: Option<u64>) -> anyhow::Result<()> {
-    let store = connect(url).await?;
-    actions::suspend::suspend(&store, duration).await?;
-    audit(&store, "suspend", "all workers", 1).await;
+pub async fn suspend(url: &str, secs: Option<u64>) -> anyhow::Result<()> {
+    perform(url, Action::Suspend { secs }).await?;
     println!("suspended");
     Ok(())
 }
 
 pub async fn resume(url: &str) -> anyhow::Result<()> {
-    let store = connect(url).await?;
-    actions::suspend::resume(&store).await?;
-    audit(&store, "resume", "all workers", 1).await;
+    perform(url, Action::Resume).await?;
     println!("resumed");
     Ok(())
 }
 
-pub async fn scale(url: &str, worker: &str, slots: u64) -> anyhow::Result<()> {
-    if slots == 0 || slots > actions::scale::MAX_SLOTS {
-        return Err(UsageError(format!(
-            "slots must be between 1 and {}",
-            actions::scale::MAX_SLOTS
-        ))
-        .into());
-    }
-    let store = connect(url).await?;
-    let n = actions::scale::scale(&store, worker, slots).await?;
-    audit(&store, "scale", &format!("{worker} → {slots}"), n).await;
-    println!("{n}");
+/// `scale` and `shutdown`: prints how many worker processes got the command.
+pub async fn command(url: &str, action: Action) -> anyhow::Result<()> {
+    print_count(perform(url, action).await?);
     Ok(())
 }
 
-pub async fn shutdown(url: &str, worker: &str) -> anyhow::Result<()> {
+/// Connects and performs `action` as `cli:<$USER>` (the audit record's "who").
+async fn perform(url: &str, action: Action) -> anyhow::Result<Outcome> {
+    action.validate()?;
     let store = connect(url).await?;
-    let n = actions::shutdown::shutdown(&store, worker).await?;
-    audit(&store, "shutdown", worker, n).await;
-    println!("{n}");
-    Ok(())
+    let who = format!(
+        "cli:{}",
+        std::env::var("USER").unwrap_or_else(|_| "?".into())
+    );
+    Ok(actions::perform(&store, action, &who).await?)
+}
+
+/// The outcome's count on stdout (jobs changed, jobs moved, receivers), skipped ids on stderr.
+fn print_count(outcome: Outcome) {
+    if let Outcome::Jobs(o) = &outcome {
+        for s in &o.skipped {
+            eprintln!("skipped {}: {}", s.id, s.reason);
+        }
+    }
+    println!("{}", outcome.count());
 }

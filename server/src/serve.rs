@@ -15,6 +15,7 @@ use axum::middleware::{from_fn, from_fn_with_state};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
+use clap::Args;
 use leptos::config::{Env, LeptosOptions};
 use leptos::prelude::provide_context;
 use leptos_axum::{
@@ -25,6 +26,33 @@ use tower_http::limit::RequestBodyLimitLayer;
 
 use crate::security::{self, AuthConfig, Guard, BODY_LIMIT};
 use crate::{api, metrics};
+
+#[derive(Args, Debug, Clone)]
+pub struct ServeArgs {
+    #[arg(long, default_value = "127.0.0.1:9181")]
+    pub bind: SocketAddr,
+    /// Hide and refuse every action
+    #[arg(long)]
+    pub read_only: bool,
+    /// NAME:PASSWORD for HTTP Basic auth (repeatable)
+    #[arg(long = "user", env = "TASKMILL_USERS", value_delimiter = ',',
+          value_parser = crate::security::parse_user, value_name = "NAME:PASSWORD")]
+    pub users: Vec<(String, String)>,
+    /// Bearer token for the API and pages (repeatable)
+    #[arg(
+        long = "api-token",
+        env = "TASKMILL_API_TOKENS",
+        value_delimiter = ',',
+        value_name = "TOKEN"
+    )]
+    pub api_tokens: Vec<String>,
+    /// Bearer token required by /metrics (instead of the console credentials)
+    #[arg(long, env = "TASKMILL_METRICS_TOKEN", value_name = "TOKEN")]
+    pub metrics_token: Option<String>,
+    /// Directory holding pkg/ and boot.js
+    #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
+    pub site_root: PathBuf,
+}
 
 /// The site's output name: `/pkg/taskmill.{js,wasm,css}`.
 pub const OUTPUT_NAME: &str = "taskmill";
@@ -111,7 +139,7 @@ pub async fn serve(
     bind: SocketAddr,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    security::check_bind(&bind, &cfg.auth).map_err(crate::cli::UsageError)?;
+    security::check_bind(&bind, &cfg.auth).map_err(crate::process::UsageError)?;
     if !cfg.site_root.join("pkg").is_dir() {
         tracing::warn!(
             site_root = %cfg.site_root.display(),
@@ -132,7 +160,7 @@ pub async fn serve(
 
 /// `taskmill serve`: starts even when Redis is down (pages then say "Redis unreachable" and
 /// `/healthz` answers 503 until it is back).
-pub async fn run(url: &str, args: crate::cli::ServeArgs) -> anyhow::Result<()> {
+pub async fn run(url: &str, args: ServeArgs) -> anyhow::Result<()> {
     let cfg = ServeConfig {
         auth: AuthConfig {
             users: args.users,
@@ -141,9 +169,9 @@ pub async fn run(url: &str, args: crate::cli::ServeArgs) -> anyhow::Result<()> {
         },
         site_root: args.site_root,
     };
-    security::check_bind(&args.bind, &cfg.auth).map_err(crate::cli::UsageError)?;
+    security::check_bind(&args.bind, &cfg.auth).map_err(crate::process::UsageError)?;
     let store = engine::Store::connect_lazy(url)
-        .map_err(|e| crate::cli::UsageError(format!("bad --redis URL: {e}")))?;
+        .map_err(|e| crate::process::UsageError(format!("bad --redis URL: {e}")))?;
     let console = Arc::new(Console::new(store, args.read_only));
-    serve(console, cfg, args.bind, crate::cli::terminate_signal()).await
+    serve(console, cfg, args.bind, crate::process::terminate_signal()).await
 }

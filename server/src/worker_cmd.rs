@@ -7,7 +7,7 @@ use std::time::Duration;
 use clap::Args;
 use engine::worker::{self, Handlers, PoolConfig, Shutdown};
 
-use crate::cli::UsageError;
+use crate::process::UsageError;
 
 #[derive(Args, Debug, Clone)]
 pub struct WorkerArgs {
@@ -96,10 +96,10 @@ pub async fn run(url: &str, args: WorkerArgs) -> anyhow::Result<()> {
 
 /// First signal → graceful, second → immediate.
 pub async fn two_stage_signals(shutdown: Shutdown) {
-    crate::cli::terminate_signal().await;
+    crate::process::terminate_signal().await;
     tracing::info!("shutting down: draining running jobs (signal again to stop them now)");
     shutdown.graceful.cancel();
-    crate::cli::terminate_signal().await;
+    crate::process::terminate_signal().await;
     tracing::warn!("second signal: stopping running jobs now");
     shutdown.immediate.cancel();
 }

@@ -5,23 +5,46 @@ use axum::http::StatusCode;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
+/// What a page (or an action's flash) shows when it cannot do what was asked. Built from an
+/// `engine::Error` by its kind in exactly one place (`From<engine::Error>` below), and mapped to
+/// the HTTP status in exactly one place (`status`).
 #[derive(Clone, Debug)]
 pub enum PageError {
-    /// Redis could not be reached or failed; the next request simply retries.
-    Redis(String),
+    /// Redis could not be reached; the next request simply retries.
+    Unavailable(String),
     NotFound {
         title: String,
         detail: String,
     },
     BadRequest(String),
+    /// Refused because of the current state (a confirmed count changed, a duplicate id).
+    Conflict(String),
+    /// `--read-only` (actions only).
+    ReadOnly,
+    /// Redis answered something the console could not use: a bug or corrupt data.
+    Internal(String),
 }
 
 impl PageError {
     pub fn status(&self) -> StatusCode {
         match self {
-            PageError::Redis(_) => StatusCode::SERVICE_UNAVAILABLE,
+            PageError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             PageError::NotFound { .. } => StatusCode::NOT_FOUND,
             PageError::BadRequest(_) => StatusCode::BAD_REQUEST,
+            PageError::Conflict(_) => StatusCode::CONFLICT,
+            PageError::ReadOnly => StatusCode::FORBIDDEN,
+            PageError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The one-line text of a flash message.
+    pub fn message(&self) -> String {
+        match self {
+            PageError::Unavailable(m) => format!("{m} Nothing was changed."),
+            PageError::NotFound { detail, .. } => detail.clone(),
+            PageError::BadRequest(m) | PageError::Conflict(m) => m.clone(),
+            PageError::ReadOnly => crate::state::Refused::ReadOnly.to_string(),
+            PageError::Internal(m) => format!("Action failed: {m}"),
         }
     }
 
@@ -35,18 +58,32 @@ impl PageError {
 
 impl From<engine::Error> for PageError {
     fn from(e: engine::Error) -> Self {
-        match e {
-            engine::Error::InvalidJobId(_)
-            | engine::Error::InvalidQueueName(_)
-            | engine::Error::Invalid(_) => PageError::BadRequest(e.to_string()),
-            other => PageError::Redis(redis_error_text(&other)),
+        use engine::ErrorKind as K;
+        match e.kind() {
+            K::Invalid => PageError::BadRequest(e.to_string()),
+            K::NotFound => PageError::not_found("Not found", e.to_string()),
+            K::Conflict => PageError::Conflict(e.to_string()),
+            K::Unavailable => PageError::Unavailable(redis_error_text(&e)),
+            K::Internal => {
+                tracing::error!(error = %e, "page failed");
+                PageError::Internal(redis_error_text(&e))
+            }
+        }
+    }
+}
+
+impl From<crate::state::Refused> for PageError {
+    fn from(r: crate::state::Refused) -> Self {
+        match r {
+            crate::state::Refused::ReadOnly => PageError::ReadOnly,
+            crate::state::Refused::Engine(e) => e.into(),
         }
     }
 }
 
 /// "Redis unreachable: ..." for connection failures, "Redis error: ..." otherwise.
 pub fn redis_error_text(e: &engine::Error) -> String {
-    if crate::actions::run::is_unreachable(e) {
+    if e.is_unavailable() {
         format!("Redis unreachable: {e}")
     } else {
         format!("Redis error: {e}")
@@ -65,7 +102,7 @@ pub fn set_status(status: StatusCode) {
 pub fn ErrorPanel(err: PageError) -> impl IntoView {
     set_status(err.status());
     match err {
-        PageError::Redis(msg) => view! {
+        PageError::Unavailable(msg) => view! {
             <Title text="Redis unreachable"/>
             <section class="panel error" data-testid="redis-unreachable">
                 <h1>"Redis unreachable"</h1>
@@ -84,11 +121,29 @@ pub fn ErrorPanel(err: PageError) -> impl IntoView {
             </section>
         }
         .into_any(),
-        PageError::BadRequest(msg) => view! {
+        PageError::BadRequest(msg) | PageError::Conflict(msg) => view! {
             <Title text="Bad request"/>
             <section class="panel" data-testid="bad-request">
                 <h1>"Bad request"</h1>
                 <p>{msg}</p>
+            </section>
+        }
+        .into_any(),
+        PageError::ReadOnly => view! {
+            <Title text="Read-only"/>
+            <section class="panel" data-testid="read-only-refused">
+                <h1>"Read-only"</h1>
+                <p>"This console is read-only: actions are disabled."</p>
+            </section>
+        }
+        .into_any(),
+        PageError::Internal(msg) => view! {
+            <Title text="Something went wrong"/>
+            <section class="panel error" data-testid="internal-error">
+                <h1>"Something went wrong"</h1>
+                <p>"Redis answered something the console could not use. This is a bug or \
+                    corrupt data; the server log has the details."</p>
+                <pre class="detail">{msg}</pre>
             </section>
         }
         .into_any(),

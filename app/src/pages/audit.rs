@@ -14,7 +14,7 @@ pub fn AuditPage() -> impl IntoView {
     let query = use_query_map().get_untracked();
     async_page(async move {
         let req = PageReq::from_query(&query)?;
-        let page = engine::audit::page(&console.store, req.offset(), req.size).await?;
+        let page = console.backend.audit(req.offset(), req.size).await?;
         let empty = page.items.is_empty();
         Ok(view! {
             <Title text="Audit log"/>

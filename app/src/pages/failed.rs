@@ -28,8 +28,10 @@ pub fn FailedPage() -> impl IntoView {
             .filter(|q| q.failed > 0)
             .map(|q| q.name.clone())
             .collect();
-        let page =
-            engine::registry::failed_in(&console.store, &names, req.offset(), req.size).await?;
+        let page = console
+            .backend
+            .failed(Some(&names), req.offset(), req.size)
+            .await?;
         let now = engine::time::now();
         let here = format!("/failed?page={}&size={}", req.page, req.size);
         let total: u64 = snap.queues.iter().map(|q| q.failed).sum();

@@ -21,8 +21,8 @@ pub fn JobPage() -> impl IntoView {
         .get("id")
         .unwrap_or_default();
     async_page(async move {
-        engine::error::validate_job_id(&id).map_err(|e| PageError::BadRequest(e.to_string()))?;
-        let Some(job) = engine::job::fetch(&console.store, &id).await? else {
+        engine::limits::validate_job_id(&id)?;
+        let Some(job) = console.backend.job(&id).await? else {
             return Err(PageError::not_found(
                 "No such job",
                 format!("Job {id} does not exist (it may have expired or been deleted)."),

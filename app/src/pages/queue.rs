@@ -44,7 +44,7 @@ pub fn QueuePage() -> impl IntoView {
         .unwrap_or_default();
     let query = use_query_map().get_untracked();
     async_page(async move {
-        engine::error::validate_queue_name(&name)
+        engine::limits::validate_queue_name(&name)
             .map_err(|e| PageError::BadRequest(e.to_string()))?;
         let list = match query.get("list") {
             None => JobList::Queued,
@@ -59,7 +59,7 @@ pub fn QueuePage() -> impl IntoView {
         let snap = console.snapshot().await?;
         let known = snap.queues.iter().find(|q| q.name == name).cloned();
         // A queue newer than the snapshot is checked live before saying it doesn't exist.
-        if known.is_none() && !engine::queue::exists(&console.store, &name).await? {
+        if known.is_none() && !console.backend.queue_exists(&name).await? {
             return Err(PageError::not_found(
                 "No such queue",
                 format!("There is no queue named \u{201c}{name}\u{201d} in rq:queues."),
@@ -69,8 +69,10 @@ pub fn QueuePage() -> impl IntoView {
             name: name.clone(),
             ..Default::default()
         });
-        let page =
-            engine::registry::page(&console.store, &name, list, req.offset(), req.size).await?;
+        let page = console
+            .backend
+            .jobs(&name, list, req.offset(), req.size)
+            .await?;
         let now = engine::time::now();
 
         let base = format!("{}?list={}&", format::queue_href(&name), list.as_str());

@@ -69,7 +69,7 @@ pub fn WorkersPage() -> impl IntoView {
 
 #[component]
 fn ScaleForm(worker: String, concurrency: u64) -> impl IntoView {
-    let max = engine::actions::scale::MAX_SLOTS;
+    let max = engine::limits::MAX_SLOTS;
     view! {
         <form class="inline scale" method="post" action=ScaleWorkers::PATH>
             <ReturnTo to=HERE.to_string()/>

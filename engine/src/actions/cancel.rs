@@ -7,13 +7,13 @@ use std::sync::LazyLock;
 
 use redis::Script;
 
-use super::Outcome;
+use super::JobsOutcome;
 use crate::{time, Result, Store};
 
 static CANCEL: LazyLock<Script> =
     LazyLock::new(|| super::script(include_str!("../../lua/cancel.lua")));
 
-pub async fn cancel(store: &Store, ids: &[String]) -> Result<Outcome> {
+pub async fn cancel(store: &Store, ids: &[String]) -> Result<JobsOutcome> {
     let now = (time::now().floor() as i64).to_string();
     super::run_per_id(store, &CANCEL, &[], &[now.as_bytes()], ids).await
 }

@@ -6,12 +6,12 @@ use std::sync::LazyLock;
 
 use redis::Script;
 
-use super::Outcome;
+use super::JobsOutcome;
 use crate::{Result, Store};
 
 static DELETE: LazyLock<Script> =
     LazyLock::new(|| super::script(include_str!("../../lua/delete.lua")));
 
-pub async fn delete(store: &Store, ids: &[String]) -> Result<Outcome> {
+pub async fn delete(store: &Store, ids: &[String]) -> Result<JobsOutcome> {
     super::run_per_id(store, &DELETE, &[], &[], ids).await
 }

@@ -6,13 +6,13 @@ use std::sync::LazyLock;
 
 use redis::Script;
 
-use super::Outcome;
+use super::JobsOutcome;
 use crate::{keys, time, Result, Store};
 
 static ENQUEUE_NOW: LazyLock<Script> =
     LazyLock::new(|| super::script(include_str!("../../lua/enqueue_now.lua")));
 
-pub async fn enqueue_now(store: &Store, ids: &[String]) -> Result<Outcome> {
+pub async fn enqueue_now(store: &Store, ids: &[String]) -> Result<JobsOutcome> {
     let now = time::format_rq(time::now());
     super::run_per_id(store, &ENQUEUE_NOW, &[keys::QUEUES], &[now.as_bytes()], ids).await
 }

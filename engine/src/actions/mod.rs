@@ -1,10 +1,14 @@
-//! Operator actions. One file per action, each the same shape: arguments, validation, one atomic
-//! call (a Lua script from `engine/lua/`, or one MULTI), a typed outcome.
+//! Operator actions. [`Action`] is the vocabulary (one canonical name per action) and
+//! [`perform`] the one way to run one: every way in (console, API, CLI) goes through it.
+//! Below it, one file per action, each the same shape: arguments, one atomic call (a Lua script
+//! from `engine/lua/`, or one MULTI), a typed outcome.
 
+pub mod action;
 pub mod cancel;
 pub mod delete;
 pub mod empty;
 pub mod enqueue_now;
+pub mod perform;
 pub mod requeue;
 pub mod scale;
 pub mod shutdown;
@@ -13,9 +17,12 @@ pub mod suspend;
 
 use serde::{Deserialize, Serialize};
 
-/// What a bulk action did: ids it changed and ids it left alone, with the reason.
+pub use action::{canonical_name, Action, Outcome};
+pub use perform::perform;
+
+/// What a per-id action did: ids it changed and ids it left alone, with the reason.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct Outcome {
+pub struct JobsOutcome {
     pub done: Vec<String>,
     pub skipped: Vec<Skipped>,
 }
@@ -27,13 +34,13 @@ pub struct Skipped {
     pub reason: String,
 }
 
-impl Outcome {
+impl JobsOutcome {
     pub fn count(&self) -> u64 {
         self.done.len() as u64
     }
 }
 
-impl Outcome {
+impl JobsOutcome {
     fn merge(&mut self, (done, skipped): (Vec<String>, Vec<String>)) {
         self.done.extend(done);
         let mut pairs = skipped.into_iter();
@@ -97,8 +104,8 @@ pub(crate) async fn run_per_id(
     keys: &[&str],
     args: &[&[u8]],
     ids: &[String],
-) -> crate::Result<Outcome> {
-    let mut out = Outcome::default();
+) -> crate::Result<JobsOutcome> {
+    let mut out = JobsOutcome::default();
     let mut seen = std::collections::HashSet::new();
     let mut valid = Vec::with_capacity(ids.len());
     for id in ids {

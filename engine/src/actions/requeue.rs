@@ -10,7 +10,7 @@ use std::sync::LazyLock;
 
 use redis::Script;
 
-use super::{Outcome, CHUNK, ZLIB_EMPTY};
+use super::{JobsOutcome, CHUNK, ZLIB_EMPTY};
 use crate::{keys, time, Result, Store};
 
 static REQUEUE: LazyLock<Script> =
@@ -19,12 +19,12 @@ static REQUEUE_FAILED: LazyLock<Script> =
     LazyLock::new(|| super::script(include_str!("../../lua/requeue_failed.lua")));
 
 /// Requeue these failed jobs (each must be in its origin's failed registry).
-pub async fn requeue(store: &Store, ids: &[String]) -> Result<Outcome> {
+pub async fn requeue(store: &Store, ids: &[String]) -> Result<JobsOutcome> {
     requeue_with(store, ids, false).await
 }
 
 /// [`requeue`], optionally pushing to the front of the queue (RQ's `requeue(at_front=True)`).
-pub async fn requeue_with(store: &Store, ids: &[String], at_front: bool) -> Result<Outcome> {
+pub async fn requeue_with(store: &Store, ids: &[String], at_front: bool) -> Result<JobsOutcome> {
     let now = time::format_rq(time::now());
     let front: &[u8] = if at_front { b"1" } else { b"0" };
     super::run_per_id(

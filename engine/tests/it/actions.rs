@@ -3,7 +3,7 @@
 
 use engine::actions::{
     cancel::cancel, delete::delete, empty::empty, enqueue_now::enqueue_now, requeue, scale::scale,
-    shutdown, stop::stop, stop::StopOutcome, suspend, Outcome, Skipped,
+    shutdown, stop::stop, stop::StopOutcome, suspend, JobsOutcome, Skipped,
 };
 use engine::audit;
 use engine::enqueue::{enqueue, enqueue_many, NewJob};
@@ -194,7 +194,7 @@ async fn cancel_only_jobs_that_have_not_started() {
     let again = cancel(&store, &ids(&["queued1"])).await.unwrap();
     assert_eq!(
         again,
-        Outcome {
+        JobsOutcome {
             done: vec![],
             skipped: vec![skipped("queued1", "wrong_state")]
         }

@@ -146,7 +146,7 @@ async fn requeue_failed_jobs_three_ways() {
     assert_eq!(r.json()["count"], 1, "{}", r.body);
     assert_eq!(zcard(&c.store, &keys::failed("fq")).await, 0);
     let audit = last_audit(&c.store).await;
-    assert_eq!((audit.action.as_str(), audit.count), ("requeue_all", 1));
+    assert_eq!((audit.action.as_str(), audit.count), ("requeue-all", 1));
 }
 
 #[tokio::test]

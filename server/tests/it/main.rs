@@ -14,3 +14,4 @@ mod redis_restart;
 mod security;
 mod support;
 mod ui;
+mod vocabulary;

@@ -212,7 +212,7 @@ async fn open_console_on_public_bind_is_refused() {
         .await
         .expect_err("must refuse");
     assert!(
-        err.downcast_ref::<server::cli::UsageError>().is_some(),
+        err.downcast_ref::<server::process::UsageError>().is_some(),
         "{err}"
     );
     assert!(err.to_string().contains("without authentication"), "{err}");

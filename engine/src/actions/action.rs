@@ -1,0 +1,308 @@
+//! The operator vocabulary: every action an operator can take, with its one canonical name, its
+//! input bounds and its audit target. The console's server functions, the JSON API and the CLI
+//! only build an [`Action`] from their input and render its [`Outcome`]; what an action checks,
+//! does and records lives here and in `perform`.
+
+use serde::{Deserialize, Serialize};
+
+use super::stop::StopOutcome;
+use super::JobsOutcome;
+use crate::enqueue::NewJob;
+use crate::{limits, Result};
+
+/// One operator action. `expected` is the count the operator confirmed ("Requeue 1,234 failed
+/// jobs?"): when given, the action is refused as a conflict if the live count differs.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Action {
+    Enqueue {
+        job: Box<NewJob>,
+    },
+    Requeue {
+        ids: Vec<String>,
+    },
+    Cancel {
+        ids: Vec<String>,
+    },
+    Delete {
+        ids: Vec<String>,
+    },
+    EnqueueNow {
+        ids: Vec<String>,
+    },
+    Stop {
+        id: String,
+    },
+    RequeueQueue {
+        queue: String,
+        expected: Option<u64>,
+    },
+    RequeueAll {
+        expected: Option<u64>,
+    },
+    Empty {
+        queue: String,
+        expected: Option<u64>,
+    },
+    Shutdown {
+        worker: String,
+    },
+    KillHorse {
+        worker: String,
+    },
+    Scale {
+        worker: String,
+        slots: u64,
+    },
+    Suspend {
+        secs: Option<u64>,
+    },
+    Resume,
+}
+
+/// Every canonical name, as written into audit records and documented in docs/contracts.md.
+pub const NAMES: [&str; 14] = [
+    "enqueue",
+    "requeue",
+    "cancel",
+    "delete",
+    "enqueue-now",
+    "stop",
+    "requeue-queue",
+    "requeue-all",
+    "empty",
+    "shutdown",
+    "kill-horse",
+    "scale",
+    "suspend",
+    "resume",
+];
+
+/// The canonical name of an audit record's action, for records written before the names were
+/// unified (`enqueue_now`, `requeue_failed`, `requeue_all`, `kill_horse`). Unknown names are
+/// shown as they are.
+pub fn canonical_name(recorded: &str) -> &str {
+    match recorded {
+        "enqueue_now" => "enqueue-now",
+        "requeue_failed" => "requeue-queue",
+        "requeue_all" => "requeue-all",
+        "kill_horse" => "kill-horse",
+        other => other,
+    }
+}
+
+/// What an action did. Serialised untagged, each variant is the JSON body the API answers with.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Outcome {
+    /// Per-id actions: ids changed and ids skipped with the reason.
+    Jobs(JobsOutcome),
+    /// Enqueue: the new job's id.
+    Enqueued {
+        id: String,
+    },
+    /// Requeue-queue, requeue-all, empty: how many jobs moved.
+    Moved {
+        count: u64,
+    },
+    /// Shutdown, kill-horse, scale: PUBLISH's receiver count (0 = nobody listening).
+    Sent {
+        receivers: u64,
+    },
+    Stop(StopOutcome),
+    /// Suspend / resume: the state now.
+    Suspended {
+        suspended: bool,
+    },
+}
+
+impl Outcome {
+    /// The audit record's count: jobs changed, jobs moved, or receivers reached.
+    pub fn count(&self) -> u64 {
+        match self {
+            Outcome::Jobs(o) => o.count(),
+            Outcome::Enqueued { .. } | Outcome::Suspended { .. } => 1,
+            Outcome::Moved { count } => *count,
+            Outcome::Sent { receivers } => *receivers,
+            Outcome::Stop(s) => u64::from(matches!(s, StopOutcome::Sent { .. })),
+        }
+    }
+}
+
+impl Action {
+    /// The canonical name (audit records, docs/contracts.md, `/ui/<name>` endpoints).
+    pub fn name(&self) -> &'static str {
+        match self {
+            Action::Enqueue { .. } => "enqueue",
+            Action::Requeue { .. } => "requeue",
+            Action::Cancel { .. } => "cancel",
+            Action::Delete { .. } => "delete",
+            Action::EnqueueNow { .. } => "enqueue-now",
+            Action::Stop { .. } => "stop",
+            Action::RequeueQueue { .. } => "requeue-queue",
+            Action::RequeueAll { .. } => "requeue-all",
+            Action::Empty { .. } => "empty",
+            Action::Shutdown { .. } => "shutdown",
+            Action::KillHorse { .. } => "kill-horse",
+            Action::Scale { .. } => "scale",
+            Action::Suspend { .. } => "suspend",
+            Action::Resume => "resume",
+        }
+    }
+
+    /// Checks the input against [`crate::limits`], without Redis.
+    pub fn validate(&self) -> Result<()> {
+        match self {
+            // The rest (function name, TTLs, self-dependency) is checked by `enqueue` itself.
+            Action::Enqueue { job } => {
+                limits::validate_queue_name(&job.queue)?;
+                job.id
+                    .iter()
+                    .chain(&job.depends_on)
+                    .try_for_each(|id| limits::validate_job_id(id))
+            }
+            Action::Requeue { ids }
+            | Action::Cancel { ids }
+            | Action::Delete { ids }
+            | Action::EnqueueNow { ids } => limits::validate_ids(ids),
+            Action::Stop { id } => limits::validate_job_id(id),
+            Action::RequeueQueue { queue, .. } | Action::Empty { queue, .. } => {
+                limits::validate_queue_name(queue)
+            }
+            Action::Shutdown { worker } | Action::KillHorse { worker } => {
+                limits::validate_worker_name(worker)
+            }
+            Action::Scale { worker, slots } => {
+                limits::validate_worker_name(worker)?;
+                limits::validate_slots(*slots).map(|_| ())
+            }
+            Action::Suspend { secs } => limits::validate_suspend(*secs).map(|_| ()),
+            Action::RequeueAll { .. } | Action::Resume => Ok(()),
+        }
+    }
+
+    /// What the audit record names as the target.
+    pub fn target(&self, outcome: &Outcome) -> String {
+        match (self, outcome) {
+            (Action::Enqueue { .. }, Outcome::Enqueued { id }) => id.clone(),
+            (Action::Enqueue { job }, _) => job.queue.clone(),
+            (
+                Action::Requeue { ids }
+                | Action::Cancel { ids }
+                | Action::Delete { ids }
+                | Action::EnqueueNow { ids },
+                _,
+            ) => ids_target(ids),
+            (Action::Stop { id }, _) => id.clone(),
+            (Action::RequeueQueue { queue, .. } | Action::Empty { queue, .. }, _) => queue.clone(),
+            (Action::Shutdown { worker } | Action::KillHorse { worker }, _) => worker.clone(),
+            (Action::Scale { worker, slots }, _) => format!("{worker} → {slots}"),
+            (Action::Suspend { secs: Some(s) }, _) => format!("all workers, {s} s"),
+            (Action::Suspend { secs: None } | Action::Resume, _) => "all workers".into(),
+            (Action::RequeueAll { .. }, _) => "*".into(),
+        }
+    }
+}
+
+/// A set of ids as an audit target: the first five, then how many more.
+pub fn ids_target(ids: &[String]) -> String {
+    const SHOWN: usize = 5;
+    let mut t = ids
+        .iter()
+        .take(SHOWN)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(",");
+    if ids.len() > SHOWN {
+        t.push_str(&format!(" (+{} more)", ids.len() - SHOWN));
+    }
+    t
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn every_action() -> Vec<Action> {
+        let ids = vec!["a".to_string()];
+        vec![
+            Action::Enqueue {
+                job: Box::new(NewJob::new("q", "f")),
+            },
+            Action::Requeue { ids: ids.clone() },
+            Action::Cancel { ids: ids.clone() },
+            Action::Delete { ids: ids.clone() },
+            Action::EnqueueNow { ids },
+            Action::Stop { id: "a".into() },
+            Action::RequeueQueue {
+                queue: "q".into(),
+                expected: None,
+            },
+            Action::RequeueAll { expected: None },
+            Action::Empty {
+                queue: "q".into(),
+                expected: Some(1),
+            },
+            Action::Shutdown { worker: "w".into() },
+            Action::KillHorse { worker: "w".into() },
+            Action::Scale {
+                worker: "w".into(),
+                slots: 2,
+            },
+            Action::Suspend { secs: None },
+            Action::Resume,
+        ]
+    }
+
+    #[test]
+    fn one_name_each_and_all_listed() {
+        let names: Vec<&str> = every_action().iter().map(Action::name).collect();
+        assert_eq!(names, NAMES);
+        for a in every_action() {
+            assert!(a.validate().is_ok(), "{a:?}");
+        }
+    }
+
+    #[test]
+    fn old_audit_names_map_to_canonical_ones() {
+        for old in ["enqueue_now", "requeue_failed", "requeue_all", "kill_horse"] {
+            assert!(NAMES.contains(&canonical_name(old)), "{old}");
+        }
+        assert_eq!(canonical_name("scale"), "scale");
+        assert_eq!(canonical_name("unreadable"), "unreadable");
+    }
+
+    #[test]
+    fn limits_apply_to_every_way_in() {
+        let bad = [
+            Action::Requeue { ids: vec![] },
+            Action::Stop { id: "a b".into() },
+            Action::Empty {
+                queue: "".into(),
+                expected: None,
+            },
+            Action::Scale {
+                worker: "w".into(),
+                slots: 0,
+            },
+            Action::Shutdown {
+                worker: "x".repeat(513),
+            },
+            Action::Suspend {
+                secs: Some(limits::MAX_SUSPEND_SECS + 1),
+            },
+        ];
+        for a in bad {
+            assert_eq!(
+                a.validate().unwrap_err().kind(),
+                crate::ErrorKind::Invalid,
+                "{a:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn targets_are_bounded() {
+        let ids: Vec<String> = (0..8).map(|i| format!("j{i}")).collect();
+        assert_eq!(ids_target(&ids), "j0,j1,j2,j3,j4 (+3 more)");
+    }
+}

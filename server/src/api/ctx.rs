@@ -1,0 +1,26 @@
+//! What every API route shares: the console as axum state, and `perform`.
+
+use std::sync::Arc;
+
+use app::state::{Console, Refused};
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use engine::actions::{Action, Outcome};
+
+use crate::error::{ApiError, ApiResult, ErrorCode};
+
+pub type Ctx = State<Arc<Console>>;
+
+/// Runs `action` for `who` and answers with the outcome as JSON.
+pub async fn perform(c: &Console, who: &str, action: Action) -> ApiResult<Response> {
+    Ok(Json(outcome(c, who, action).await?).into_response())
+}
+
+/// Runs `action` for `who`; the outcome for routes that answer something else.
+pub async fn outcome(c: &Console, who: &str, action: Action) -> ApiResult<Outcome> {
+    c.perform(action, who).await.map_err(|r| match r {
+        Refused::ReadOnly => ApiError::new(ErrorCode::ReadOnly, r.to_string()),
+        Refused::Engine(e) => e.into(),
+    })
+}
