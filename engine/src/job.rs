@@ -4,8 +4,6 @@
 //! removed, hand-written or corrupt data), so every field is optional and a problem is reported
 //! as text next to whatever could be read — a read never fails because of one bad job.
 
-pub mod reply;
-
 use std::collections::HashMap;
 
 use redis::Value;
@@ -13,10 +11,10 @@ use redis::Value;
 use crate::codec;
 use crate::keys;
 use crate::model::{Decoded, Execution, JobDetail, JobStatus, JobSummary};
+use crate::reply::{self, field, Hash};
 use crate::result;
 use crate::time::parse_rq;
 use crate::{Result, Store};
-use reply::{field, Hash};
 
 /// Fields a list page needs (read with HMGET; `data` only as a short prefix, see `summaries`).
 pub const SUMMARY_FIELDS: &[&str] = &[

@@ -9,6 +9,7 @@
 //! - `time`      — RQ's timestamp text format and unix-seconds helpers.
 //! - `store`     — `Store`: a shared `ConnectionManager` plus dedicated blocking connections.
 //! - `job`       — parse a job hash into `JobSummary` / `JobDetail`; fetch one job.
+//! - `reply`     — tolerant conversions of raw Redis replies, shared by every read.
 //! - `result`    — `rq:results:<id>` stream entries: read and encode.
 //! - `queue`     — list queues, per-queue counts, paginated queue pages.
 //! - `registry`  — the six registries: counts and paginated pages.
@@ -48,6 +49,8 @@ pub mod job;
 pub mod queue;
 #[cfg(feature = "runtime")]
 pub mod registry;
+#[cfg(feature = "runtime")]
+pub mod reply;
 #[cfg(feature = "runtime")]
 pub mod result;
 #[cfg(feature = "runtime")]

@@ -13,9 +13,9 @@ use std::sync::LazyLock;
 use redis::{Script, Value};
 
 use super::{page, rows, MAX_PAGE};
-use crate::job::reply;
 use crate::keys;
 use crate::model::{JobList, JobSummary, Page};
+use crate::reply;
 use crate::{Result, Store};
 
 static FAILED_CUT: LazyLock<Script> =

@@ -12,6 +12,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::pool::Shared;
 use super::scripts::scripts;
+use crate::reply::{int, text};
 use crate::{keys, store, time};
 
 /// An id popped by a blocking wait, not yet claimed.
@@ -215,22 +216,6 @@ fn parse_timeout(s: &str) -> Option<i64> {
             .filter(|f| f.is_finite())
             .map(|f| f.ceil() as i64)
     })
-}
-
-pub(crate) fn text(v: &Value) -> Option<String> {
-    match v {
-        Value::BulkString(b) => String::from_utf8(b.clone()).ok(),
-        Value::SimpleString(s) => Some(s.clone()),
-        Value::Int(i) => Some(i.to_string()),
-        _ => None,
-    }
-}
-
-pub(crate) fn int(v: &Value) -> Option<i64> {
-    match v {
-        Value::Int(i) => Some(*i),
-        other => text(other)?.parse().ok(),
-    }
 }
 
 /// The dedicated connection used for BLMOVE / BLPOP, reconnected lazily after errors.

@@ -13,11 +13,12 @@ use redis::{RedisResult, Value};
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, WeakUnboundedSender};
 use tracing::{error, warn};
 
-use super::claim::{self, text, Claimed};
+use super::claim::{self, Claimed};
 use super::encode;
 use super::pool::{AbortKind, Counts, Shared};
 use super::run::{self, Completion, Ended};
 use super::scripts::scripts;
+use crate::reply::text;
 use crate::{keys, time};
 
 /// Most completions written by one script call.

@@ -11,10 +11,10 @@ use redis::{RedisResult, Value};
 use tokio_util::sync::CancellationToken;
 use tracing::warn;
 
-use super::claim::int;
 use super::pool::{AbortKind, Shared};
 use super::scripts::scripts;
 use super::slot::{self, BirthJob};
+use crate::reply::int;
 use crate::{keys, time};
 
 pub(crate) async fn run(shared: Arc<Shared>, cancel: CancellationToken) {

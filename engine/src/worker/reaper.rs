@@ -10,10 +10,10 @@ use redis::{RedisResult, Value};
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
-use super::claim::{int, text};
 use super::encode;
 use super::pool::Shared;
 use super::scripts::scripts;
+use crate::reply::{int, text};
 use crate::{keys, time};
 
 /// Expired entries handled per queue per call.
