@@ -13,6 +13,7 @@ use crate::keys;
 use crate::model::{Decoded, Execution, JobDetail, JobStatus, JobSummary};
 use crate::reply::{self, field, Hash};
 use crate::result;
+use crate::scripts::DATA_HEADS;
 use crate::time::parse_rq;
 use crate::{Result, Store};
 
@@ -34,10 +35,6 @@ pub const DATA_PREFIX: usize = 512;
 pub const MAX_EXECUTIONS: usize = 10;
 /// Most dependents / dependencies listed on the detail page.
 pub const MAX_DEPS: usize = 1000;
-
-/// Source of the read-only data-heads script, sent with EVAL inside the row pipeline (an
-/// EVALSHA there would not be retried after a NOSCRIPT; Redis caches the compiled body anyway).
-const DATA_HEADS: &str = include_str!("../lua/data_heads.lua");
 
 /// A list-page row from whatever hash fields are present.
 pub fn summary_from_hash(id: &str, h: &HashMap<String, Vec<u8>>) -> JobSummary {

@@ -14,6 +14,7 @@
 //! - `queue`     — list queues, per-queue counts, paginated queue pages.
 //! - `registry`  — the six registries: counts and paginated pages.
 //! - `workers`   — read worker hashes (`rq:worker:<w>`) without mutating anything.
+//! - `scripts`   — every Lua script of the crate, and the key table compiled into them.
 //! - `snapshot`  — the one cached read behind the overview, live counters and `/metrics`.
 //! - `enqueue`   — producing: enqueue, enqueue_many, enqueue_at/in, dependencies, retries.
 //! - `actions`   — operator actions, one file each, one atomic call each, typed outcomes.
@@ -55,6 +56,8 @@ pub mod reply;
 pub mod result;
 #[cfg(feature = "runtime")]
 pub mod scheduler;
+#[cfg(feature = "runtime")]
+pub(crate) mod scripts;
 #[cfg(feature = "runtime")]
 pub mod snapshot;
 #[cfg(feature = "runtime")]

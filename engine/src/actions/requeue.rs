@@ -6,17 +6,9 @@
 //! either fully requeued or untouched) but the whole registry is not, so jobs failing while it
 //! runs may or may not be included.
 
-use std::sync::LazyLock;
-
-use redis::Script;
-
 use super::{Outcome, CHUNK, ZLIB_EMPTY};
+use crate::scripts::{REQUEUE, REQUEUE_FAILED};
 use crate::{keys, time, Result, Store};
-
-static REQUEUE: LazyLock<Script> =
-    LazyLock::new(|| super::script(include_str!("../../lua/requeue.lua")));
-static REQUEUE_FAILED: LazyLock<Script> =
-    LazyLock::new(|| super::script(include_str!("../../lua/requeue_failed.lua")));
 
 /// Requeue these failed jobs (each must be in its origin's failed registry).
 pub async fn requeue(store: &Store, ids: &[String]) -> Result<Outcome> {
@@ -47,7 +39,6 @@ pub async fn requeue_queue(store: &Store, queue: &str) -> Result<u64> {
         let now = time::format_rq(time::now());
         let (n, examined): (u64, usize) = REQUEUE_FAILED
             .key(&failed)
-            .arg(super::templates())
             .arg(now)
             .arg("0")
             .arg(ZLIB_EMPTY)

@@ -17,8 +17,8 @@ use super::claim::{self, Claimed};
 use super::encode;
 use super::pool::{AbortKind, Counts, Shared};
 use super::run::{self, Completion, Ended};
-use super::scripts::scripts;
 use crate::reply::text;
+use crate::scripts::FINISH;
 use crate::{keys, time};
 
 /// Most completions written by one script call.
@@ -262,9 +262,8 @@ async fn write(
     now: f64,
 ) -> RedisResult<(Vec<FinishOutcome>, Vec<Claimed>)> {
     let queues = &shared.cfg.queues;
-    let mut inv = scripts().finish.prepare_invoke();
+    let mut inv = FINISH.prepare_invoke();
     inv.key(keys::SUSPENDED)
-        .arg("")
         .arg(now.to_string())
         .arg(batch.len())
         .arg(if retrying { "1" } else { "0" })

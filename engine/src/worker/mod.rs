@@ -56,7 +56,6 @@ mod heartbeat;
 mod pool;
 mod reaper;
 mod run;
-pub(crate) mod scripts;
 mod slot;
 
 pub use finish::FinishOutcome;
