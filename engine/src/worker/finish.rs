@@ -15,8 +15,9 @@ use tracing::{error, warn};
 
 use super::claim::{self, Claimed};
 use super::encode;
-use super::pool::{AbortKind, Counts, Shared};
+use super::pool::Shared;
 use super::run::{self, Completion, Ended};
+use super::table::{AbortKind, Counts};
 use crate::reply::text;
 use crate::scripts::FINISH;
 use crate::{keys, time};
@@ -121,7 +122,7 @@ async fn finish_batch(
                 FinishOutcome::LeaseLost | FinishOutcome::Unwritten => st.report.lost += 1,
             }
             // Mirror what the script wrote into the worker hash.
-            if let Some(s) = st.slots.get_mut(&c.slot) {
+            if let Some(s) = st.table.get_mut(c.slot) {
                 match o {
                     FinishOutcome::LeaseLost | FinishOutcome::Unwritten => {}
                     FinishOutcome::Finished => s.counts.succeeded += 1,

@@ -11,8 +11,9 @@ use redis::{RedisResult, Value};
 use tokio_util::sync::CancellationToken;
 use tracing::warn;
 
-use super::pool::{AbortKind, Shared};
+use super::pool::Shared;
 use super::slot::{self, BirthJob};
+use super::table::AbortKind;
 use crate::reply::int;
 use crate::scripts::HEARTBEAT;
 use crate::{keys, time};

@@ -57,12 +57,14 @@ mod pool;
 mod reaper;
 mod run;
 mod slot;
+mod table;
 
 pub use finish::FinishOutcome;
 pub use handlers::{Handlers, JobError};
 pub use reaper::Reaped;
 
-use pool::{AbortKind, Shared, Slot, State};
+use pool::{Shared, State};
+use table::{AbortKind, SlotTable};
 
 #[derive(Clone, Debug)]
 pub struct PoolConfig {
@@ -157,9 +159,7 @@ pub async fn run(
     let mut ident = slot::Identity::new(config.queues.clone());
     let mut conn = store.conn();
     ident.ip_address = slot::own_address(&mut conn).await;
-    let slots: std::collections::BTreeMap<usize, Slot> = (0..config.concurrency)
-        .map(|i| (i, Slot::new(ident.slot_name(i))))
-        .collect();
+    let table = SlotTable::new(config.concurrency, |i| ident.slot_name(i));
     let shared = Arc::new(Shared {
         conn: store.conn(),
         store: store.clone(),
@@ -168,9 +168,8 @@ pub async fn run(
         worker_ttl: lease_secs + 60,
         handlers,
         state: Mutex::new(State {
-            slots,
+            table,
             report: PoolReport::default(),
-            next_index: config.concurrency,
         }),
         freed: tokio::sync::Notify::new(),
         stop: shutdown.graceful.child_token(),
