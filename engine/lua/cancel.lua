@@ -3,11 +3,11 @@
 -- `rq:canceled:<origin>`. The job stays in its parents' dependents sets, as in RQ; the dependents
 -- release skips canceled children.
 -- KEYS: none
--- ARGV[1] key templates (prelude)   ARGV[2] now, integer unix seconds   ARGV[3..] job ids
+-- ARGV[1] now, integer unix seconds   ARGV[2..] job ids
 -- Returns: {done ids, skipped (id, reason) pairs}; reasons: not_found, no_origin, wrong_state
-for i = 3, #ARGV do
+for i = 2, #ARGV do
   local id = ARGV[i]
-  local jk = key('job', id)
+  local jk = K('job', id)
   local st = redis.call('HMGET', jk, 'status', 'origin')
   local status, origin = st[1], st[2]
   if redis.call('EXISTS', jk) == 0 then
@@ -18,12 +18,12 @@ for i = 3, #ARGV do
     skip(id, 'no_origin')
   else
     redis.call('HSET', jk, 'status', 'canceled')
-    redis.call('LREM', key('queue', origin), 1, id)
+    redis.call('LREM', K('queue', origin), 1, id)
     local reg = registry_of(status, origin)
     if reg then
       redis.call('ZREM', reg, id)
     end
-    redis.call('ZADD', key('canceled', origin), ARGV[2], id)
+    redis.call('ZADD', K('canceled', origin), ARGV[1], id)
     done[#done + 1] = id
   end
 end

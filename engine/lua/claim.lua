@@ -5,26 +5,26 @@
 -- KEYS[1]: rq:suspended
 -- KEYS[2]: with an id pre-popped into the intermediate list only: its
 --          rq:queue:<q>:intermediate:first_seen:<id>
--- ARGV[1]: unused (see finish_lib)   ARGV[2]: now (unix float)   ARGV[3]: now (RQ text)
--- ARGV[4]: lease seconds   ARGV[5]: nq   ARGV[6]: k
--- ARGV[7]: id already popped by a blocking wait, or ''   ARGV[8]: its queue index (1-based)
--- ARGV[9]: 'im' if that id sits in the intermediate list (BLMOVE), 'popped' if not (BLPOP)
--- ARGV[10 .. 9+nq]: queue names in priority order
--- ARGV[10+nq ..]: k pairs: slot name, fresh execution id
+-- ARGV[1]: now (unix float)   ARGV[2]: now (RQ text)   ARGV[3]: lease seconds   ARGV[4]: nq
+-- ARGV[5]: k   ARGV[6]: id already popped by a blocking wait, or ''
+-- ARGV[7]: its queue index (1-based)
+-- ARGV[8]: 'im' if that id sits in the intermediate list (BLMOVE), 'popped' if not (BLPOP)
+-- ARGV[9 .. 8+nq]: queue names in priority order
+-- ARGV[9+nq ..]: k pairs: slot name, fresh execution id
 -- Returns: {'suspended'} (a pre-popped id is pushed back to its queue head), or
 --          {'ok', slot, id, x, qi, data, timeout, result_ttl, deps, slot, id, ...} for each
 --          claimed job (see claim_lib.lua).
-local now_s, nowtxt, lease = ARGV[2], ARGV[3], tonumber(ARGV[4])
-local nq, k = tonumber(ARGV[5]), tonumber(ARGV[6])
+local now_s, nowtxt, lease = ARGV[1], ARGV[2], tonumber(ARGV[3])
+local nq, k = tonumber(ARGV[4]), tonumber(ARGV[5])
 local queues, workers, xs = {}, {}, {}
-for i = 1, nq do queues[i] = ARGV[9 + i] end
-for i = 1, k do workers[i], xs[i] = ARGV[8 + nq + 2 * i], ARGV[9 + nq + 2 * i] end
+for i = 1, nq do queues[i] = ARGV[8 + i] end
+for i = 1, k do workers[i], xs[i] = ARGV[7 + nq + 2 * i], ARGV[8 + nq + 2 * i] end
 
 local suspended = call('EXISTS', KEYS[1]) == 1
 local first = nil
-if ARGV[7] ~= '' then
-  local id, qi = ARGV[7], tonumber(ARGV[8])
-  if ARGV[9] == 'im' then
+if ARGV[6] ~= '' then
+  local id, qi = ARGV[6], tonumber(ARGV[7])
+  if ARGV[8] == 'im' then
     -- A reaper may have noted this id while it sat in the intermediate list for that instant;
     -- forget it so a later visit of the same id is not mistaken for a stuck one.
     call('DEL', KEYS[2])

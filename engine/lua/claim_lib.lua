@@ -1,5 +1,5 @@
 -- Shared claim step of claim.lua and finish.lua (a finished slot claims its next job in the same
--- call): prepended after finish_lib.lua by `worker/scripts.rs`, so it has no KEYS of its own.
+-- call): prepended after finish_lib.lua by `scripts.rs`, so it has no KEYS of its own.
 -- ARGV: none of its own (callers pass values in).
 -- Returns: nothing; defines claim_jobs() and busy_fields() for the script that follows.
 

@@ -2,7 +2,7 @@
 -- (and its dependencies set, which RQ leaves behind as garbage). Registries and results streams
 -- are untouched, as in RQ. One call, so no job is half-deleted; O(queue length) like RQ's.
 -- KEYS[1] the queue list
--- ARGV[1] key templates (prelude)
+-- ARGV: none
 -- Returns: how many ids were popped
 local count = 0
 while true do
@@ -11,7 +11,7 @@ while true do
     break
   end
   for _, id in ipairs(ids) do
-    redis.call('DEL', key('job', id), key('dependents', id), key('dependencies', id))
+    redis.call('DEL', K('job', id), K('dependents', id), K('dependencies', id))
   end
   count = count + #ids
 end

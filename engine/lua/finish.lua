@@ -1,10 +1,10 @@
 -- finish: record the end of several executions at once (RQ 5.5 steps 3-5 and 7), and let each
 -- freed slot that asks for it claim its next job in the same call (claim_lib).
 -- KEYS[1]: rq:suspended (only read when a slot asks for a next job)
--- ARGV[1]: unused (see finish_lib)   ARGV[2]: now (unix float)   ARGV[3]: n entries
--- ARGV[4]: '1' if this batch is being retried after an error (the first call may have run)
--- ARGV[5]: now (RQ text)   ARGV[6]: lease seconds   ARGV[7]: nq
--- ARGV[8 .. 7+nq]: queue names to claim from, in priority order
+-- ARGV[1]: now (unix float)   ARGV[2]: n entries
+-- ARGV[3]: '1' if this batch is being retried after an error (the first call may have run)
+-- ARGV[4]: now (RQ text)   ARGV[5]: lease seconds   ARGV[6]: nq
+-- ARGV[7 .. 6+nq]: queue names to claim from, in priority order
 -- then 14 fields per entry: kind ('ok' | 'fail' | 'killed' | 'stop'), slot name, job id,
 --   execution id, queue, execution started (unix float), execution ended (unix float),
 --   ended (RQ text), the slot's total_working_time including this job,
@@ -20,10 +20,10 @@
 --   claimed: {} (no slot asked), {'suspended'}, or {'ok', entry, id, x, qi, data, timeout,
 --   result_ttl, deps, ...} (see claim_lib)
 --   with entry the 1-based entry index whose slot took the job.
-local now_i = math.floor(tonumber(ARGV[2]))
-local n, retrying = tonumber(ARGV[3]), ARGV[4] == '1'
-local nowtxt, lease, nq = ARGV[5], tonumber(ARGV[6]), tonumber(ARGV[7])
-local base = 8 + nq
+local now_i = math.floor(tonumber(ARGV[1]))
+local n, retrying = tonumber(ARGV[2]), ARGV[3] == '1'
+local nowtxt, lease, nq = ARGV[4], tonumber(ARGV[5]), tonumber(ARGV[6])
+local base = 7 + nq
 local function arg(e, f) return ARGV[base + e * 14 + f] end
 
 -- Lease check for the whole batch: which started-registry members are still ours. One ZMSCORE
@@ -165,9 +165,9 @@ if #workers > 0 then
     claimed = {'suspended'}
   else
     local queues = {}
-    for i = 1, nq do queues[i] = ARGV[7 + i] end
+    for i = 1, nq do queues[i] = ARGV[6 + i] end
     claimed = {'ok'}
-    for j = 0, claim_jobs(queues, workers, xs, nil, ARGV[2], nowtxt, lease, claimed) - 1 do
+    for j = 0, claim_jobs(queues, workers, xs, nil, ARGV[1], nowtxt, lease, claimed) - 1 do
       -- Slot positions become 1-based batch entries for the caller.
       local e = entry_of[claimed[2 + 8 * j]]
       next_of[e] = claimed[3 + 8 * j]

@@ -1,16 +1,16 @@
 -- reap: recover one queue's abandoned work (RQ 7.2 and 3.4, with Taskmill's short lease).
 -- KEYS[1]: taskmill:reaper-lock:<q>   KEYS[2]: rq:wip:<q>   KEYS[3]: rq:queue:<q>:intermediate
 -- KEYS[4]: rq:queue:<q>
--- ARGV[1]: unused (see finish_lib)   ARGV[2]: now (unix float)   ARGV[3]: now (RQ text)
--- ARGV[4]: lock token   ARGV[5]: lock TTL ms   ARGV[6]: queue name
--- ARGV[7]: base64(zlib(abandoned-job message))   ARGV[8]: intermediate grace seconds
--- ARGV[9]: max entries per call   ARGV[10..]: this pool's own running `<id>:<x>` members
+-- ARGV[1]: now (unix float)   ARGV[2]: now (RQ text)   ARGV[3]: lock token
+-- ARGV[4]: lock TTL ms   ARGV[5]: queue name   ARGV[6]: base64(zlib(abandoned-job message))
+-- ARGV[7]: intermediate grace seconds   ARGV[8]: max entries per call
+-- ARGV[9..]: this pool's own running `<id>:<x>` members
 -- Returns: {'locked'} if another process holds the lock, else
 --          {'ok', failed, retried, dropped, intermediate_requeued}
-if not redis.call('SET', KEYS[1], ARGV[4], 'NX', 'PX', ARGV[5]) then return {'locked'} end
-local now = tonumber(ARGV[2])
-local now_i, nowtxt, queue = math.floor(now), ARGV[3], ARGV[6]
-local grace, limit = tonumber(ARGV[8]), tonumber(ARGV[9])
+if not redis.call('SET', KEYS[1], ARGV[3], 'NX', 'PX', ARGV[4]) then return {'locked'} end
+local now = tonumber(ARGV[1])
+local now_i, nowtxt, queue = math.floor(now), ARGV[2], ARGV[5]
+local grace, limit = tonumber(ARGV[7]), tonumber(ARGV[8])
 local failed, retried, dropped, requeued = 0, 0, 0, 0
 
 -- Only entries whose score is strictly in the past: scores are floor(now) + lease, so an
@@ -19,7 +19,7 @@ local failed, retried, dropped, requeued = 0, 0, 0, 0
 -- The calling pool's own running jobs are alive by definition (their leases only went stale
 -- because heartbeats could not reach Redis, e.g. during an outage): refresh them, never reap them.
 local own = {}
-for i = 10, #ARGV do own[ARGV[i]] = true end
+for i = 9, #ARGV do own[ARGV[i]] = true end
 local expired = redis.call('ZRANGEBYSCORE', KEYS[2], 0, '(' .. now_i, 'LIMIT', 0, limit)
 for _, member in ipairs(expired) do
   if own[member] then
@@ -40,7 +40,7 @@ for _, member in ipairs(expired) do
       retry_job(id, queue, now_i, nowtxt)
       retried = retried + 1
     else
-      fail_job(id, queue, 'failed', '', ARGV[7], nil, now_i, nowtxt, true)
+      fail_job(id, queue, 'failed', '', ARGV[6], nil, now_i, nowtxt, true)
       failed = failed + 1
     end
   end
@@ -60,7 +60,7 @@ if #stuck > 0 then
       local fkey = K('first_seen', queue, id)
       local seen = tonumber(redis.call('GET', fkey))
       if not seen then
-        redis.call('SET', fkey, ARGV[2], 'NX', 'EX', 86400)
+        redis.call('SET', fkey, ARGV[1], 'NX', 'EX', 86400)
       elseif now - seen > grace then
         redis.call('LREM', KEYS[3], 1, id)
         redis.call('DEL', fkey)

@@ -2,19 +2,19 @@
 -- examined entry leaves the registry: jobs go back to their origin queue with their original
 -- bytes, entries whose hash is gone (expired) are dropped. Atomic per window; the caller loops.
 -- KEYS[1] the failed registry
--- ARGV[1] key templates (prelude)   ARGV[2] enqueued_at text   ARGV[3] "1" = push at the front
--- ARGV[4] exc_info value (zlib of b'')   ARGV[5] limit
+-- ARGV[1] enqueued_at text   ARGV[2] "1" = push at the front
+-- ARGV[3] exc_info value (zlib of b'')   ARGV[4] limit
 -- Returns: {requeued, examined}
-local ids = redis.call('ZRANGE', KEYS[1], 0, tonumber(ARGV[5]) - 1)
+local ids = redis.call('ZRANGE', KEYS[1], 0, tonumber(ARGV[4]) - 1)
 local moved = 0
 for _, id in ipairs(ids) do
   redis.call('ZREM', KEYS[1], id)
-  local jk = key('job', id)
+  local jk = K('job', id)
   local origin = redis.call('HGET', jk, 'origin')
   if origin and origin ~= '' then
     redis.call('HSET', jk, 'status', 'queued', 'started_at', '', 'ended_at', '',
-      'enqueued_at', ARGV[2], 'exc_info', ARGV[4])
-    push(key('queue', origin), id, ARGV[3] == '1')
+      'enqueued_at', ARGV[1], 'exc_info', ARGV[3])
+    push(K('queue', origin), id, ARGV[2] == '1')
     moved = moved + 1
   end
 end

@@ -1,9 +1,8 @@
 -- schedule_move: move one queue's due scheduled jobs onto the queue (RQ 9.6, one atomic step).
 -- KEYS[1]: rq:scheduled:<q>   KEYS[2]: rq:queue:<q>
--- ARGV[1]: key templates (finish_lib)   ARGV[2]: now (integer unix seconds)
--- ARGV[3]: now (RQ text)   ARGV[4]: max jobs per call
+-- ARGV[1]: now (integer unix seconds)   ARGV[2]: now (RQ text)   ARGV[3]: max jobs per call
 -- Returns: number of jobs queued (ids whose hash is gone are dropped from the registry).
-local ids = redis.call('ZRANGEBYSCORE', KEYS[1], 0, ARGV[2], 'LIMIT', 0, ARGV[4])
+local ids = redis.call('ZRANGEBYSCORE', KEYS[1], 0, ARGV[1], 'LIMIT', 0, ARGV[3])
 local moved = 0
 for _, id in ipairs(ids) do
   local jkey = K('job', id)
@@ -13,7 +12,7 @@ for _, id in ipairs(ids) do
     if redis.call('HGET', jkey, 'enqueue_at_front_on_retry') == '1' and started and started ~= '' then
       front = true
     end
-    redis.call('HSET', jkey, 'status', 'queued', 'enqueued_at', ARGV[3])
+    redis.call('HSET', jkey, 'status', 'queued', 'enqueued_at', ARGV[2])
     if front then redis.call('LPUSH', KEYS[2], id) else redis.call('RPUSH', KEYS[2], id) end
     moved = moved + 1
   end

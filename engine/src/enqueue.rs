@@ -12,12 +12,11 @@ mod pyfmt;
 mod zfixed;
 
 use std::collections::HashMap;
-use std::sync::LazyLock;
 
-use redis::Script;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use crate::scripts::{ENQUEUE, ENQUEUE_MANY};
 use crate::{keys, time, Error, Result, Store};
 
 pub use pyfmt::{call_string, repr};
@@ -31,11 +30,6 @@ pub const DEFAULT_TIMEOUT: i64 = 180;
 pub const BATCH: usize = 1000;
 /// Longest accepted function path.
 pub(crate) const MAX_FUNC_LEN: usize = 1000;
-
-static ENQUEUE: LazyLock<Script> =
-    LazyLock::new(|| Script::new(include_str!("../lua/enqueue.lua")));
-static ENQUEUE_MANY: LazyLock<Script> =
-    LazyLock::new(|| Script::new(include_str!("../lua/enqueue_many.lua")));
 
 /// RQ's `Retry(max, interval)`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

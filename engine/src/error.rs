@@ -5,8 +5,6 @@
 //! [`Error::kind`] is the one classification every way in (pages, `/ui` actions, the JSON API,
 //! the CLI) maps to its own status, each in exactly one place.
 
-pub use crate::limits::{validate_job_id, validate_queue_name};
-
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {

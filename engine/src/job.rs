@@ -4,8 +4,6 @@
 //! removed, hand-written or corrupt data), so every field is optional and a problem is reported
 //! as text next to whatever could be read — a read never fails because of one bad job.
 
-pub mod reply;
-
 use std::collections::HashMap;
 
 use redis::Value;
@@ -13,10 +11,11 @@ use redis::Value;
 use crate::codec;
 use crate::keys;
 use crate::model::{Decoded, Execution, JobDetail, JobStatus, JobSummary};
+use crate::reply::{self, field, Hash};
 use crate::result;
+use crate::scripts::DATA_HEADS;
 use crate::time::parse_rq;
 use crate::{Result, Store};
-use reply::{field, Hash};
 
 /// Fields a list page needs (read with HMGET; `data` only as a short prefix, see `summaries`).
 pub const SUMMARY_FIELDS: &[&str] = &[
@@ -36,10 +35,6 @@ pub const DATA_PREFIX: usize = 512;
 pub const MAX_EXECUTIONS: usize = 10;
 /// Most dependents / dependencies listed on the detail page.
 pub const MAX_DEPS: usize = 1000;
-
-/// Source of the read-only data-heads script, sent with EVAL inside the row pipeline (an
-/// EVALSHA there would not be retried after a NOSCRIPT; Redis caches the compiled body anyway).
-const DATA_HEADS: &str = include_str!("../lua/data_heads.lua");
 
 /// A list-page row from whatever hash fields are present.
 pub fn summary_from_hash(id: &str, h: &HashMap<String, Vec<u8>>) -> JobSummary {
@@ -221,7 +216,7 @@ fn row_summary(id: &str, fields: Value, head: Option<Value>, exc: Option<Value>)
 /// Full detail of one job, or `None` if `rq:job:<id>` does not exist. A corrupt hash still
 /// returns `Some` with `Undecodable` markers.
 pub async fn fetch(store: &Store, id: &str) -> Result<Option<JobDetail>> {
-    crate::error::validate_job_id(id)?;
+    crate::limits::validate_job_id(id)?;
     let mut conn = store.conn();
     let replies: Vec<Value> = redis::pipe()
         .ignore_errors()

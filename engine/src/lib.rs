@@ -9,10 +9,12 @@
 //! - `time`      — RQ's timestamp text format and unix-seconds helpers.
 //! - `store`     — `Store`: a shared `ConnectionManager` plus dedicated blocking connections.
 //! - `job`       — parse a job hash into `JobSummary` / `JobDetail`; fetch one job.
+//! - `reply`     — tolerant conversions of raw Redis replies, shared by every read.
 //! - `result`    — `rq:results:<id>` stream entries: read and encode.
 //! - `queue`     — list queues, per-queue counts, paginated queue pages.
 //! - `registry`  — the six registries: counts and paginated pages.
 //! - `workers`   — read worker hashes (`rq:worker:<w>`) without mutating anything.
+//! - `scripts`   — every Lua script of the crate, and the key table compiled into them.
 //! - `snapshot`  — the one cached read behind the overview, live counters and `/metrics`.
 //! - `enqueue`   — producing: enqueue, enqueue_many, enqueue_at/in, dependencies, retries.
 //! - `actions`   — the operator vocabulary (`Action`, `perform`): one file per action, one atomic
@@ -53,9 +55,13 @@ pub mod queue;
 #[cfg(feature = "runtime")]
 pub mod registry;
 #[cfg(feature = "runtime")]
+pub mod reply;
+#[cfg(feature = "runtime")]
 pub mod result;
 #[cfg(feature = "runtime")]
 pub mod scheduler;
+#[cfg(feature = "runtime")]
+pub(crate) mod scripts;
 #[cfg(feature = "runtime")]
 pub mod snapshot;
 #[cfg(feature = "runtime")]

@@ -3,8 +3,8 @@
 
 use redis::Value;
 
-use crate::job::reply;
 use crate::keys;
+use crate::reply;
 use crate::{Result, Store};
 
 /// Every queue in `rq:queues`, sorted by name. Members that are not `rq:queue:<q>` keys are

@@ -3,9 +3,10 @@
 
 use redis::Value;
 
-use crate::job::{self, reply};
+use crate::job;
 use crate::keys;
 use crate::model::{JobList, JobSummary, Page};
+use crate::reply;
 use crate::{Result, Store};
 
 mod failed;

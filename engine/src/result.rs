@@ -9,9 +9,9 @@ use base64::Engine as _;
 use redis::Value;
 
 use crate::codec;
-use crate::job::reply::{self, field, Hash};
 use crate::keys;
 use crate::model::{Decoded, JobResult, ResultType};
+use crate::reply::{self, field, Hash};
 use crate::{Result, Store};
 
 /// Most entries read per job. RQ trims with `MAXLEN ~ 10`, which can leave a few dozen.

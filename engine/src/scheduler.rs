@@ -9,7 +9,7 @@ use redis::RedisResult;
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
-use crate::worker::scripts::{scripts, templates};
+use crate::scripts::{SCHEDULE_LOCK, SCHEDULE_MOVE, SCHEDULE_UNLOCK};
 use crate::{keys, time, Store};
 
 /// Lock and hash TTL, RQ's value.
@@ -72,8 +72,7 @@ impl Scheduler {
     pub async fn pass(&mut self) -> RedisResult<u64> {
         let mut conn = self.store.conn();
         for (i, q) in self.queues.iter().enumerate() {
-            let got: i64 = scripts()
-                .schedule_lock
+            let got: i64 = SCHEDULE_LOCK
                 .key(keys::scheduler_lock(q))
                 .arg(&self.name)
                 .arg(LOCK_TTL)
@@ -130,8 +129,7 @@ impl Scheduler {
         let mut conn = self.store.conn();
         for (i, q) in self.queues.iter().enumerate() {
             if self.held[i] {
-                let _: i64 = scripts()
-                    .schedule_unlock
+                let _: i64 = SCHEDULE_UNLOCK
                     .key(keys::scheduler_lock(q))
                     .arg(&self.name)
                     .invoke_async(&mut conn)
@@ -149,11 +147,9 @@ impl Scheduler {
 /// Moves the due jobs of one queue (no lock check: callers hold the queue's lock).
 pub async fn move_due(store: &Store, queue: &str, now: f64) -> RedisResult<u64> {
     let mut conn = store.conn();
-    let moved: u64 = scripts()
-        .schedule_move
+    let moved: u64 = SCHEDULE_MOVE
         .key(keys::scheduled(queue))
         .key(keys::queue(queue))
-        .arg(templates())
         .arg(now.floor() as i64)
         .arg(time::format_rq(now))
         .arg(MOVE_LIMIT)

@@ -7,9 +7,9 @@
 
 use redis::Value;
 
-use crate::job::reply;
 use crate::keys;
 use crate::model::{JobList, QueueCounts, RedisInfo, Snapshot, Totals};
+use crate::reply;
 use crate::time::{now, parse_rq};
 use crate::workers;
 use crate::{Result, Store};

@@ -4,9 +4,9 @@ use std::collections::{BTreeSet, HashMap};
 
 use redis::Value;
 
-use crate::job::reply::{self, field, Hash};
 use crate::keys;
 use crate::model::{PoolInfo, WorkerInfo};
+use crate::reply::{self, field, Hash};
 use crate::time::{now, parse_rq};
 use crate::{Result, Store};
 

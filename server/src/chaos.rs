@@ -179,7 +179,7 @@ fn check(a: &ChaosArgs) -> Result<(), crate::process::UsageError> {
     if a.job_ms > 60_000 {
         return bad("--job-ms must be at most 60000");
     }
-    engine::error::validate_queue_name(&a.queue)
+    engine::limits::validate_queue_name(&a.queue)
         .map_err(|e| crate::process::UsageError(e.to_string()))
 }
 

@@ -230,7 +230,7 @@ mod tests {
                     j.queue
                 );
                 if let Some(id) = &j.id {
-                    engine::error::validate_job_id(id).unwrap();
+                    engine::limits::validate_job_id(id).unwrap();
                 }
             }
         }

@@ -118,7 +118,7 @@ pub struct JobArgs {
 }
 
 pub async fn job(url: &str, a: JobArgs) -> anyhow::Result<()> {
-    engine::error::validate_job_id(&a.id).map_err(|e| UsageError(e.to_string()))?;
+    engine::limits::validate_job_id(&a.id).map_err(|e| UsageError(e.to_string()))?;
     let store = connect(url).await?;
     let Some(d) = engine::job::fetch(&store, &a.id).await? else {
         anyhow::bail!("no job {}", a.id);

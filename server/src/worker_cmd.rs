@@ -41,7 +41,7 @@ pub struct WorkerArgs {
 impl WorkerArgs {
     pub fn pool_config(&self) -> Result<PoolConfig, UsageError> {
         for q in &self.queues {
-            engine::error::validate_queue_name(q).map_err(|e| UsageError(e.to_string()))?;
+            engine::limits::validate_queue_name(q).map_err(|e| UsageError(e.to_string()))?;
         }
         engine::limits::validate_slots(self.concurrency as u64)
             .map_err(|e| UsageError(format!("--concurrency: {e}")))?;

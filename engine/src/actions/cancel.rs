@@ -3,15 +3,9 @@
 //! failed and already canceled jobs are skipped as `wrong_state`: cancelling a running job would
 //! only relabel it (RQ does not stop the horse), `stop` is the action for that.
 
-use std::sync::LazyLock;
-
-use redis::Script;
-
 use super::JobsOutcome;
+use crate::scripts::CANCEL;
 use crate::{time, Result, Store};
-
-static CANCEL: LazyLock<Script> =
-    LazyLock::new(|| super::script(include_str!("../../lua/cancel.lua")));
 
 pub async fn cancel(store: &Store, ids: &[String]) -> Result<JobsOutcome> {
     let now = (time::now().floor() as i64).to_string();

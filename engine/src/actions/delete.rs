@@ -2,15 +2,9 @@
 //! and queue entries). Any state is accepted; deleting a running job does not stop it (its worker
 //! finds the hash gone when it finishes).
 
-use std::sync::LazyLock;
-
-use redis::Script;
-
 use super::JobsOutcome;
+use crate::scripts::DELETE;
 use crate::{Result, Store};
-
-static DELETE: LazyLock<Script> =
-    LazyLock::new(|| super::script(include_str!("../../lua/delete.lua")));
 
 pub async fn delete(store: &Store, ids: &[String]) -> Result<JobsOutcome> {
     super::run_per_id(store, &DELETE, &[], &[], ids).await

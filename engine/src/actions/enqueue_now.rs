@@ -2,15 +2,9 @@
 //! registry, status `queued`, new `enqueued_at`, push to the origin queue. Other states are
 //! skipped as `wrong_state` (failed jobs go through `requeue`).
 
-use std::sync::LazyLock;
-
-use redis::Script;
-
 use super::JobsOutcome;
+use crate::scripts::ENQUEUE_NOW;
 use crate::{keys, time, Result, Store};
-
-static ENQUEUE_NOW: LazyLock<Script> =
-    LazyLock::new(|| super::script(include_str!("../../lua/enqueue_now.lua")));
 
 pub async fn enqueue_now(store: &Store, ids: &[String]) -> Result<JobsOutcome> {
     let now = time::format_rq(time::now());

@@ -1,7 +1,8 @@
 //! Operator actions. [`Action`] is the vocabulary (one canonical name per action) and
 //! [`perform`] the one way to run one: every way in (console, API, CLI) goes through it.
 //! Below it, one file per action, each the same shape: arguments, one atomic call (a Lua script
-//! from `engine/lua/`, or one MULTI), a typed outcome.
+//! from `engine/lua/`, held by
+//! `crate::scripts`, or one MULTI), a typed outcome.
 
 pub mod action;
 pub mod cancel;
@@ -56,48 +57,9 @@ pub const CHUNK: usize = 1000;
 /// `zlib.compress(b"")`, what RQ's requeue writes into `exc_info`.
 pub(crate) const ZLIB_EMPTY: &[u8] = &[0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01];
 
-/// An action script with the shared prelude (`key()`, `skip()`, `push()`, `registry_of()`).
-pub(crate) fn script(body: &str) -> redis::Script {
-    redis::Script::new(&format!(
-        "{}\n{body}",
-        include_str!("../../lua/actions_prelude.lua")
-    ))
-}
-
-/// The key templates the prelude's `key()` fills (ARGV[1] of every action script), rendered from
-/// `keys.rs` by calling each builder with placeholder ids and cutting at the placeholders.
-pub(crate) fn templates() -> &'static str {
-    static T: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
-        use crate::keys;
-        const A: &str = "\u{1}";
-        const B: &str = "\u{2}";
-        let one = |k: String| serde_json::json!(k.split(A).collect::<Vec<_>>());
-        let two = |k: String| serde_json::json!(k.split(['\u{1}', '\u{2}']).collect::<Vec<_>>());
-        serde_json::json!({
-            "job": one(keys::job(A)),
-            "dependents": one(keys::dependents(A)),
-            "dependencies": one(keys::dependencies(A)),
-            "results": one(keys::results(A)),
-            "executions": one(keys::executions(A)),
-            "execution": two(keys::execution(A, B)),
-            "queue": one(keys::queue(A)),
-            "intermediate": one(keys::intermediate(A)),
-            "started": one(keys::started(A)),
-            "finished": one(keys::finished(A)),
-            "failed": one(keys::failed(A)),
-            "deferred": one(keys::deferred(A)),
-            "scheduled": one(keys::scheduled(A)),
-            "canceled": one(keys::canceled(A)),
-            "group": one(keys::group(A)),
-        })
-        .to_string()
-    });
-    &T
-}
-
 /// Runs a per-id action script over `ids` in chunks of [`CHUNK`]: invalid ids are skipped with
 /// `invalid_id` without reaching Redis, repeated ids count once. `keys` and `args` go before the
-/// ids (after the templates). Each chunk is atomic on its own.
+/// ids. Each chunk is atomic on its own.
 pub(crate) async fn run_per_id(
     store: &crate::Store,
     script: &redis::Script,
@@ -109,7 +71,7 @@ pub(crate) async fn run_per_id(
     let mut seen = std::collections::HashSet::new();
     let mut valid = Vec::with_capacity(ids.len());
     for id in ids {
-        if crate::error::validate_job_id(id).is_err() {
+        if crate::limits::validate_job_id(id).is_err() {
             out.skipped.push(Skipped {
                 id: id.chars().take(200).collect(),
                 reason: "invalid_id".into(),
@@ -124,7 +86,6 @@ pub(crate) async fn run_per_id(
         for k in keys {
             inv.key(*k);
         }
-        inv.arg(templates());
         for a in args {
             inv.arg(*a);
         }
@@ -134,22 +95,4 @@ pub(crate) async fn run_per_id(
         out.merge(inv.invoke_async(&mut conn).await?);
     }
     Ok(out)
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn templates_cut_keys_at_the_holes() {
-        let t: serde_json::Value = serde_json::from_str(super::templates()).unwrap();
-        assert_eq!(t["job"], serde_json::json!(["rq:job:", ""]));
-        assert_eq!(
-            t["dependencies"],
-            serde_json::json!(["rq:job::", ":dependencies"])
-        );
-        assert_eq!(
-            t["execution"],
-            serde_json::json!(["rq:execution:", ":", ""])
-        );
-        assert_eq!(t["started"], serde_json::json!(["rq:wip:", ""]));
-    }
 }

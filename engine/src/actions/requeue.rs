@@ -6,17 +6,9 @@
 //! either fully requeued or untouched) but the whole registry is not, so jobs failing while it
 //! runs may or may not be included.
 
-use std::sync::LazyLock;
-
-use redis::Script;
-
 use super::{JobsOutcome, CHUNK, ZLIB_EMPTY};
+use crate::scripts::{REQUEUE, REQUEUE_FAILED};
 use crate::{keys, time, Result, Store};
-
-static REQUEUE: LazyLock<Script> =
-    LazyLock::new(|| super::script(include_str!("../../lua/requeue.lua")));
-static REQUEUE_FAILED: LazyLock<Script> =
-    LazyLock::new(|| super::script(include_str!("../../lua/requeue_failed.lua")));
 
 /// Requeue these failed jobs (each must be in its origin's failed registry).
 pub async fn requeue(store: &Store, ids: &[String]) -> Result<JobsOutcome> {
@@ -39,7 +31,7 @@ pub async fn requeue_with(store: &Store, ids: &[String], at_front: bool) -> Resu
 
 /// Requeue every failed job of one queue; returns how many moved. Atomic per batch in Lua.
 pub async fn requeue_queue(store: &Store, queue: &str) -> Result<u64> {
-    crate::error::validate_queue_name(queue)?;
+    crate::limits::validate_queue_name(queue)?;
     let failed = keys::failed(queue);
     let mut conn = store.conn();
     let mut moved = 0;
@@ -47,7 +39,6 @@ pub async fn requeue_queue(store: &Store, queue: &str) -> Result<u64> {
         let now = time::format_rq(time::now());
         let (n, examined): (u64, usize) = REQUEUE_FAILED
             .key(&failed)
-            .arg(super::templates())
             .arg(now)
             .arg("0")
             .arg(ZLIB_EMPTY)
@@ -69,7 +60,7 @@ pub async fn requeue_all(store: &Store) -> Result<u64> {
         .await?;
     let mut moved = 0;
     for name in members.iter().filter_map(|k| keys::queue_name_from_key(k)) {
-        if crate::error::validate_queue_name(name).is_ok() {
+        if crate::limits::validate_queue_name(name).is_ok() {
             moved += requeue_queue(store, name).await?;
         }
     }

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::command::Command;
-use crate::error::validate_job_id;
+use crate::limits::validate_job_id;
 use crate::{keys, Result, Store};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -5,7 +5,7 @@ use super::pyfmt::call_string;
 use super::zfixed::deflate;
 use super::{uuid4, NewJob, DEFAULT_TIMEOUT, MAX_FUNC_LEN};
 use crate::codec::json::dumps_python as json_dumps;
-use crate::error::{validate_job_id, validate_queue_name};
+use crate::limits::{validate_job_id, validate_queue_name};
 use crate::{keys, Error, Result};
 use serde_json::Value;
 

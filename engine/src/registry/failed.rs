@@ -8,18 +8,14 @@
 //! that score. That gives every queue's start index, so the page then reads `limit` entries per
 //! queue by index: page 3,000 of a 100,000-job failed list costs about what page 1 does.
 
-use std::sync::LazyLock;
-
-use redis::{Script, Value};
+use redis::Value;
 
 use super::{page, rows, MAX_PAGE};
-use crate::job::reply;
 use crate::keys;
 use crate::model::{JobList, JobSummary, Page};
+use crate::reply;
+use crate::scripts::FAILED_CUT;
 use crate::{Result, Store};
-
-static FAILED_CUT: LazyLock<Script> =
-    LazyLock::new(|| Script::new(include_str!("../../lua/failed_cut.lua")));
 
 /// Pages ending within this many entries are merged directly; deeper ones bisect.
 pub const SHALLOW: u64 = 1_000;

@@ -10,7 +10,18 @@ use super::handlers::{Handlers, JobError};
 /// Longest `taskmill.sleep` accepted; the job timeout still applies on top.
 const MAX_SLEEP_SECS: f64 = 86_400.0;
 
-pub(crate) fn register(h: &mut Handlers) {
+impl Handlers {
+    /// The built-ins: `taskmill.echo` (returns `{"args": [...], "kwargs": {...}}`),
+    /// `taskmill.sleep` (seconds as first arg or `seconds=`; returns the seconds) and
+    /// `taskmill.fail` (fails with the message as the traceback).
+    pub fn builtin() -> Handlers {
+        let mut h = Handlers::new();
+        register(&mut h);
+        h
+    }
+}
+
+fn register(h: &mut Handlers) {
     h.register("taskmill.echo", |args, kwargs| async move {
         Ok(echo(args, kwargs))
     });

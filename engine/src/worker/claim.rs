@@ -11,7 +11,8 @@ use redis::{RedisResult, Value};
 use tokio_util::sync::CancellationToken;
 
 use super::pool::Shared;
-use super::scripts::scripts;
+use crate::reply::{int, text};
+use crate::scripts::CLAIM;
 use crate::{keys, store, time};
 
 /// An id popped by a blocking wait, not yet claimed.
@@ -67,13 +68,12 @@ pub(crate) async fn claim(
 ) -> RedisResult<Claim> {
     let now = time::now();
     let queues = &shared.cfg.queues;
-    let mut inv = scripts().claim.prepare_invoke();
+    let mut inv = CLAIM.prepare_invoke();
     inv.key(keys::SUSPENDED);
     if let Some(p) = pre.filter(|p| p.in_intermediate) {
         inv.key(keys::intermediate_first_seen(&queues[p.queue], &p.id));
     }
-    inv.arg("")
-        .arg(now.to_string())
+    inv.arg(now.to_string())
         .arg(time::format_rq(now))
         .arg(shared.lease_secs)
         .arg(queues.len())
@@ -215,22 +215,6 @@ fn parse_timeout(s: &str) -> Option<i64> {
             .filter(|f| f.is_finite())
             .map(|f| f.ceil() as i64)
     })
-}
-
-pub(crate) fn text(v: &Value) -> Option<String> {
-    match v {
-        Value::BulkString(b) => String::from_utf8(b.clone()).ok(),
-        Value::SimpleString(s) => Some(s.clone()),
-        Value::Int(i) => Some(i.to_string()),
-        _ => None,
-    }
-}
-
-pub(crate) fn int(v: &Value) -> Option<i64> {
-    match v {
-        Value::Int(i) => Some(*i),
-        other => text(other)?.parse().ok(),
-    }
 }
 
 /// The dedicated connection used for BLMOVE / BLPOP, reconnected lazily after errors.

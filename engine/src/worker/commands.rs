@@ -9,7 +9,8 @@ use futures::StreamExt;
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
-use super::pool::{AbortKind, Shared};
+use super::pool::Shared;
+use super::table::AbortKind;
 use crate::command::Command;
 use crate::keys;
 

@@ -45,6 +45,13 @@ struct ExecFile {
     handlers: BTreeMap<String, ExecSpec>,
 }
 
+impl Handlers {
+    /// Exec handlers from a TOML file (see this module for the format).
+    pub fn load_exec_toml(path: impl AsRef<Path>) -> Result<Handlers> {
+        load(path.as_ref())
+    }
+}
+
 /// Parses a handlers TOML file into exec handlers.
 pub fn load(path: &Path) -> Result<Handlers> {
     let text = std::fs::read_to_string(path)

@@ -13,11 +13,13 @@ use redis::{RedisResult, Value};
 use tokio::sync::mpsc::{UnboundedReceiver, UnboundedSender, WeakUnboundedSender};
 use tracing::{error, warn};
 
-use super::claim::{self, text, Claimed};
+use super::claim::{self, Claimed};
 use super::encode;
-use super::pool::{AbortKind, Counts, Shared};
+use super::pool::Shared;
 use super::run::{self, Completion, Ended};
-use super::scripts::scripts;
+use super::table::{AbortKind, Counts};
+use crate::reply::text;
+use crate::scripts::FINISH;
 use crate::{keys, time};
 
 /// Most completions written by one script call.
@@ -120,7 +122,7 @@ async fn finish_batch(
                 FinishOutcome::LeaseLost | FinishOutcome::Unwritten => st.report.lost += 1,
             }
             // Mirror what the script wrote into the worker hash.
-            if let Some(s) = st.slots.get_mut(&c.slot) {
+            if let Some(s) = st.table.get_mut(c.slot) {
                 match o {
                     FinishOutcome::LeaseLost | FinishOutcome::Unwritten => {}
                     FinishOutcome::Finished => s.counts.succeeded += 1,
@@ -261,9 +263,8 @@ async fn write(
     now: f64,
 ) -> RedisResult<(Vec<FinishOutcome>, Vec<Claimed>)> {
     let queues = &shared.cfg.queues;
-    let mut inv = scripts().finish.prepare_invoke();
+    let mut inv = FINISH.prepare_invoke();
     inv.key(keys::SUSPENDED)
-        .arg("")
         .arg(now.to_string())
         .arg(batch.len())
         .arg(if retrying { "1" } else { "0" })

@@ -1,10 +1,9 @@
-//! Job handlers registered by function name: async Rust fns over the JSON args/kwargs, the
-//! built-ins (`taskmill.echo`, `taskmill.sleep`, `taskmill.fail`), and exec handlers declared
-//! in TOML (child process, JSON on stdin/stdout).
+//! The handler registry: job handlers by function name, async Rust fns over the JSON
+//! args/kwargs. A leaf: the sources that fill it live above it and add their own constructors,
+//! `Handlers::builtin()` in `builtins` and `Handlers::load_exec_toml()` in `exec`.
 
 use std::collections::HashMap;
 use std::future::Future;
-use std::path::Path;
 use std::pin::Pin;
 use std::sync::Arc;
 
@@ -27,20 +26,6 @@ pub struct Handlers {
 impl Handlers {
     pub fn new() -> Handlers {
         Handlers::default()
-    }
-
-    /// The built-ins: `taskmill.echo` (returns `{"args": [...], "kwargs": {...}}`),
-    /// `taskmill.sleep` (seconds as first arg or `seconds=`; returns the seconds) and
-    /// `taskmill.fail` (fails with the message as the traceback).
-    pub fn builtin() -> Handlers {
-        let mut h = Handlers::new();
-        super::builtins::register(&mut h);
-        h
-    }
-
-    /// Exec handlers from a TOML file (see `worker::exec` for the format).
-    pub fn load_exec_toml(path: impl AsRef<Path>) -> crate::Result<Handlers> {
-        super::exec::load(path.as_ref())
     }
 
     /// Adds every handler of `other`, replacing same-named ones.

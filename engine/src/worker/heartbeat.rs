@@ -11,10 +11,11 @@ use redis::{RedisResult, Value};
 use tokio_util::sync::CancellationToken;
 use tracing::warn;
 
-use super::claim::int;
-use super::pool::{AbortKind, Shared};
-use super::scripts::scripts;
+use super::pool::Shared;
 use super::slot::{self, BirthJob};
+use super::table::AbortKind;
+use crate::reply::int;
+use crate::scripts::HEARTBEAT;
 use crate::{keys, time};
 
 pub(crate) async fn run(shared: Arc<Shared>, cancel: CancellationToken) {
@@ -34,7 +35,7 @@ pub(crate) async fn run(shared: Arc<Shared>, cancel: CancellationToken) {
 pub(crate) async fn beat_once(shared: &Shared) -> RedisResult<()> {
     let beat = shared.beat();
     let now = time::now();
-    let mut inv = scripts().heartbeat.prepare_invoke();
+    let mut inv = HEARTBEAT.prepare_invoke();
     inv.key(keys::pool(&shared.ident.pool_id)).key(keys::POOLS);
     for s in &beat.slots {
         inv.key(keys::worker(&s.name));

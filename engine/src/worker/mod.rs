@@ -41,7 +41,8 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
-use crate::error::{validate_queue_name, Error};
+use crate::error::Error;
+use crate::limits::validate_queue_name;
 use crate::{Result, Store};
 
 mod builtins;
@@ -56,14 +57,15 @@ mod heartbeat;
 mod pool;
 mod reaper;
 mod run;
-pub(crate) mod scripts;
 mod slot;
+mod table;
 
 pub use finish::FinishOutcome;
 pub use handlers::{Handlers, JobError};
 pub use reaper::Reaped;
 
-use pool::{AbortKind, Shared, Slot, State};
+use pool::{Shared, State};
+use table::{AbortKind, SlotTable};
 
 #[derive(Clone, Debug)]
 pub struct PoolConfig {
@@ -158,9 +160,7 @@ pub async fn run(
     let mut ident = slot::Identity::new(config.queues.clone());
     let mut conn = store.conn();
     ident.ip_address = slot::own_address(&mut conn).await;
-    let slots: std::collections::BTreeMap<usize, Slot> = (0..config.concurrency)
-        .map(|i| (i, Slot::new(ident.slot_name(i))))
-        .collect();
+    let table = SlotTable::new(config.concurrency, |i| ident.slot_name(i));
     let shared = Arc::new(Shared {
         conn: store.conn(),
         store: store.clone(),
@@ -169,9 +169,8 @@ pub async fn run(
         worker_ttl: lease_secs + 60,
         handlers,
         state: Mutex::new(State {
-            slots,
+            table,
             report: PoolReport::default(),
-            next_index: config.concurrency,
         }),
         freed: tokio::sync::Notify::new(),
         stop: shutdown.graceful.child_token(),

@@ -10,10 +10,10 @@ use redis::{RedisResult, Value};
 use tokio_util::sync::CancellationToken;
 use tracing::{info, warn};
 
-use super::claim::{int, text};
 use super::encode;
 use super::pool::Shared;
-use super::scripts::scripts;
+use crate::reply::{int, text};
+use crate::scripts::REAP;
 use crate::{keys, time};
 
 /// Expired entries handled per queue per call.
@@ -58,12 +58,11 @@ pub(crate) fn abandoned_message(now: f64) -> String {
 pub(crate) async fn reap_queue(shared: &Shared, queue: &str) -> RedisResult<Option<Reaped>> {
     let now = time::now();
     let lock_ms = (shared.cfg.reap_interval.as_millis() as u64 * 4 / 5).max(100);
-    let mut inv = scripts().reap.prepare_invoke();
+    let mut inv = REAP.prepare_invoke();
     inv.key(keys::reaper_lock(queue))
         .key(keys::started(queue))
         .key(keys::intermediate(queue))
         .key(keys::queue(queue))
-        .arg("")
         .arg(now.to_string())
         .arg(time::format_rq(now))
         .arg(&shared.ident.pool_id)

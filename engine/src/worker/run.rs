@@ -9,7 +9,8 @@ use tokio::sync::mpsc::UnboundedSender;
 
 use super::claim::{Claimed, FinishHints};
 use super::encode;
-use super::pool::{Abort, AbortKind, Running, Shared};
+use super::pool::Shared;
+use super::table::{Abort, AbortKind, Running};
 use crate::time;
 
 /// RQ's default job timeout in seconds.

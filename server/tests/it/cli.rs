@@ -35,7 +35,7 @@ async fn enqueue_info_job_delete_round_trip() {
     );
     assert!(out.status.success(), "{:?}", out);
     let id = stdout(&out);
-    engine::error::validate_job_id(&id).expect("prints the id");
+    engine::limits::validate_job_id(&id).expect("prints the id");
 
     let out = taskmill(&url, &["info"]);
     assert!(out.status.success(), "{:?}", out);

@@ -41,6 +41,17 @@ pub fn into_items(v: Value) -> Vec<Value> {
     }
 }
 
+/// Exact text of a reply our own scripts return (ids, execution ids): `None` for bytes that are
+/// not UTF-8, never a lossy copy, since the text is sent back to Redis as a key part.
+pub fn text(v: &Value) -> Option<String> {
+    match v {
+        Value::BulkString(b) => String::from_utf8(b.clone()).ok(),
+        Value::SimpleString(s) => Some(s.clone()),
+        Value::Int(i) => Some(i.to_string()),
+        _ => None,
+    }
+}
+
 pub fn string(v: &Value) -> Option<String> {
     bytes(v).map(|b| String::from_utf8_lossy(&b).into_owned())
 }
