@@ -39,6 +39,9 @@ pub use probe::{run as probe_worker, ProbeWorkerArgs, PROBE_FUNC};
 pub use verify::Report;
 
 #[derive(Args, Debug, Clone)]
+#[command(after_help = "Examples:
+  taskmill chaos --redis redis://127.0.0.1:6400 --jobs 2000 --kill-every 1
+  taskmill chaos --lease 4 --heartbeat 1 --reap-interval 1 --max-recovery 10 --json")]
 pub struct ChaosArgs {
     /// Jobs to enqueue
     #[arg(long, default_value_t = 20_000)]
@@ -52,15 +55,8 @@ pub struct ChaosArgs {
     /// Seconds between SIGKILLs (fractions allowed)
     #[arg(long, default_value_t = 3.0)]
     pub kill_every: f64,
-    /// Worker heartbeat interval, seconds
-    #[arg(long, default_value_t = 5)]
-    pub heartbeat: u64,
-    /// Worker lease, seconds
-    #[arg(long, default_value_t = 20)]
-    pub lease: u64,
-    /// Worker reaper interval, seconds
-    #[arg(long, default_value_t = 5)]
-    pub reap_interval: u64,
+    #[command(flatten)]
+    pub timing: crate::args::LeaseArgs,
     /// How long each job runs, milliseconds
     #[arg(long, default_value_t = 50)]
     pub job_ms: u64,
@@ -171,11 +167,7 @@ fn check(a: &ChaosArgs) -> Result<(), crate::process::UsageError> {
     if !(a.kill_every.is_finite() && a.kill_every >= 0.1) {
         return bad("--kill-every must be at least 0.1 seconds");
     }
-    if a.heartbeat == 0 || a.lease <= a.heartbeat || a.reap_interval == 0 {
-        return bad(
-            "--lease must be longer than --heartbeat (and both above 0, --reap-interval too)",
-        );
-    }
+    a.timing.check()?;
     if a.job_ms > 60_000 {
         return bad("--job-ms must be at most 60000");
     }
@@ -333,9 +325,7 @@ impl Fleet {
             .arg(self.dir.join(format!("w{seq}.log")))
             .args(["--queues", &a.queue])
             .args(["--concurrency", &a.concurrency.to_string()])
-            .args(["--heartbeat", &a.heartbeat.to_string()])
-            .args(["--lease", &a.lease.to_string()])
-            .args(["--reap-interval", &a.reap_interval.to_string()])
+            .args(a.timing.to_args())
             .env("RUST_LOG", "info")
             .stdin(Stdio::null())
             .stdout(Stdio::null())

@@ -49,29 +49,51 @@ pub enum Cmd {
     /// Requeue failed jobs; prints how many
     Requeue(ops::RequeueArgs),
     /// Stop a running job
-    Stop { id: String },
+    #[command(after_help = "Example:\n  taskmill stop 4f0c2a0e-8d1b-4c55-9a57-0d4b1f2e3c4d")]
+    Stop {
+        /// The running job's id
+        id: String,
+    },
     /// Cancel queued, deferred or scheduled jobs
+    #[command(after_help = "Example:\n  taskmill cancel job-1 job-2")]
     Cancel {
+        /// Job ids (at most 1000)
         #[arg(required = true)]
         ids: Vec<String>,
     },
     /// Delete jobs and all their keys
+    #[command(after_help = "Example:\n  taskmill delete job-1 job-2")]
     Delete {
+        /// Job ids (at most 1000)
         #[arg(required = true)]
         ids: Vec<String>,
     },
     /// Suspend all workers
+    #[command(after_help = "Examples:\n  taskmill suspend\n  taskmill suspend --duration 600")]
     Suspend {
-        /// Seconds; forever when omitted
-        #[arg(long)]
+        /// Seconds (at most a year); until `taskmill resume` when omitted
+        #[arg(long, value_name = "SECS")]
         duration: Option<u64>,
     },
     /// Resume suspended workers
+    #[command(after_help = "Example:\n  taskmill resume")]
     Resume,
     /// Set a Taskmill worker pool's slot count
-    Scale { worker: String, slots: u64 },
+    #[command(
+        after_help = "Example (any slot name of the pool, as `taskmill info` lists it):\n  taskmill scale web-1.4242.9f3a1c2b.0 8"
+    )]
+    Scale {
+        /// Any slot of a `taskmill worker` pool (Python workers cannot be scaled)
+        worker: String,
+        /// The new slot count, 1 to 256
+        slots: u64,
+    },
     /// Ask a worker to shut down gracefully
-    Shutdown { worker: String },
+    #[command(after_help = "Example:\n  taskmill shutdown web-1.4242.9f3a1c2b.0")]
+    Shutdown {
+        /// Worker name (for a Taskmill pool, any slot stops the whole process)
+        worker: String,
+    },
     /// Fault injection: SIGKILL workers mid-run, then prove nothing was lost or run twice
     Chaos(chaos::ChaosArgs),
     /// `taskmill worker` plus the chaos probe handler (spawned by `taskmill chaos`)
@@ -140,5 +162,33 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Cmd::Shutdown { worker } => ops::command(&url, Action::Shutdown { worker }).await,
         Cmd::Chaos(a) => chaos::run(&url, a).await,
         Cmd::ChaosWorker(a) => chaos::probe_worker(&url, a).await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    /// clap's own consistency checks (unique names, valid defaults) over every subcommand, and
+    /// help text on every flag and argument, with an example in every subcommand's help.
+    #[test]
+    fn every_flag_has_help_and_every_subcommand_an_example() {
+        let cmd = super::Cli::command();
+        cmd.clone().debug_assert();
+        for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
+            let name = sub.get_name();
+            let after = sub
+                .get_after_help()
+                .map(|h| h.to_string())
+                .unwrap_or_default();
+            assert!(after.contains("taskmill "), "{name}: no example in --help");
+            for arg in sub.get_arguments() {
+                assert!(
+                    arg.get_help().is_some() || arg.get_long_help().is_some(),
+                    "{name}: --{} has no help text",
+                    arg.get_id()
+                );
+            }
+        }
     }
 }

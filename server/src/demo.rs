@@ -5,7 +5,6 @@
 //! Ctrl-C stops traffic, drains the worker, stops the console and kills the private Redis
 //! (its guard also fires on panic). A second Ctrl-C stops running jobs at once.
 
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -20,28 +19,28 @@ use crate::redis_child::{answers_ping, PrivateRedis};
 use crate::serve::{self, ServeConfig};
 
 #[derive(Args, Debug, Clone)]
+#[command(after_help = "Examples:
+  taskmill demo                      # then open http://127.0.0.1:9181
+  taskmill demo --private-redis --no-traffic")]
 pub struct DemoArgs {
-    #[arg(long, default_value = "127.0.0.1:9181")]
-    pub bind: SocketAddr,
+    #[command(flatten)]
+    pub site: crate::args::SiteArgs,
     /// Start the console and worker but enqueue nothing
     #[arg(long)]
     pub no_traffic: bool,
     /// Always start a private redis-server (ignores --redis and 127.0.0.1:6379)
     #[arg(long)]
     pub private_redis: bool,
-    /// Directory holding pkg/ and boot.js
-    #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
-    pub site_root: std::path::PathBuf,
 }
 
 pub const QUEUES: [&str; 4] = ["default", "high", "low", "reports"];
 
 pub async fn run(explicit_redis: Option<String>, args: DemoArgs) -> anyhow::Result<()> {
     let cfg = ServeConfig {
-        site_root: args.site_root.clone(),
+        site_root: args.site.site_root.clone(),
         ..ServeConfig::default()
     };
-    crate::security::check_bind(&args.bind, &cfg.auth).map_err(crate::process::UsageError)?;
+    crate::security::check_bind(&args.site.bind, &cfg.auth).map_err(crate::process::UsageError)?;
 
     // Held until the end of this function: dropping it kills the private redis-server.
     let mut private = None;
@@ -100,12 +99,12 @@ pub async fn run(explicit_redis: Option<String>, args: DemoArgs) -> anyhow::Resu
     let mut server = tokio::spawn(serve::serve(
         console,
         cfg,
-        args.bind,
+        args.site.bind,
         stop.clone().cancelled_owned(),
     ));
     eprintln!(
         "\n  Taskmill demo: http://{}/   (Ctrl-C to stop)\n  Redis: {url}\n",
-        args.bind
+        args.site.bind
     );
 
     let mut result = Ok(());

@@ -5,6 +5,7 @@ use clap::Args;
 use engine::model::Snapshot;
 
 #[derive(Args, Debug, Clone)]
+#[command(after_help = "Examples:\n  taskmill info\n  taskmill info --json | jq '.queues[].name'")]
 pub struct InfoArgs {
     /// Print the snapshot as JSON
     #[arg(long)]

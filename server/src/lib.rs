@@ -2,6 +2,7 @@
 //!
 //! # Layout
 //! - `cli`          — clap definitions, tracing setup, dispatch.
+//! - `args`         — option groups shared by subcommands (lease timings; bind + site root).
 //! - `process`      — (leaf) default Redis URL, usage errors and exit code 2, signals.
 //! - `serve`        — `taskmill serve`: `router(console, cfg)` (pages, `/ui`, API, metrics).
 //! - `security`     — auth + `Principal`, CSRF (Fetch Metadata / Origin), read-only, headers.
@@ -18,6 +19,7 @@
 //! - `chaos`        — `taskmill chaos`: SIGKILL workers mid-run and verify nothing is lost.
 
 pub mod api;
+pub mod args;
 pub mod chaos;
 pub mod cli;
 pub mod demo;

@@ -18,41 +18,53 @@ pub async fn connect(url: &str) -> anyhow::Result<Store> {
 }
 
 #[derive(Args, Debug, Clone)]
+#[command(after_help = "Examples:
+  taskmill enqueue --queue default taskmill.echo --args '[1, \"x\"]' --kwargs '{\"k\": 2}'
+  taskmill enqueue --queue reports reports.build --in 3600 --retry 3 --retry-intervals 10,60,300")]
 pub struct EnqueueArgs {
-    #[arg(long)]
+    /// Queue to put the job on (created if new)
+    #[arg(long, value_name = "QUEUE")]
     pub queue: String,
     /// Dotted function name, e.g. taskmill.echo
     pub func: String,
     /// JSON array of positional arguments
-    #[arg(long)]
+    #[arg(long, value_name = "JSON_ARRAY")]
     pub args: Option<String>,
     /// JSON object of keyword arguments
-    #[arg(long)]
+    #[arg(long, value_name = "JSON_OBJECT")]
     pub kwargs: Option<String>,
-    #[arg(long)]
+    /// Job id instead of a random UUID ([A-Za-z0-9_-], up to 128)
+    #[arg(long, value_name = "ID")]
     pub id: Option<String>,
+    /// Push to the front of the queue instead of the back
     #[arg(long)]
     pub at_front: bool,
-    #[arg(long, value_delimiter = ',')]
+    /// Run only after these jobs finished (the job waits as deferred)
+    #[arg(long, value_delimiter = ',', value_name = "ID,ID")]
     pub depends_on: Vec<String>,
     /// Schedule this many seconds from now
     #[arg(long = "in", value_name = "SECS")]
     pub in_secs: Option<f64>,
     /// Retries on failure
-    #[arg(long)]
+    #[arg(long, value_name = "N")]
     pub retry: Option<u32>,
-    #[arg(long, value_delimiter = ',')]
+    /// Seconds to wait before each retry (needs --retry)
+    #[arg(long, value_delimiter = ',', value_name = "SECS,SECS")]
     pub retry_intervals: Vec<u64>,
-    #[arg(long)]
+    /// Seconds the job may run before it is stopped and failed
+    #[arg(long, value_name = "SECS")]
     pub timeout: Option<i64>,
-    #[arg(long)]
+    /// Seconds a successful job and its result are kept
+    #[arg(long, value_name = "SECS")]
     pub result_ttl: Option<i64>,
-    #[arg(long)]
+    /// Seconds a failed job is kept
+    #[arg(long, value_name = "SECS")]
     pub failure_ttl: Option<i64>,
-    #[arg(long)]
+    /// Seconds the job may wait in the queue before it is discarded
+    #[arg(long, value_name = "SECS")]
     pub ttl: Option<i64>,
     /// JSON object stored as the job's meta
-    #[arg(long)]
+    #[arg(long, value_name = "JSON_OBJECT")]
     pub meta: Option<String>,
 }
 
@@ -111,8 +123,11 @@ pub async fn enqueue(url: &str, a: EnqueueArgs) -> anyhow::Result<()> {
 }
 
 #[derive(Args, Debug, Clone)]
+#[command(after_help = "Example:\n  taskmill job 4f0c2a0e-8d1b-4c55-9a57-0d4b1f2e3c4d --json")]
 pub struct JobArgs {
+    /// The job id
     pub id: String,
+    /// Print the whole job as JSON
     #[arg(long)]
     pub json: bool,
 }
@@ -160,6 +175,9 @@ pub async fn job(url: &str, a: JobArgs) -> anyhow::Result<()> {
 
 #[derive(Args, Debug, Clone)]
 #[command(group = clap::ArgGroup::new("which").required(true).args(["ids", "queue", "all"]))]
+#[command(
+    after_help = "Examples:\n  taskmill requeue 4f0c2a0e-8d1b-4c55-9a57-0d4b1f2e3c4d\n  taskmill requeue --queue default\n  taskmill requeue --all"
+)]
 pub struct RequeueArgs {
     /// Failed job ids
     pub ids: Vec<String>,

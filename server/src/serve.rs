@@ -28,9 +28,11 @@ use crate::security::{self, AuthConfig, Guard, BODY_LIMIT};
 use crate::{api, metrics};
 
 #[derive(Args, Debug, Clone)]
+#[command(after_help = "Examples:
+  taskmill serve --redis redis://127.0.0.1:6379
+  taskmill serve --bind 0.0.0.0:9181 --user alice:s3cret --metrics-token scrape-me
+  taskmill serve --read-only")]
 pub struct ServeArgs {
-    #[arg(long, default_value = "127.0.0.1:9181")]
-    pub bind: SocketAddr,
     /// Hide and refuse every action
     #[arg(long)]
     pub read_only: bool,
@@ -49,9 +51,8 @@ pub struct ServeArgs {
     /// Bearer token required by /metrics (instead of the console credentials)
     #[arg(long, env = "TASKMILL_METRICS_TOKEN", value_name = "TOKEN")]
     pub metrics_token: Option<String>,
-    /// Directory holding pkg/ and boot.js
-    #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
-    pub site_root: PathBuf,
+    #[command(flatten)]
+    pub site: crate::args::SiteArgs,
 }
 
 /// The site's output name: `/pkg/taskmill.{js,wasm,css}`.
@@ -167,11 +168,17 @@ pub async fn run(url: &str, args: ServeArgs) -> anyhow::Result<()> {
             api_tokens: args.api_tokens,
             metrics_token: args.metrics_token,
         },
-        site_root: args.site_root,
+        site_root: args.site.site_root,
     };
-    security::check_bind(&args.bind, &cfg.auth).map_err(crate::process::UsageError)?;
+    security::check_bind(&args.site.bind, &cfg.auth).map_err(crate::process::UsageError)?;
     let store = engine::Store::connect_lazy(url)
         .map_err(|e| crate::process::UsageError(format!("bad --redis URL: {e}")))?;
     let console = Arc::new(Console::new(store, args.read_only));
-    serve(console, cfg, args.bind, crate::process::terminate_signal()).await
+    serve(
+        console,
+        cfg,
+        args.site.bind,
+        crate::process::terminate_signal(),
+    )
+    .await
 }

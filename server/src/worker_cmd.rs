@@ -7,14 +7,19 @@ use std::time::Duration;
 use clap::Args;
 use engine::worker::{self, Handlers, PoolConfig, Shutdown};
 
+use crate::args::LeaseArgs;
 use crate::process::UsageError;
 
 #[derive(Args, Debug, Clone)]
+#[command(after_help = "Examples:
+  taskmill worker --queues high,default,low --concurrency 8
+  taskmill worker --queues reports --handlers handlers.toml --burst")]
 pub struct WorkerArgs {
     /// Queues to work on, in priority order
-    #[arg(long, value_delimiter = ',', required = true)]
+    #[arg(long, value_delimiter = ',', required = true, value_name = "Q,Q")]
     pub queues: Vec<String>,
-    #[arg(long, default_value_t = 4)]
+    /// Jobs run at once (slots), 1 to 256; changeable live with `taskmill scale`
+    #[arg(long, default_value_t = 4, value_name = "N")]
     pub concurrency: usize,
     /// Exit once the queues are empty
     #[arg(long)]
@@ -25,16 +30,10 @@ pub struct WorkerArgs {
     /// Do not run the scheduler (scheduled jobs are then moved by another worker)
     #[arg(long)]
     pub no_scheduler: bool,
-    /// Heartbeat interval in seconds
-    #[arg(long, default_value_t = 5)]
-    pub heartbeat: u64,
-    /// Seconds a running job may go without a heartbeat before it is reaped
-    #[arg(long, default_value_t = 20)]
-    pub lease: u64,
-    #[arg(long, default_value_t = 5)]
-    pub reap_interval: u64,
+    #[command(flatten)]
+    pub timing: LeaseArgs,
     /// Seconds to wait for running jobs on shutdown
-    #[arg(long, default_value_t = 30)]
+    #[arg(long, default_value_t = 30, value_name = "SECS")]
     pub drain_timeout: u64,
 }
 
@@ -45,19 +44,15 @@ impl WorkerArgs {
         }
         engine::limits::validate_slots(self.concurrency as u64)
             .map_err(|e| UsageError(format!("--concurrency: {e}")))?;
-        if self.heartbeat == 0 || self.lease <= self.heartbeat {
-            return Err(UsageError(
-                "--lease must be longer than --heartbeat (and both above 0)".into(),
-            ));
-        }
+        self.timing.check()?;
         Ok(PoolConfig {
             queues: self.queues.clone(),
             concurrency: self.concurrency,
             burst: self.burst,
             with_scheduler: !self.no_scheduler,
-            heartbeat_interval: Duration::from_secs(self.heartbeat),
-            lease: Duration::from_secs(self.lease),
-            reap_interval: Duration::from_secs(self.reap_interval.max(1)),
+            heartbeat_interval: Duration::from_secs(self.timing.heartbeat),
+            lease: Duration::from_secs(self.timing.lease),
+            reap_interval: Duration::from_secs(self.timing.reap_interval),
             drain_timeout: Duration::from_secs(self.drain_timeout),
         })
     }

@@ -75,7 +75,13 @@ async fn run(store: &Store, action: &Action) -> Result<Outcome> {
             }
         }
         Action::Scale { worker, slots } => {
-            known_worker(store, worker).await?;
+            if known_worker(store, worker).await?.pool.is_none() {
+                // A Python `rq worker` would get the message and ignore it.
+                return Err(Error::Conflict(format!(
+                    "{worker} is not a Taskmill pool: only `taskmill worker` processes can be \
+                     scaled (a Python rq worker ignores the command)"
+                )));
+            }
             Outcome::Sent {
                 receivers: scale::scale(store, worker, *slots).await?,
             }
@@ -101,11 +107,10 @@ async fn known_queue(store: &Store, queue: &str) -> Result<()> {
 }
 
 /// Worker commands need the worker's hash (a command to a name nobody uses is a typo).
-async fn known_worker(store: &Store, worker: &str) -> Result<()> {
-    match crate::workers::get(store, worker).await? {
-        Some(_) => Ok(()),
-        None => Err(Error::NotFound(format!("no worker named {worker:?}"))),
-    }
+async fn known_worker(store: &Store, worker: &str) -> Result<crate::model::WorkerInfo> {
+    crate::workers::get(store, worker)
+        .await?
+        .ok_or_else(|| Error::NotFound(format!("no worker named {worker:?}")))
 }
 
 enum Count<'a> {

@@ -227,6 +227,18 @@ async fn worker_commands_need_a_known_worker() {
     assert_eq!(r.json()["receivers"], 0);
     let a = last_audit(&c.store).await;
     assert_eq!((a.action.as_str(), a.target.as_str()), ("shutdown", "w1"));
+    // Scale reaches Taskmill pools only: a Python worker would ignore it, so it is refused.
+    let r = send(&c.app, post("/api/v1/workers/w1/scale", r#"{"slots": 3}"#)).await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    assert!(r.body.contains("not a Taskmill pool"), "{}", r.body);
+    let _: () = redis(
+        &c.store,
+        redis::cmd("HSET")
+            .arg(keys::worker("w1"))
+            .arg("taskmill_pool")
+            .arg("host.1.abcd"),
+    )
+    .await;
     let r = send(&c.app, post("/api/v1/workers/w1/scale", r#"{"slots": 3}"#)).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
 }

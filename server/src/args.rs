@@ -1,0 +1,64 @@
+//! Option groups that several subcommands share, flattened into each (`#[command(flatten)]`),
+//! so a flag means the same thing, with the same default and check, everywhere it appears.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::Args;
+
+use crate::process::UsageError;
+
+/// How a worker proves it is alive and how fast abandoned jobs come back (`worker`, `chaos`).
+#[derive(Args, Debug, Clone)]
+pub struct LeaseArgs {
+    /// Seconds between a worker's heartbeats
+    #[arg(long, default_value_t = 5, value_name = "SECS")]
+    pub heartbeat: u64,
+    /// Seconds a running job may go without a heartbeat before a live worker reaps it
+    /// (retried or failed); longer than --heartbeat
+    #[arg(long, default_value_t = 20, value_name = "SECS")]
+    pub lease: u64,
+    /// Seconds between reaper passes over abandoned jobs
+    #[arg(long, default_value_t = 5, value_name = "SECS")]
+    pub reap_interval: u64,
+}
+
+impl LeaseArgs {
+    pub fn check(&self) -> Result<(), UsageError> {
+        if self.heartbeat == 0 || self.lease <= self.heartbeat || self.reap_interval == 0 {
+            return Err(UsageError(
+                "--lease must be longer than --heartbeat (and both above 0, --reap-interval too)"
+                    .into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The same options as command-line arguments, for a child `taskmill worker`.
+    pub fn to_args(&self) -> [String; 6] {
+        [
+            "--heartbeat".into(),
+            self.heartbeat.to_string(),
+            "--lease".into(),
+            self.lease.to_string(),
+            "--reap-interval".into(),
+            self.reap_interval.to_string(),
+        ]
+    }
+}
+
+/// Where the console listens and what it serves (`serve`, `demo`).
+#[derive(Args, Debug, Clone)]
+pub struct SiteArgs {
+    /// Address to listen on; anything but loopback needs --user or --api-token
+    #[arg(long, default_value = "127.0.0.1:9181", value_name = "ADDR:PORT")]
+    pub bind: SocketAddr,
+    /// Directory holding pkg/ and boot.js (made by scripts/build-site.sh)
+    #[arg(
+        long,
+        env = "LEPTOS_SITE_ROOT",
+        default_value = "target/site",
+        value_name = "DIR"
+    )]
+    pub site_root: PathBuf,
+}
