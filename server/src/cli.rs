@@ -20,6 +20,9 @@ pub struct Cli {
     /// Redis URL [default: redis://127.0.0.1:6379]
     #[arg(long, global = true, env = "REDIS_URL", value_name = "URL")]
     pub redis: Option<String>,
+    /// `--redis` was typed on the command line (not taken from `REDIS_URL`).
+    #[arg(skip)]
+    pub redis_flag: bool,
     #[command(subcommand)]
     pub cmd: Cmd,
 }
@@ -102,7 +105,16 @@ pub enum Cmd {
 }
 
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    use clap::{CommandFactory, FromArgMatches};
+    let matches = Cli::command().get_matches();
+    let mut cli = match Cli::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
+    cli.redis_flag = matches!(
+        matches.value_source("redis"),
+        Some(clap::parser::ValueSource::CommandLine)
+    );
     init_tracing(&cli.cmd);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -144,11 +156,11 @@ fn init_tracing(cmd: &Cmd) {
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
     let url = cli.redis_url();
-    let explicit = cli.redis.clone();
+    let typed = cli.redis.clone().filter(|_| cli.redis_flag);
     match cli.cmd {
         Cmd::Serve(a) => serve::run(&url, a).await,
         Cmd::Worker(a) => worker_cmd::run(&url, a).await,
-        Cmd::Demo(a) => demo::run(explicit, a).await,
+        Cmd::Demo(a) => demo::run(typed, a).await,
         Cmd::Info(a) => info::run(&url, a).await,
         Cmd::Enqueue(a) => ops::enqueue(&url, a).await,
         Cmd::Job(a) => ops::job(&url, a).await,

@@ -14,8 +14,7 @@ use engine::worker::{Handlers, PoolConfig, Shutdown};
 use tokio_util::sync::CancellationToken;
 
 use crate::demo_traffic;
-use crate::process::DEFAULT_REDIS;
-use crate::redis_child::{answers_ping, PrivateRedis};
+use crate::redis_child::PrivateRedis;
 use crate::serve::{self, ServeConfig};
 
 #[derive(Args, Debug, Clone)]
@@ -28,14 +27,17 @@ pub struct DemoArgs {
     /// Start the console and worker but enqueue nothing
     #[arg(long)]
     pub no_traffic: bool,
-    /// Always start a private redis-server (ignores --redis and 127.0.0.1:6379)
+    /// Use a private redis-server even when --redis is given (a private one is the default)
     #[arg(long)]
     pub private_redis: bool,
 }
 
 pub const QUEUES: [&str; 4] = ["default", "high", "low", "reports"];
 
-pub async fn run(explicit_redis: Option<String>, args: DemoArgs) -> anyhow::Result<()> {
+/// `redis_flag` is `--redis` only when it was typed on the command line: the demo writes its
+/// traffic into a Redis it did not start only when asked to in so many words, never because
+/// `REDIS_URL` is set in the environment or something answers on 127.0.0.1:6379.
+pub async fn run(redis_flag: Option<String>, args: DemoArgs) -> anyhow::Result<()> {
     let cfg = ServeConfig {
         site_root: args.site.site_root.clone(),
         ..ServeConfig::default()
@@ -44,10 +46,10 @@ pub async fn run(explicit_redis: Option<String>, args: DemoArgs) -> anyhow::Resu
 
     // Held until the end of this function: dropping it kills the private redis-server.
     let mut private = None;
-    let url = match explicit_redis.filter(|_| !args.private_redis) {
-        Some(url) => url,
-        None if !args.private_redis && answers_ping(DEFAULT_REDIS).await => {
-            DEFAULT_REDIS.to_string()
+    let url = match redis_flag.filter(|_| !args.private_redis) {
+        Some(url) => {
+            eprintln!("demo traffic goes to {url} (given with --redis); its keys stay there");
+            url
         }
         None => {
             let r = PrivateRedis::start()?;

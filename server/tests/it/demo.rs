@@ -1,12 +1,13 @@
 //! `taskmill demo` end to end: private Redis, console, worker and traffic come up; the API shows
 //! processed jobs within seconds; SIGINT stops everything and the private redis-server is gone.
+//! A Redis named only by `REDIS_URL` (a user's real one, say) is never written to.
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::support::free_port;
+use crate::support::{free_port, fresh_url};
 
 /// A minimal HTTP/1.0 GET (the server closes the connection after the reply).
 fn http_get(port: u16, path: &str) -> Option<(u16, String)> {
@@ -36,14 +37,11 @@ fn wait_for(what: &str, secs: u64, mut ok: impl FnMut() -> Result<(), String>) {
 fn demo_serves_traffic_and_cleans_up() {
     let port = free_port();
     let log = std::env::temp_dir().join(format!("taskmill-demo-test-{port}.log"));
+    // A Redis the user happens to point REDIS_URL at: the demo must not touch it.
+    let bystander = fresh_url();
     let mut child = Command::new(env!("CARGO_BIN_EXE_taskmill"))
-        .args([
-            "demo",
-            "--private-redis",
-            "--bind",
-            &format!("127.0.0.1:{port}"),
-        ])
-        .env_remove("REDIS_URL")
+        .args(["demo", "--bind", &format!("127.0.0.1:{port}")])
+        .env("REDIS_URL", &bystander)
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
         .stderr(std::fs::File::create(&log).unwrap())
@@ -108,5 +106,11 @@ fn demo_serves_traffic_and_cleans_up() {
         "private redis-server stopped"
     );
     assert!(http_get(port, "/healthz").is_none(), "console stopped");
+    let mut conn = redis::Client::open(bystander.as_str())
+        .unwrap()
+        .get_connection()
+        .unwrap();
+    let keys: u64 = redis::cmd("DBSIZE").query(&mut conn).unwrap();
+    assert_eq!(keys, 0, "the demo wrote into the Redis named by REDIS_URL");
     let _ = std::fs::remove_file(&log);
 }
