@@ -57,10 +57,23 @@ pub async fn page(store: &Store, offset: u64, limit: u64) -> Result<Page<AuditEn
     })
 }
 
+/// The canonical name of an audit record's action, for records written before the names were
+/// unified (`enqueue_now`, `requeue_failed`, `requeue_all`, `kill_horse`). Unknown names are
+/// shown as they are.
+pub fn canonical_name(recorded: &str) -> &str {
+    match recorded {
+        "enqueue_now" => "enqueue-now",
+        "requeue_failed" => "requeue-queue",
+        "requeue_all" => "requeue-all",
+        "kill_horse" => "kill-horse",
+        other => other,
+    }
+}
+
 /// Records written before the names were unified show their canonical name.
 fn parse(raw: &[u8]) -> AuditEntry {
     let parsed = serde_json::from_slice::<AuditEntry>(raw).map(|mut e| {
-        e.action = crate::actions::canonical_name(&e.action).to_string();
+        e.action = canonical_name(&e.action).to_string();
         e
     });
     parsed.unwrap_or_else(|_| AuditEntry {

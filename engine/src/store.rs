@@ -10,7 +10,7 @@ use std::time::Duration;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig, MultiplexedConnection};
 use redis::AsyncConnectionConfig;
 
-use crate::Result;
+use crate::error::Result;
 
 /// Longest BLMOVE/BLMPOP timeout the worker issues, in seconds.
 pub const MAX_BLOCK_SECS: f64 = 5.0;

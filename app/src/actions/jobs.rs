@@ -69,7 +69,7 @@ pub async fn stop_job(
     #[server(default)] id: String,
     #[server(default)] return_to: String,
 ) -> Result<(), ServerFnError> {
-    use crate::components::status::PageError;
+    use crate::error::PageError;
     use engine::actions::{stop::StopOutcome, Action, Outcome};
     let job = id.clone();
     crate::actions::act(
@@ -100,7 +100,7 @@ mod ssr {
     use leptos::prelude::ServerFnError;
 
     use crate::actions::{act, plural};
-    use crate::components::status::PageError;
+    use crate::error::PageError;
 
     /// Checked rows, without blanks and repeats.
     pub fn selection(mut ids: Vec<String>) -> Vec<String> {

@@ -24,7 +24,7 @@ mod ssr {
     use engine::actions::{Action, Outcome};
     use leptos::prelude::*;
 
-    use crate::components::status::PageError;
+    use crate::error::PageError;
     use crate::flash::with_flash;
     use crate::format;
 
@@ -52,7 +52,7 @@ mod ssr {
             }
             Err(e) => {
                 let message = e.message();
-                crate::components::status::set_status(e.status());
+                crate::error::set_status(e.status());
                 leptos_axum::redirect(&with_flash(return_to, "err", &message));
                 Err(ServerFnError::new(message))
             }

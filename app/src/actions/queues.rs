@@ -60,7 +60,7 @@ mod ssr {
     use engine::actions::{Action, Outcome};
     use leptos::prelude::ServerFnError;
 
-    use crate::components::status::PageError;
+    use crate::error::PageError;
 
     /// The count the operator confirmed: the forms always send one.
     pub fn confirmed(expected: &str) -> Result<Option<u64>, PageError> {

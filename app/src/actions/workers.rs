@@ -40,7 +40,7 @@ pub async fn scale_workers(
     #[server(default)] slots: String,
     #[server(default)] return_to: String,
 ) -> Result<(), ServerFnError> {
-    use crate::components::status::PageError;
+    use crate::error::PageError;
     let name = worker.clone();
     let action = match crate::actions::number("The slot count", &slots) {
         Ok(Some(slots)) => Ok(engine::actions::Action::Scale { worker, slots }),
@@ -85,7 +85,7 @@ mod ssr {
     use engine::actions::{Action, Outcome};
     use leptos::prelude::ServerFnError;
 
-    use crate::components::status::PageError;
+    use crate::error::PageError;
 
     /// A pub/sub command: the flash says when nobody was listening.
     pub async fn sent(

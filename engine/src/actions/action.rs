@@ -77,19 +77,6 @@ pub const NAMES: [&str; 14] = [
     "resume",
 ];
 
-/// The canonical name of an audit record's action, for records written before the names were
-/// unified (`enqueue_now`, `requeue_failed`, `requeue_all`, `kill_horse`). Unknown names are
-/// shown as they are.
-pub fn canonical_name(recorded: &str) -> &str {
-    match recorded {
-        "enqueue_now" => "enqueue-now",
-        "requeue_failed" => "requeue-queue",
-        "requeue_all" => "requeue-all",
-        "kill_horse" => "kill-horse",
-        other => other,
-    }
-}
-
 /// What an action did. Serialised untagged, each variant is the JSON body the API answers with.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(untagged)]
@@ -265,10 +252,10 @@ mod tests {
     #[test]
     fn old_audit_names_map_to_canonical_ones() {
         for old in ["enqueue_now", "requeue_failed", "requeue_all", "kill_horse"] {
-            assert!(NAMES.contains(&canonical_name(old)), "{old}");
+            assert!(NAMES.contains(&crate::audit::canonical_name(old)), "{old}");
         }
-        assert_eq!(canonical_name("scale"), "scale");
-        assert_eq!(canonical_name("unreadable"), "unreadable");
+        assert_eq!(crate::audit::canonical_name("scale"), "scale");
+        assert_eq!(crate::audit::canonical_name("unreadable"), "unreadable");
     }
 
     #[test]

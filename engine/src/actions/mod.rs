@@ -18,7 +18,7 @@ pub mod suspend;
 
 use serde::{Deserialize, Serialize};
 
-pub use action::{canonical_name, Action, Outcome};
+pub use action::{Action, Outcome};
 pub use perform::perform;
 
 /// What a per-id action did: ids it changed and ids it left alone, with the reason.
