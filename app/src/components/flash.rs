@@ -82,7 +82,7 @@ pub fn sign_location(location: &str, who: &str, now: u64) -> Option<String> {
     let (path, query) = rest.split_once('?')?;
     let raw: Vec<&str> = query.split('&').filter(|p| !p.is_empty()).collect();
     let is_message = |p: &&str| MESSAGE_KEYS.contains(&p.split('=').next().unwrap_or(""));
-    let last = raw.iter().rposition(|p| is_message(p))?;
+    let last = raw.iter().rposition(is_message)?;
     let (key, value) = raw[last].split_once('=').unwrap_or((raw[last], ""));
     let tag = tag_for(who, now, key, &decode(value));
     let mut kept: Vec<String> = raw
