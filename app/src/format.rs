@@ -86,8 +86,9 @@ pub fn job_href(id: &str) -> String {
     format!("/jobs/{}", url_part(id))
 }
 
+/// The worker's row on `/workers` (its `id` is `worker-{dom_id}`, so the fragment must be too).
 pub fn worker_href(name: &str) -> String {
-    format!("/workers#worker-{}", url_part(name))
+    format!("/workers#worker-{}", dom_id(name))
 }
 
 /// Text for `<title>`: leptos_meta writes the title into the document head *unescaped*, so a
@@ -120,7 +121,9 @@ pub fn is_bidi_control(c: char) -> bool {
     matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}')
 }
 
-/// A stable DOM id fragment for a free-text name (ids must not contain spaces).
+/// A stable DOM id fragment for a free-text name (ids must not contain spaces). Also the form
+/// for free text inside a `class` (a job status or worker state read from Redis), so it can
+/// only ever name one class of `[A-Za-z0-9_.~-]`.
 pub fn dom_id(name: &str) -> String {
     url_part(name).replace('%', "_")
 }
@@ -171,5 +174,6 @@ mod tests {
         assert_eq!(url_part("a b/c?"), "a%20b%2Fc%3F");
         assert_eq!(queue_href("x&y"), "/queues/x%26y");
         assert_eq!(dom_id("a b"), "a_20b");
+        assert_eq!(worker_href("h.1 x"), "/workers#worker-h.1_20x");
     }
 }

@@ -1,6 +1,7 @@
 //! Security middleware for every route: authentication (Basic for users, Bearer for API tokens),
 //! the `Principal` recorded in audit entries, CSRF defence for mutations (Fetch Metadata + Origin
-//! vs Host), read-only mode, a request-body limit, and the response headers (CSP & co.).
+//! vs Host), read-only mode, a request-body limit, the signature on an action's flash message,
+//! and the response headers (CSP & co.).
 //!
 //! Mutations are POSTs; GETs never change state, so only non-safe methods are checked for
 //! cross-site origin. Pages need no CSRF token because a cross-site form POST always carries
@@ -90,9 +91,11 @@ pub async fn headers(req: Request, next: Next) -> Response {
 /// Authentication, then CSRF / read-only checks for mutations, then the body limit.
 pub async fn guard(State(g): State<Arc<Guard>>, mut req: Request, next: Next) -> Response {
     let path = req.uri().path().to_string();
+    let mut who = String::new();
     if path != "/healthz" {
         match authenticate(&g.auth, &path, req.headers()) {
             Ok(p) => {
+                who = p.0.clone();
                 req.extensions_mut().insert(p);
             }
             Err(res) => return res,
@@ -121,7 +124,35 @@ pub async fn guard(State(g): State<Arc<Guard>>, mut req: Request, next: Next) ->
         }
         None => {}
     }
-    next.run(req).await
+    let mutation = !is_safe(req.method());
+    let mut res = next.run(req).await;
+    if mutation {
+        sign_flash(&mut res, &who);
+    }
+    res
+}
+
+/// Signs the flash message in an action's redirect (`app::components::flash`): pages show
+/// only signed flashes, so a crafted `?err=` link can't put text into the console's alert box.
+/// Only responses to mutations are signed, and mutations pass the CSRF check above, so only a
+/// same-origin form post gets a signature.
+fn sign_flash(res: &mut Response, who: &str) {
+    if !res.status().is_redirection() {
+        return;
+    }
+    let Some(location) = res
+        .headers()
+        .get(header::LOCATION)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return;
+    };
+    let now = engine::time::now() as u64;
+    if let Some(signed) = app::components::flash::sign_location(location, who, now) {
+        if let Ok(v) = HeaderValue::from_str(&signed) {
+            res.headers_mut().insert(header::LOCATION, v);
+        }
+    }
 }
 
 /// Largest HTML page [`strip_inline_scripts`] buffers (pages are paginated: far below this).

@@ -1,9 +1,10 @@
-//! The page frame: brand, navigation, read-only badge and the flash message that actions leave
-//! in the query string (`?ok=` / `?err=`, or leptos' own `?__err=` for undecodable form input).
+//! The page frame: brand, navigation, read-only badge and the (signed) flash message that
+//! actions leave in the query string (see `flash`).
 
 use leptos::prelude::*;
-use leptos_router::hooks::{use_location, use_query_map};
+use leptos_router::hooks::use_location;
 
+use crate::components::flash::Flash;
 use crate::components::status::console;
 
 #[component]
@@ -39,22 +40,5 @@ pub fn Layout(children: Children) -> impl IntoView {
             <Flash/>
             {children()}
         </main>
-    }
-}
-
-#[component]
-fn Flash() -> impl IntoView {
-    let query = use_query_map().get_untracked();
-    let ok = query.get("ok");
-    let err = query.get("err").or_else(|| {
-        query.get("__err").map(|raw| {
-            use leptos::server_fn::error::ServerFnUrlError;
-            let e = ServerFnUrlError::<ServerFnError>::decode_err(&raw);
-            format!("The form could not be read: {e}")
-        })
-    });
-    view! {
-        {ok.map(|m| view! { <div class="flash ok" role="status" data-testid="flash-ok">{m}</div> })}
-        {err.map(|m| view! { <div class="flash err" role="alert" data-testid="flash-err">{m}</div> })}
     }
 }

@@ -1,11 +1,14 @@
 //! Shared widgets of the server-rendered pages.
 //!
-//! - `layout`  — page frame: header, nav, read-only badge, flash messages.
+//! - `layout`  — page frame: header, nav, read-only badge.
+//! - `flash`   — signed flash messages (`?ok=` / `?err=` shown only when the server signed them).
 //! - `status`  — `PageError` and its panel (404 / 400 / Redis unreachable) with the HTTP status.
 //! - `table`   — the job table with selection checkboxes and per-row actions.
 //! - `pager`   — `?page=&size=` parsing and the pager links.
 //! - `forms`   — hidden return-to fields, confirmation panels, action buttons.
 
+#[cfg(feature = "ssr")]
+pub mod flash;
 #[cfg(feature = "ssr")]
 pub mod forms;
 #[cfg(feature = "ssr")]

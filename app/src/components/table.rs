@@ -80,7 +80,7 @@ fn JobRow(job: JobSummary, columns: Columns, actions: Vec<RowAction>, now: f64) 
         .or_else(|| description.clone())
         .unwrap_or_else(|| "—".into());
     let status = status.as_ref().map(JobStatus::as_str).unwrap_or("?");
-    let status_class = format!("status status-{status}");
+    let status_class = format!("status status-{}", format::dom_id(status));
     let status = status.to_string();
     view! {
         <tr data-testid=format!("job-row-{id}") class:missing=!exists>

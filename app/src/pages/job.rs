@@ -54,7 +54,7 @@ fn JobView(job: JobDetail, now: f64, read_only: bool) -> impl IntoView {
         <h1 class="job-title">
             <code data-testid="job-func">{title}</code>
             " "
-            <span class=format!("status status-{}", status.as_str()) data-testid="job-status">
+            <span class=format!("status status-{}", format::dom_id(status.as_str())) data-testid="job-status">
                 {status.as_str().to_string()}
             </span>
         </h1>

@@ -127,7 +127,7 @@ fn WorkerRow(w: WorkerInfo, now: f64, read_only: bool) -> impl IntoView {
                     <a class="qlink" href=format::queue_href(q)>{q.clone()}</a>
                 }).collect_view()}
             </td>
-            <td><span class=format!("state state-{}", w.state)>{w.state.clone()}</span></td>
+            <td><span class=format!("state state-{}", format::dom_id(&w.state))>{w.state.clone()}</span></td>
             <td>{current.clone().map(|id| view! { <a href=format::job_href(&id)>{id.clone()}</a> })}</td>
             <td>{heartbeat}</td>
             <td class="num">{format::count(w.successful_job_count)}</td>
