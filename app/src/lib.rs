@@ -11,7 +11,6 @@
 //! - `live`       — the live overview island and the server fn it polls.
 //! - `actions`    — every operator action as a `/ui/<name>` server function (input → `Action`).
 //! - `error`      — (ssr) `PageError`: engine errors and refusals as page state and status.
-//! - `flash`      — (ssr) the `?ok=` / `?err=` redirect after an action.
 //! - `components` — layout, flash messages, job tables, pager, error panels.
 //! - `pages`      — one file per route.
 
@@ -24,8 +23,6 @@ pub mod auth;
 pub mod components;
 #[cfg(feature = "ssr")]
 pub mod error;
-#[cfg(feature = "ssr")]
-pub mod flash;
 pub mod format;
 pub mod live;
 #[cfg(feature = "ssr")]

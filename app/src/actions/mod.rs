@@ -24,8 +24,8 @@ mod ssr {
     use engine::actions::{Action, Outcome};
     use leptos::prelude::*;
 
+    use crate::components::flash::with_flash;
     use crate::error::PageError;
-    use crate::flash::with_flash;
     use crate::format;
 
     /// Performs `action` and redirects back to `return_to` with the flash `describe` writes

@@ -49,6 +49,28 @@ pub fn Flash() -> impl IntoView {
     })
 }
 
+/// `return_to` if it is a local path (no open redirect), minus earlier flash / confirm
+/// parameters, plus `key=value`.
+pub fn with_flash(return_to: &str, key: &str, value: &str) -> String {
+    let local = return_to.starts_with('/')
+        && !return_to.starts_with("//")
+        && !return_to.contains('\\')
+        && !return_to.chars().any(|c| c.is_control());
+    let base = if local { return_to } else { "/" };
+    let (path, query) = base.split_once('?').unwrap_or((base, ""));
+    let path = path.split('#').next().unwrap_or("/");
+    let mut kept: Vec<&str> = query
+        .split('&')
+        .filter(|pair| {
+            let name = pair.split('=').next().unwrap_or("");
+            !pair.is_empty() && !matches!(name, "ok" | "err" | "confirm" | "__err" | "__path")
+        })
+        .collect();
+    let flash = format!("{key}={}", crate::format::url_part(value));
+    kept.push(&flash);
+    format!("{path}?{}", kept.join("&"))
+}
+
 /// The flash in raw query string `search` if there is exactly one message parameter and the
 /// signature covers it, for `who`, and is at most [`FLASH_TTL_SECS`] old.
 pub fn verified(search: &str, who: &str, now: u64) -> Option<Message> {
@@ -226,5 +248,25 @@ mod tests {
         assert_eq!(decode("a+b%20c%3C%"), "a b c<%");
         assert_eq!(decode("%zz%4"), "%zz%4");
         assert_eq!(decode("%FF"), "\u{FFFD}");
+    }
+}
+
+#[cfg(test)]
+mod with_flash_tests {
+    use super::*;
+
+    #[test]
+    fn flash_redirects_stay_local_and_drop_old_flashes() {
+        assert_eq!(
+            with_flash("/failed?page=2&ok=x", "ok", "done"),
+            "/failed?page=2&ok=done"
+        );
+        assert_eq!(
+            with_flash("/failed?confirm=requeue-all", "err", "a b"),
+            "/failed?err=a%20b"
+        );
+        assert_eq!(with_flash("https://evil.example/", "ok", "x"), "/?ok=x");
+        assert_eq!(with_flash("//evil.example/", "ok", "x"), "/?ok=x");
+        assert_eq!(with_flash("", "ok", "x"), "/?ok=x");
     }
 }

@@ -70,7 +70,7 @@ pub(crate) async fn beat_once(shared: &Shared) -> RedisResult<()> {
     };
     for j in lost {
         if let Some((_, _, id, x)) = beat.jobs.get(j) {
-            warn!(job = %id, "lease lost while running; aborting the local execution");
+            warn!(job = ?id, "lease lost while running; aborting the local execution");
             shared.abort_execution(x, AbortKind::LeaseLost);
         }
     }

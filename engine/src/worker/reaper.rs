@@ -38,10 +38,10 @@ pub(crate) async fn run(shared: Arc<Shared>, cancel: CancellationToken) {
         for q in &shared.cfg.queues {
             match reap_queue(&shared, q).await {
                 Ok(Some(r)) if r != Reaped::default() => {
-                    info!(queue = %q, ?r, "reaped abandoned work")
+                    info!(queue = ?q, ?r, "reaped abandoned work")
                 }
                 Ok(_) => {}
-                Err(e) => warn!(queue = %q, error = %e, "reaper pass failed"),
+                Err(e) => warn!(queue = ?q, error = %e, "reaper pass failed"),
             }
         }
     }
