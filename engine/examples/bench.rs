@@ -200,7 +200,14 @@ async fn command_rate(store: &Store, secs: u64) -> f64 {
             .await
             .unwrap();
         s.lines()
-            .filter_map(|l| l.split("calls=").nth(1)?.split(',').next()?.parse::<u64>().ok())
+            .filter_map(|l| {
+                l.split("calls=")
+                    .nth(1)?
+                    .split(',')
+                    .next()?
+                    .parse::<u64>()
+                    .ok()
+            })
             .sum::<u64>()
     };
     let c0 = calls().await;
@@ -279,7 +286,10 @@ async fn main() {
     out.insert("process_per_s".into(), json!(p.per_s));
     out.insert("cmds_per_job".into(), json!(p.cmds_per_job));
     out.insert("cpu_us_per_job".into(), json!(p.cpu_us_per_job));
-    out.insert("worker_cpu_us_per_job".into(), json!(p.worker_cpu_us_per_job));
+    out.insert(
+        "worker_cpu_us_per_job".into(),
+        json!(p.worker_cpu_us_per_job),
+    );
     let _: () = redis::cmd("FLUSHDB").query_async(&mut c).await.unwrap();
     for start in (0..n).step_by(1000) {
         let batch = (start..(start + 1000).min(n))
@@ -313,7 +323,10 @@ async fn main() {
             .find_map(|l| l.strip_prefix("VmRSS:"))
             .and_then(|v| v.split_whitespace().next()?.parse::<u64>().ok());
         out.insert("idle_rss_kb".into(), json!(rss));
-        out.insert("idle_cmds_per_s".into(), json!(command_rate(&store, 10).await));
+        out.insert(
+            "idle_cmds_per_s".into(),
+            json!(command_rate(&store, 10).await),
+        );
         let _ = child.kill();
         let _ = child.wait();
         let mut child = spawn_worker(&bin, &url, "idle1,idle2,idle3");
