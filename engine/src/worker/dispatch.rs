@@ -123,7 +123,14 @@ pub(crate) async fn dispatch(shared: Arc<Shared>, tx: UnboundedSender<Completion
                     }
                     continue;
                 }
-                let (popped, err) = lanes.wait(&shared, &shared.stop).await;
+                // A lane that only timed out is simply re-armed: anything that puts an id in a
+                // queue wakes its lane, so there is nothing for a claim to find (no polling).
+                let (popped, err) = loop {
+                    let r = lanes.wait(&shared, &shared.stop).await;
+                    if !r.0.is_empty() || r.1.is_some() || shared.stop.is_cancelled() {
+                        break r;
+                    }
+                };
                 if let Some(e) = err {
                     warn!(error = %e, "blocking wait failed; retrying");
                     if popped.is_empty() {

@@ -36,6 +36,8 @@
 
 use std::future::Future;
 use std::pin::Pin;
+#[cfg(debug_assertions)]
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use futures::stream::{FuturesUnordered, StreamExt};
@@ -104,6 +106,7 @@ impl Lanes {
         while let Some(Some(r)) = self.in_flight.next().now_or_never() {
             self.settle(r, &mut out);
         }
+        crash_point(!out.0.is_empty());
         out
     }
 
@@ -190,4 +193,28 @@ impl Lanes {
             }
         }
     }
+}
+
+/// Debug builds only: `TASKMILL_CRASH_AFTER_POP=<p>` SIGKILLs the process with probability `p`
+/// right after a lane popped an id and before it is claimed — the window this module exists for
+/// (`tests/it/worker/fetch.rs` runs worker processes with it). Compiled out of release builds.
+fn crash_point(popped: bool) {
+    #[cfg(debug_assertions)]
+    if popped {
+        static P: OnceLock<f64> = OnceLock::new();
+        let p = *P.get_or_init(|| {
+            std::env::var("TASKMILL_CRASH_AFTER_POP")
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0.0)
+        });
+        if p > 0.0 && rand::random::<f64>() < p {
+            // SAFETY: kill(2) on our own pid; nothing else is touched.
+            unsafe {
+                libc::kill(libc::getpid(), libc::SIGKILL);
+            }
+        }
+    }
+    #[cfg(not(debug_assertions))]
+    let _ = popped;
 }
