@@ -72,7 +72,8 @@ print(f"|---|---:|---:|---:|")
 for key, label, higher in rows:
     a, b = tm.get(key), rq.get(key)
     if a is None or b is None:
-        print(f"| {label} | {a} | {b} | n/a |")
+        fmt = lambda x: "–" if x is None else f"{x:,.1f}"
+        print(f"| {label} | {fmt(a)} | {fmt(b)} | n/a |")
         continue
     ratio = (a / b) if higher else (b / a if a else float("inf"))
     print(f"| {label} | {a:,.1f} | {b:,.1f} | {ratio:,.1f}x |")
