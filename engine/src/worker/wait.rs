@@ -16,7 +16,9 @@
 //! - **Queue order**: several lanes may fire together; `claim.lua` orders them by queue (a
 //!   pre-popped id was its queue's head, so it goes before that queue's rest) and pops the
 //!   higher queues first, so a job arriving in queue 1 meanwhile still wins. Ids it has no slot
-//!   for go back to the head of their queue.
+//!   for go back to the head of their queue. (Jobs that arrive in several queues in the same
+//!   instant while the pool waits are taken in the order Redis serves the lanes, as RQ's BLPOP
+//!   takes them; jobs already waiting always go in queue order.)
 //! - **No polling, no added latency**: every lane blocks up to `store::MAX_BLOCK_SECS`, and a
 //!   job on *any* queue wakes its lane at once. An idle pool sends `nq` BLMOVEs per
 //!   `MAX_BLOCK_SECS` (0.6/s on three queues) for fetching, nothing else. The alternative
