@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Engine benchmark: Taskmill vs Python RQ 2.12 (SimpleWorker) on one private redis-server, in one run.
 # usage: bench/engine.sh [JOBS] [CONCURRENCY]      (prints a table; figures go in the README)
+# A/B: BASELINE=DIR (holding an earlier build's `bench` and `taskmill`) [ROUNDS=3] runs the earlier
+# and the current Taskmill alternately ROUNDS times on the same Redis, and adds a before/after
+# table of medians.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 JOBS=${1:-20000}
@@ -21,6 +24,17 @@ URL="redis://127.0.0.1:$PORT/0"
 LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
 echo "== taskmill ($JOBS jobs, $CONC slots)" >&2
 TM=$(target/release/examples/bench "$URL" "$JOBS" "$CONC" target/release/taskmill)
+AB="[]"
+if [ -n "${BASELINE:-}" ]; then
+  AB=""
+  for r in $(seq "${ROUNDS:-3}"); do
+    echo "== A/B round $r: before ($BASELINE), then after" >&2
+    B=$("$BASELINE/bench" "$URL" "$JOBS" "$CONC" "$BASELINE/taskmill")
+    A=$(target/release/examples/bench "$URL" "$JOBS" "$CONC" target/release/taskmill)
+    AB="${AB:+$AB,}[$B,$A]"
+  done
+  AB="[$AB]"
+fi
 echo "== python rq 2.12 SimpleWorker ($((JOBS / 4)) jobs)" >&2
 RQ=$("$PY" bench/rq_bench.py "$URL" "$((JOBS / 4))")
 LOAD1=$(cut -d' ' -f1-3 /proc/loadavg)
@@ -33,27 +47,50 @@ echo "- load average (1/5/15 min) before: $LOAD0, after: $LOAD1"
 echo "- taskmill: $JOBS jobs, $CONC slots; python rq: $((JOBS / 4)) jobs"
 echo
 
-python3 - "$TM" "$RQ" <<'PYEOF'
-import json, sys
-tm, rq = json.loads(sys.argv[1]), json.loads(sys.argv[2])
+python3 - "$TM" "$RQ" "$AB" <<'PYEOF'
+import json, statistics, sys
+tm, rq, ab = json.loads(sys.argv[1]), json.loads(sys.argv[2]), json.loads(sys.argv[3])
 rows = [
     ("enqueue_single_per_s", "enqueue, single (jobs/s)", True),
     ("enqueue_batch_per_s", "enqueue, batch of 1000 (jobs/s)", True),
     ("process_per_s", "processing, no-op jobs (jobs/s)", True),
+    ("process_multi_per_s", "processing, 3 queues (jobs/s)", True),
     ("cmds_per_job", "redis commands per job", False),
+    ("cmds_per_job_multi", "redis commands per job, 3 queues", False),
     ("cpu_us_per_job", "redis-server CPU per job (µs)", False),
     ("worker_cpu_us_per_job", "worker process CPU per job (µs)", False),
     ("latency_p50_ms", "enqueue->start p50 (ms)", False),
     ("latency_p99_ms", "enqueue->start p99 (ms)", False),
+    ("latency_multi_p50_ms", "enqueue->start p50, 3rd of 3 queues (ms)", False),
+    ("latency_multi_p99_ms", "enqueue->start p99, 3rd of 3 queues (ms)", False),
     ("idle_rss_kb", "idle worker RSS (KB)", False),
+    ("idle_cmds_per_s", "idle worker, redis commands/s", False),
+    ("idle_cmds_per_s_multi", "idle worker on 3 queues, redis commands/s", False),
 ]
 print(f"| metric | Taskmill | Python RQ | ratio (better = >1) |")
 print(f"|---|---:|---:|---:|")
 for key, label, higher in rows:
     a, b = tm.get(key), rq.get(key)
     if a is None or b is None:
-        print(f"| {label} | {a} | {b} | n/a |")
+        fmt = lambda x: "–" if x is None else f"{x:,.1f}"
+        print(f"| {label} | {fmt(a)} | {fmt(b)} | n/a |")
         continue
     ratio = (a / b) if higher else (b / a if a else float("inf"))
     print(f"| {label} | {a:,.1f} | {b:,.1f} | {ratio:,.1f}x |")
+if ab:
+    print()
+    print(f"Taskmill before/after, median of {len(ab)} alternating rounds (each round: before, then after)")
+    print()
+    print("| metric | before | after | after/before (better = >1) | all rounds (before / after) |")
+    print("|---|---:|---:|---:|---|")
+    for key, label, higher in rows:
+        b = [r[0].get(key) for r in ab if r[0].get(key) is not None]
+        a = [r[1].get(key) for r in ab if r[1].get(key) is not None]
+        if not a or not b:
+            print(f"| {label} | {statistics.median(b) if b else None} | {statistics.median(a) if a else None} | n/a | |")
+            continue
+        mb, ma = statistics.median(b), statistics.median(a)
+        ratio = (ma / mb if mb else float("inf")) if higher else (mb / ma if ma else float("inf"))
+        runs = " / ".join(", ".join(f"{x:,.1f}" for x in xs) for xs in (b, a))
+        print(f"| {label} | {mb:,.1f} | {ma:,.1f} | {ratio:,.2f}x | {runs} |")
 PYEOF

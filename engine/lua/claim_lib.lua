@@ -27,15 +27,17 @@ local function start_job(id, worker, x, t)
 end
 
 -- Claims up to #workers jobs from `queues` (names, priority order) for the slots named
--- `workers`, slot i getting execution id `xs[i]`. `first` = {id, qi} is an id popped outside
--- (blocking wait), started before any pop. Appends 8 values per claimed job to the flat array
+-- `workers`, slot i getting execution id `xs[i]`. `pre` (or nil): pre[qi] = ids of queue qi
+-- already taken out of it by a blocking wait (and out of its intermediate list by the caller);
+-- each was its queue's head, so it goes before that queue's rest, and one there is no slot for
+-- goes back to the head of its queue. Appends 8 values per claimed job to the flat array
 -- `out`, in slot order: slot index, id, x, qi, data, timeout, result_ttl, deps — the job's
 -- result_ttl ('' = default) and deps ('1' if it lists dependencies) as read at start, which is
 -- what RQ's worker finishes with too (the Job object it loaded); finish.lua gets them back
 -- instead of reading the hash again. Returns the number of jobs claimed.
 -- RQ's LMOVE into the intermediate list + LREM at start collapse to LPOP here: inside one script
 -- no client can observe the id in between, and a crash cannot split the two.
-local function claim_jobs(queues, workers, xs, first, now_s, nowtxt, lease, out)
+local function claim_jobs(queues, workers, xs, pre, now_s, nowtxt, lease, out)
   local now_i = math.floor(tonumber(now_s))
   local t = {now_s = now_s, nowtxt = nowtxt, lease = tostring(lease),
     xs_score = tostring(now_i + lease + 60), xs_ttl = tostring(lease + 60)}
@@ -55,11 +57,19 @@ local function claim_jobs(queues, workers, xs, first, now_s, nowtxt, lease, out)
     w[#w + 1] = id .. ':' .. x
     nxt = nxt + 1
   end
-  if first and k > 0 then take(first[1], first[2]) end
   -- Bound the pops so a queue full of ids with missing hashes can't stall the server.
   local budget = k + 1000
   for qi = 1, #queues do
     local qk = K('queue', queues[qi])
+    local ids = pre and pre[qi]
+    if ids then
+      local left = {}
+      for i = 1, #ids do
+        if nxt <= k then take(ids[i], qi) else left[#left + 1] = ids[i] end
+      end
+      -- What no slot took goes back in its original order (the last one pushed first).
+      for i = #left, 1, -1 do call('LPUSH', qk, left[i]) end
+    end
     while nxt <= k and budget > 0 do
       local want = math.min(k - nxt + 1, budget)
       local ids = call('LPOP', qk, want)

@@ -17,7 +17,8 @@
 //! - `scripts`   — every Lua script of the crate, and the key table compiled into them.
 //! - `snapshot`  — the one cached read behind the overview, live counters and `/metrics`.
 //! - `enqueue`   — producing: enqueue, enqueue_many, enqueue_at/in, dependencies, retries.
-//! - `actions`   — the operator vocabulary (`Action`, `perform`); one file per action.
+//! - `actions`   — the operator vocabulary (`Action`, `perform`): one file per action, one atomic
+//!   call each, typed outcomes, audited.
 //! - `command`   — RQ's pub/sub worker commands (shutdown, kill-horse, stop-job) plus `scale`.
 //! - `audit`     — capped audit log of operator actions, kept in Redis.
 //! - `backend`   — the seam the console reads and acts through (`Backend`; `Rq` is RQ's).

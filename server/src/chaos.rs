@@ -63,9 +63,10 @@ pub struct ChaosArgs {
     /// Retries per job (an abandoned job without retries left fails, as in RQ)
     #[arg(long, default_value_t = 5)]
     pub retries: u32,
-    /// Queue to use (its finished/failed registries are counted from a baseline)
-    #[arg(long, default_value = "chaos")]
-    pub queue: String,
+    /// Queues to use, in priority order (jobs go round-robin over them; their finished/failed
+    /// registries are counted from a baseline); the workers serve them all
+    #[arg(long, alias = "queue", value_delimiter = ',', default_value = "chaos")]
+    pub queues: Vec<String>,
     /// Give up after this many seconds
     #[arg(long, default_value_t = 1800)]
     pub timeout: u64,
@@ -110,12 +111,12 @@ pub async fn run(url: &str, args: ChaosArgs) -> anyhow::Result<()> {
     };
     std::fs::create_dir_all(&dir).with_context(|| dir.display().to_string())?;
     let mut conn = store.conn();
-    let base = done_count(&mut conn, &args.queue).await?;
+    let base = done_count(&mut conn, &args.queues).await?;
     let ids = enqueue_jobs(&store, &args).await?;
     eprintln!(
-        "chaos: {} jobs on queue {:?}; {} workers x {} slots; logs in {}",
+        "chaos: {} jobs on queues {:?}; {} workers x {} slots; logs in {}",
         ids.len(),
-        args.queue,
+        args.queues,
         args.workers,
         args.concurrency,
         dir.display()
@@ -171,18 +172,30 @@ fn check(a: &ChaosArgs) -> Result<(), crate::process::UsageError> {
     if a.job_ms > 60_000 {
         return bad("--job-ms must be at most 60000");
     }
-    engine::limits::validate_queue_name(&a.queue)
-        .map_err(|e| crate::process::UsageError(e.to_string()))
+    if a.queues.is_empty() {
+        return bad("--queues needs at least one queue");
+    }
+    for q in &a.queues {
+        engine::limits::validate_queue_name(q)
+            .map_err(|e| crate::process::UsageError(e.to_string()))?;
+    }
+    Ok(())
+}
+
+/// The queue of the `i`th job (round-robin, so every queue gets work).
+pub(crate) fn queue_of(a: &ChaosArgs, i: usize) -> &str {
+    &a.queues[i % a.queues.len()]
 }
 
 async fn enqueue_jobs(store: &Store, a: &ChaosArgs) -> anyhow::Result<Vec<String>> {
     let run = format!("{:08x}", rand::random::<u32>());
     let ids: Vec<String> = (0..a.jobs).map(|i| format!("chaos-{run}-{i}")).collect();
-    for chunk in ids.chunks(1000) {
+    for (c, chunk) in ids.chunks(1000).enumerate() {
         let jobs = chunk
             .iter()
-            .map(|id| {
-                let mut j = NewJob::new(&a.queue, PROBE_FUNC)
+            .enumerate()
+            .map(|(i, id)| {
+                let mut j = NewJob::new(queue_of(a, c * 1000 + i), PROBE_FUNC)
                     .args(vec![json!(id), json!(a.job_ms)])
                     .id(id.clone());
                 j.retry = Some(Retry {
@@ -199,13 +212,13 @@ async fn enqueue_jobs(store: &Store, a: &ChaosArgs) -> anyhow::Result<Vec<String
     Ok(ids)
 }
 
-async fn done_count(conn: &mut ConnectionManager, queue: &str) -> redis::RedisResult<u64> {
-    let (f, x): (u64, u64) = redis::pipe()
-        .zcard(keys::finished(queue))
-        .zcard(keys::failed(queue))
-        .query_async(conn)
-        .await?;
-    Ok(f + x)
+async fn done_count(conn: &mut ConnectionManager, queues: &[String]) -> redis::RedisResult<u64> {
+    let mut p = redis::pipe();
+    for q in queues {
+        p.zcard(keys::finished(q)).zcard(keys::failed(q));
+    }
+    let counts: Vec<u64> = p.query_async(conn).await?;
+    Ok(counts.iter().sum())
 }
 
 /// Kills and respawns until every job is done; returns the kills and whether it timed out.
@@ -235,7 +248,7 @@ async fn drive(
         }
         track_recoveries(conn, &mut kills).await?;
         if round % 5 == 0 {
-            done = done_count(conn, &a.queue).await?.saturating_sub(base);
+            done = done_count(conn, &a.queues).await?.saturating_sub(base);
             let pending = kills
                 .iter()
                 .any(|k| k.recovered_at.len() < k.in_flight.len());
@@ -323,7 +336,7 @@ impl Fleet {
         let mut cmd = Command::new(&self.exe);
         cmd.args(["--redis", &self.url, "chaos-worker", "--probe-log"])
             .arg(self.dir.join(format!("w{seq}.log")))
-            .args(["--queues", &a.queue])
+            .args(["--queues", &a.queues.join(",")])
             .args(["--concurrency", &a.concurrency.to_string()])
             .args(a.timing.to_args())
             .env("RUST_LOG", "info")

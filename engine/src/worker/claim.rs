@@ -1,29 +1,13 @@
-//! Claiming jobs: one `claim.lua` call takes up to one job per free slot (no prefetch), and a
-//! blocking wait on a dedicated connection when the queues are empty.
-//!
-//! The blocking command is never dropped mid-flight: on shutdown we `CLIENT UNBLOCK` it and
-//! read its reply, so an id it popped in that instant is pushed back instead of lost.
+//! Claiming jobs: one `claim.lua` call takes up to one job per free slot (no prefetch), starting
+//! with the ids the blocking wait (`wait.rs`) moved into intermediate lists, if any.
 
-use std::time::Duration;
-
-use redis::aio::MultiplexedConnection;
 use redis::{RedisResult, Value};
-use tokio_util::sync::CancellationToken;
 
 use super::pool::Shared;
+use super::wait::Popped;
 use crate::reply::{int, text};
 use crate::scripts::CLAIM;
-use crate::{keys, store, time};
-
-/// An id popped by a blocking wait, not yet claimed.
-#[derive(Clone, Debug)]
-pub(crate) struct Popped {
-    pub id: String,
-    /// Index into the configured queues.
-    pub queue: usize,
-    /// True when it sits in the queue's intermediate list (BLMOVE), false after BLPOP.
-    pub in_intermediate: bool,
-}
+use crate::{keys, time};
 
 pub(crate) struct Claimed {
     /// Position in the slot list passed to `claim`.
@@ -59,33 +43,31 @@ pub(crate) fn new_exec_id() -> String {
 }
 
 /// Claims for `slots`, giving slot i the execution id `exec_ids[i]` (the caller keeps them so a
-/// call whose reply was lost can be recovered with [`recover`]).
+/// call whose reply was lost can be recovered with [`recover`]). `pre` = ids a blocking wait
+/// moved into their intermediate lists: each is started in queue order or put back at its
+/// queue head.
 pub(crate) async fn claim(
     shared: &Shared,
     slots: &[(usize, String)],
     exec_ids: &[String],
-    pre: Option<&Popped>,
+    pre: &[Popped],
 ) -> RedisResult<Claim> {
     let now = time::now();
     let queues = &shared.cfg.queues;
     let mut inv = CLAIM.prepare_invoke();
     inv.key(keys::SUSPENDED);
-    if let Some(p) = pre.filter(|p| p.in_intermediate) {
+    for p in pre {
         inv.key(keys::intermediate_first_seen(&queues[p.queue], &p.id));
     }
     inv.arg(now.to_string())
         .arg(time::format_rq(now))
         .arg(shared.lease_secs)
         .arg(queues.len())
-        .arg(slots.len());
-    match pre {
-        Some(p) => {
-            inv.arg(&p.id)
-                .arg(p.queue + 1)
-                .arg(if p.in_intermediate { "im" } else { "popped" })
-        }
-        None => inv.arg("").arg(0).arg(""),
-    };
+        .arg(slots.len())
+        .arg(pre.len());
+    for p in pre {
+        inv.arg(&p.id).arg(p.queue + 1);
+    }
     for q in queues {
         inv.arg(q);
     }
@@ -215,92 +197,6 @@ fn parse_timeout(s: &str) -> Option<i64> {
             .filter(|f| f.is_finite())
             .map(|f| f.ceil() as i64)
     })
-}
-
-/// The dedicated connection used for BLMOVE / BLPOP, reconnected lazily after errors.
-#[derive(Default)]
-pub(crate) struct Blocker {
-    conn: Option<(MultiplexedConnection, i64)>,
-}
-
-impl Blocker {
-    /// Waits up to `store::MAX_BLOCK_SECS` for a job id. `Ok(None)` = timeout or cancelled.
-    pub async fn wait(
-        &mut self,
-        shared: &Shared,
-        cancel: &CancellationToken,
-    ) -> crate::Result<Option<Popped>> {
-        if self.conn.is_none() {
-            let mut c = shared.store.dedicated().await?;
-            let id: i64 = redis::cmd("CLIENT").arg("ID").query_async(&mut c).await?;
-            self.conn = Some((c, id));
-        }
-        let Some((conn, client_id)) = self.conn.as_mut() else {
-            return Ok(None);
-        };
-        let queues = &shared.cfg.queues;
-        let secs = store::MAX_BLOCK_SECS;
-        let mut cmd;
-        if queues.len() == 1 {
-            cmd = redis::cmd("BLMOVE");
-            cmd.arg(keys::queue(&queues[0]))
-                .arg(keys::intermediate(&queues[0]))
-                .arg("LEFT")
-                .arg("RIGHT")
-                .arg(secs);
-        } else {
-            cmd = redis::cmd("BLPOP");
-            for q in queues {
-                cmd.arg(keys::queue(q));
-            }
-            cmd.arg(secs);
-        }
-        let client_id = *client_id;
-        let reply = {
-            let fut = cmd.query_async::<Value>(conn);
-            tokio::pin!(fut);
-            tokio::select! {
-                r = &mut fut => r,
-                _ = cancel.cancelled() => {
-                    let mut c = shared.conn.clone();
-                    let _: RedisResult<i64> =
-                        redis::cmd("CLIENT").arg("UNBLOCK").arg(client_id).query_async(&mut c).await;
-                    match tokio::time::timeout(Duration::from_secs(2), &mut fut).await {
-                        Ok(r) => r,
-                        Err(_) => Ok(Value::Nil),
-                    }
-                }
-            }
-        };
-        let reply = match reply {
-            Ok(r) => r,
-            Err(e) => {
-                self.conn = None;
-                return Err(e.into());
-            }
-        };
-        Ok(match reply {
-            Value::Nil => None,
-            Value::Array(kv) if kv.len() == 2 => {
-                let (Some(key), Some(id)) = (text(&kv[0]), text(&kv[1])) else {
-                    return Ok(None);
-                };
-                queues
-                    .iter()
-                    .position(|q| keys::queue(q) == key)
-                    .map(|queue| Popped {
-                        id,
-                        queue,
-                        in_intermediate: false,
-                    })
-            }
-            other => text(&other).map(|id| Popped {
-                id,
-                queue: 0,
-                in_intermediate: true,
-            }),
-        })
-    }
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! The dispatcher: the one loop that claims work. It reserves the free slots, claims at most one
 //! job per reserved slot in one script call, spawns them, and when nothing was available blocks
-//! on a dedicated connection until a job arrives (or shutdown unblocks it).
+//! on one lane per queue (`wait.rs`) until a job arrives (or shutdown unblocks them). Lanes are
+//! only armed while a slot is free: a pool with none unblocks them and waits for a finish.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -8,10 +9,11 @@ use std::time::Duration;
 use tokio::sync::mpsc::UnboundedSender;
 use tracing::warn;
 
-use super::claim::{self, Blocker, Claim, Popped};
+use super::claim::{self, Claim};
 use super::pool::Shared;
 use super::run::{self, Completion};
 use super::slot;
+use super::wait::{Lanes, Popped};
 
 /// Why the dispatcher returned.
 #[derive(Debug, PartialEq, Eq)]
@@ -22,20 +24,27 @@ pub(crate) enum Exit {
 }
 
 pub(crate) async fn dispatch(shared: Arc<Shared>, tx: UnboundedSender<Completion>) -> Exit {
-    let mut blocker = Blocker::default();
-    let mut pre: Option<Popped> = None;
+    let mut lanes = Lanes::new(shared.cfg.queues.len());
+    // Ids the lanes moved into intermediate lists, for the next claim to start or give back.
+    let mut pre: Vec<Popped> = Vec::new();
     let mut suspended = false;
     let mut delay = Duration::from_millis(100);
     let burst = shared.cfg.burst;
     loop {
         if shared.stop.is_cancelled() {
-            if let Some(p) = pre.take() {
-                give_back(&shared, p).await;
-            }
+            pre.extend(lanes.disarm(&shared).await);
+            give_back(&shared, &pre).await;
             return Exit::Stopped;
         }
         let free = shared.reserve_free();
-        if free.is_empty() && pre.is_none() {
+        if free.is_empty() && pre.is_empty() {
+            if lanes.armed() {
+                // No slot to run what a lane would pop (an idle worker elsewhere could).
+                pre = lanes.disarm(&shared).await;
+                if !pre.is_empty() {
+                    continue;
+                }
+            }
             tokio::select! {
                 _ = shared.stop.cancelled() => {}
                 _ = shared.freed.notified() => {}
@@ -43,7 +52,7 @@ pub(crate) async fn dispatch(shared: Arc<Shared>, tx: UnboundedSender<Completion
             continue;
         }
         let exec_ids: Vec<String> = free.iter().map(|_| claim::new_exec_id()).collect();
-        let result = claim::claim(&shared, &free, &exec_ids, pre.as_ref()).await;
+        let result = claim::claim(&shared, &free, &exec_ids, &pre).await;
         let result = match result {
             Ok(r) => {
                 delay = Duration::from_millis(100);
@@ -59,12 +68,15 @@ pub(crate) async fn dispatch(shared: Arc<Shared>, tx: UnboundedSender<Completion
                 continue;
             }
         };
-        // The pre-popped id is consumed by a successful call either way (claimed or put back).
-        pre = None;
+        // The pre-popped ids are consumed by a successful call either way (claimed or put back).
+        pre.clear();
         match result {
             Claim::Suspended => {
                 let dead = shared.unreserve(&free);
                 shared.bury(&dead, shared.slot_count()).await;
+                // Nothing is claimed while suspended: what the lanes pop meanwhile goes back.
+                let popped = lanes.disarm(&shared).await;
+                give_back(&shared, &popped).await;
                 if !suspended {
                     suspended = true;
                     set_state(&shared, "suspended").await;
@@ -96,7 +108,9 @@ pub(crate) async fn dispatch(shared: Arc<Shared>, tx: UnboundedSender<Completion
                     .collect();
                 let dead = shared.unreserve(&unused);
                 shared.bury(&dead, shared.slot_count()).await;
-                if claimed > 0 {
+                // A claim that left a slot free found every queue empty: go straight to the
+                // wait (a job pushed since is there for BLMOVE to take at once).
+                if claimed > 0 && (burst || claimed == free.len()) {
                     continue;
                 }
                 if burst {
@@ -109,14 +123,22 @@ pub(crate) async fn dispatch(shared: Arc<Shared>, tx: UnboundedSender<Completion
                     }
                     continue;
                 }
-                match blocker.wait(&shared, &shared.stop).await {
-                    Ok(p) => pre = p,
-                    Err(e) => {
-                        warn!(error = %e, "blocking wait failed; retrying");
+                // A lane that only timed out is simply re-armed: anything that puts an id in a
+                // queue wakes its lane, so there is nothing for a claim to find (no polling).
+                let (popped, err) = loop {
+                    let r = lanes.wait(&shared, &shared.stop).await;
+                    if !r.0.is_empty() || r.1.is_some() || shared.stop.is_cancelled() {
+                        break r;
+                    }
+                };
+                if let Some(e) = err {
+                    warn!(error = %e, "blocking wait failed; retrying");
+                    if popped.is_empty() {
                         sleep_or_stop(&shared, delay).await;
                         delay = (delay * 2).min(Duration::from_secs(5));
                     }
                 }
+                pre = popped;
             }
         }
     }
@@ -130,7 +152,7 @@ async fn recover(
     tx: &UnboundedSender<Completion>,
     free: &[(usize, String)],
     exec_ids: &[String],
-    pre: &mut Option<Popped>,
+    pre: &mut Vec<Popped>,
     delay: &mut Duration,
 ) -> usize {
     let give_up = tokio::time::Instant::now() + Duration::from_secs(shared.lease_secs as u64);
@@ -151,8 +173,8 @@ async fn recover(
     let mut used = vec![false; free.len()];
     let adopted = found.len();
     if adopted > 0 {
-        // The script ran, so it also consumed the pre-popped id (started or put back).
-        *pre = None;
+        // The script ran, so it also consumed the pre-popped ids (started or put back).
+        pre.clear();
         warn!(
             jobs = adopted,
             "adopting jobs from a claim whose reply was lost"
@@ -176,17 +198,21 @@ async fn recover(
     adopted
 }
 
-/// Puts an id popped during shutdown back at the head of its queue (claim with no slots).
-async fn give_back(shared: &Shared, p: Popped) {
+/// Puts ids popped by the lanes back at the head of their queues (a claim with no slots).
+async fn give_back(shared: &Shared, pre: &[Popped]) {
+    if pre.is_empty() {
+        return;
+    }
     for _ in 0..10 {
-        match claim::claim(shared, &[], &[], Some(&p)).await {
+        match claim::claim(shared, &[], &[], pre).await {
             Ok(_) => return,
             Err(e) => {
-                warn!(error = %e, job = %p.id, "could not give a popped job back; retrying");
+                warn!(error = %e, jobs = pre.len(), "could not give popped jobs back; retrying");
                 tokio::time::sleep(Duration::from_millis(200)).await;
             }
         }
     }
+    // Still in their intermediate lists: a reaper puts them back after the grace period.
 }
 
 async fn set_state(shared: &Shared, state: &str) {

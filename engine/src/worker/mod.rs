@@ -5,8 +5,9 @@
 //! score, so a job whose process died is reaped by any live worker within the lease TTL.
 //!
 //! # Tasks of a running pool
-//! - `dispatch` — claims jobs for free slots (`claim.lua`), blocks on a dedicated connection
-//!   when the queues are empty; `run` executes each job in its own task.
+//! - `dispatch` — claims jobs for free slots (`claim.lua`); when the queues are empty it blocks
+//!   with one BLMOVE per queue into RQ's intermediate lists (`wait`: why, and what it costs), so
+//!   a SIGKILL at any point loses no job; `run` executes each job in its own task.
 //! - `finish`   — writes completions in batches (`finish.lua`); each freed slot claims its next
 //!   job in that same call while the pool is claiming, else it is freed for the dispatcher.
 //! - `heartbeat`, `reaper`, `commands` (pub/sub), and the `crate::scheduler` when enabled.
@@ -59,6 +60,7 @@ mod reaper;
 mod run;
 mod slot;
 mod table;
+mod wait;
 
 pub use finish::FinishOutcome;
 pub use handlers::{Handlers, JobError};

@@ -148,11 +148,11 @@ pub(crate) async fn verify(
     let starts = read_starts(dir, fleet.spawned())?;
     let mut examples: Vec<String> = Vec::new();
 
-    for chunk in ids.chunks(500) {
+    for (c, chunk) in ids.chunks(500).enumerate() {
         let mut p = redis::pipe();
-        for id in chunk {
+        for (i, id) in chunk.iter().enumerate() {
             p.hget(keys::job(id), "status")
-                .zscore(keys::finished(&a.queue), id)
+                .zscore(keys::finished(super::queue_of(a, c * 500 + i)), id)
                 .xlen(keys::results(id));
         }
         let flat: Vec<redis::Value> = p.query_async(&mut conn).await?;
@@ -223,12 +223,17 @@ pub(crate) async fn verify(
         .filter(|k| k.recovered_at.len() < k.in_flight.len())
         .count();
 
-    (r.wip_left, r.queue_left, r.intermediate_left) = redis::pipe()
-        .zcard(keys::started(&a.queue))
-        .llen(keys::queue(&a.queue))
-        .llen(keys::intermediate(&a.queue))
-        .query_async(&mut conn)
-        .await?;
+    for q in &a.queues {
+        let (wip, queued, inter): (u64, u64, u64) = redis::pipe()
+            .zcard(keys::started(q))
+            .llen(keys::queue(q))
+            .llen(keys::intermediate(q))
+            .query_async(&mut conn)
+            .await?;
+        r.wip_left += wip;
+        r.queue_left += queued;
+        r.intermediate_left += inter;
+    }
 
     let mut problems = Vec::new();
     let mut need = |bad: bool, what: String| {

@@ -16,6 +16,7 @@ use serde_json::Value;
 use tokio::task::JoinHandle;
 
 mod commands;
+mod fetch;
 mod outcomes;
 mod parity;
 mod recovery;
