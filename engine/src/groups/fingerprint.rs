@@ -172,7 +172,9 @@ pub fn normalise(message: &str) -> String {
             }
         }
         if is_word(c) && !prev_word {
-            let end = run(&chars, i, |d| is_word(d) || d == '-' || d == '.' || d == ':');
+            let end = run(&chars, i, |d| {
+                is_word(d) || d == '-' || d == '.' || d == ':'
+            });
             let token: String = chars[i..end].iter().collect();
             let token = token.trim_end_matches(['.', ':', '-']);
             if let Some(placeholder) = volatile(token) {

@@ -12,10 +12,7 @@ fn tb(frames: &[(&str, &str)], last: &str) -> String {
     s
 }
 
-const RQ: (&str, &str) = (
-    "/venv/lib/python3.12/site-packages/rq/job.py",
-    "_execute",
-);
+const RQ: (&str, &str) = ("/venv/lib/python3.12/site-packages/rq/job.py", "_execute");
 
 #[test]
 fn same_error_different_values_one_fingerprint() {
@@ -83,9 +80,15 @@ fn chained_exceptions_use_the_last_traceback() {
 #[test]
 fn volatile_parts_are_normalised() {
     let cases = [
-        ("job 3f2a9c1e-8b7d-4c6e-9a10-1234567890ab failed", "job <uuid> failed"),
+        (
+            "job 3f2a9c1e-8b7d-4c6e-9a10-1234567890ab failed",
+            "job <uuid> failed",
+        ),
         ("sha deadbeef12 mismatch", "sha <hex> mismatch"),
-        ("connect to 10.0.0.12:6379 refused", "connect to <ip> refused"),
+        (
+            "connect to 10.0.0.12:6379 refused",
+            "connect to <ip> refused",
+        ),
         ("took 1.5s, limit 30", "took <n>s, limit <n>"),
         ("at 2026-12-01 15:28:40+00:00", "at <n> <n>+<n>"),
         ("say \"hi there\" now", "say <str> now"),
@@ -104,9 +107,18 @@ fn plain_messages_and_taskmill_tracebacks() {
     let stop = parse("Job stopped by user, work-horse terminated.").unwrap();
     assert_eq!(stop.exc_type, "");
     assert_eq!(stop.frame, None);
-    assert_eq!(stop.example(), "Job stopped by user, work-horse terminated.");
-    let a = parse("Moved to FailedJobRegistry, due to AbandonedJobError, at 2026-12-01 15:28:40.12+00:00").unwrap();
-    let b = parse("Moved to FailedJobRegistry, due to AbandonedJobError, at 2026-12-02 01:00:00.99+00:00").unwrap();
+    assert_eq!(
+        stop.example(),
+        "Job stopped by user, work-horse terminated."
+    );
+    let a = parse(
+        "Moved to FailedJobRegistry, due to AbandonedJobError, at 2026-12-01 15:28:40.12+00:00",
+    )
+    .unwrap();
+    let b = parse(
+        "Moved to FailedJobRegistry, due to AbandonedJobError, at 2026-12-02 01:00:00.99+00:00",
+    )
+    .unwrap();
     assert_eq!(a.fingerprint(), b.fingerprint());
     let tm = parse(
         "Traceback (most recent call last):\n  File \"taskmill\", in perform\n\
@@ -121,7 +133,10 @@ fn plain_messages_and_taskmill_tracebacks() {
     );
     assert!(parse("  \n").is_none());
     let bare = parse(&tb(&[("/app/t.py", "f")], "KeyboardInterrupt")).unwrap();
-    assert_eq!((bare.exc_type.as_str(), bare.message.as_str()), ("KeyboardInterrupt", ""));
+    assert_eq!(
+        (bare.exc_type.as_str(), bare.message.as_str()),
+        ("KeyboardInterrupt", "")
+    );
 }
 
 #[test]
@@ -129,7 +144,14 @@ fn multi_line_messages_and_hostile_text_do_not_panic() {
     let t = tb(&[("/app/t.py", "f")], "ValueError: line one\nline two 42");
     let f = parse(&t).unwrap();
     assert_eq!(f.normalised, "line one line two <n>");
-    for s in ["'", "\"unterminated", "/", "0x", "Traceback (most recent call last):", "é/ü 1.2.3.4:x"] {
+    for s in [
+        "'",
+        "\"unterminated",
+        "/",
+        "0x",
+        "Traceback (most recent call last):",
+        "é/ü 1.2.3.4:x",
+    ] {
         let _ = parse(s).map(|f| f.fingerprint());
         let _ = normalise(s);
     }

@@ -251,8 +251,11 @@ pub struct Entry {
 
 /// Reads and decodes `unseen` (id, score pairs of one queue) and applies them in one script.
 async fn index_slice(store: &Store, queue: &str, unseen: &[String]) -> Result<u64> {
-    let (ids, scores): (Vec<&String>, Vec<&String>) =
-        unseen.chunks(2).filter(|c| c.len() == 2).map(|c| (&c[0], &c[1])).unzip();
+    let (ids, scores): (Vec<&String>, Vec<&String>) = unseen
+        .chunks(2)
+        .filter(|c| c.len() == 2)
+        .map(|c| (&c[0], &c[1]))
+        .unzip();
     let ids: Vec<String> = ids.into_iter().cloned().collect();
     let entries = read_entries(store, &ids).await?;
     let mut inv = GROUPS_APPLY.prepare_invoke();
@@ -275,7 +278,10 @@ pub async fn read_entries(store: &Store, ids: &[String]) -> Result<Vec<Entry>> {
     let mut p = redis::pipe();
     p.ignore_errors();
     for id in ids {
-        p.cmd("HMGET").arg(keys::job(id)).arg("exc_info").arg("ended_at");
+        p.cmd("HMGET")
+            .arg(keys::job(id))
+            .arg("exc_info")
+            .arg("ended_at");
     }
     let script_keys: Vec<String> = ids
         .iter()
@@ -339,6 +345,9 @@ fn entry(
         }
         _ => return undecodable("no traceback"),
     };
+    if text.contains(['\0', '\u{fffd}']) {
+        return undecodable("traceback is not text");
+    }
     match fingerprint::parse(&text) {
         Some(f) => Entry {
             fingerprint: f.fingerprint(),

@@ -30,17 +30,32 @@ pub async fn groups(store: &Store) -> Result<FailureGroups> {
     p.cmd("HGET").arg(keys::FG_STATE).arg("as_of");
     for (fp, _) in &top {
         p.cmd("HGETALL").arg(keys::fg_meta(fp));
-        p.cmd("ZRANGE").arg(keys::fg_group(fp)).arg(0).arg(0).arg("WITHSCORES");
-        p.cmd("ZREVRANGE").arg(keys::fg_group(fp)).arg(0).arg(0).arg("WITHSCORES");
+        p.cmd("ZRANGE")
+            .arg(keys::fg_group(fp))
+            .arg(0)
+            .arg(0)
+            .arg("WITHSCORES");
+        p.cmd("ZREVRANGE")
+            .arg(keys::fg_group(fp))
+            .arg(0)
+            .arg(0)
+            .arg("WITHSCORES");
     }
     let replies: Vec<Value> = p.query_async(&mut conn).await?;
-    let as_of = replies.first().and_then(reply::string).and_then(|s| s.parse().ok());
+    let as_of = replies
+        .first()
+        .and_then(reply::string)
+        .and_then(|s| s.parse().ok());
     let mut items: Vec<FailureGroup> = top
         .iter()
         .zip(replies[1..].chunks(3))
         .map(|((fp, count), r)| group(fp, *count as u64, r))
         .collect();
-    items.sort_by(|a, b| b.count.cmp(&a.count).then(a.fingerprint.cmp(&b.fingerprint)));
+    items.sort_by(|a, b| {
+        b.count
+            .cmp(&a.count)
+            .then(a.fingerprint.cmp(&b.fingerprint))
+    });
     Ok(FailureGroups { as_of, items })
 }
 
@@ -84,13 +99,20 @@ fn group(fp: &str, count: u64, r: &[Value]) -> FailureGroup {
             .filter(|(n, _)| *n > 0)
             .collect();
         v.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
-        v.into_iter().take(MAX_NAMES).map(|(_, s)| s).collect::<Vec<_>>()
+        v.into_iter()
+            .take(MAX_NAMES)
+            .map(|(_, s)| s)
+            .collect::<Vec<_>>()
     };
     let seen = |v: Option<&Value>| v.and_then(|v| reply::scored(v).first().and_then(|s| s.1));
     FailureGroup {
         fingerprint: fp.to_string(),
-        exc_type: reply::field(&meta, "exc_type").map(|s| s.into_owned()).unwrap_or_default(),
-        example: reply::field(&meta, "example").map(|s| s.into_owned()).unwrap_or_default(),
+        exc_type: reply::field(&meta, "exc_type")
+            .map(|s| s.into_owned())
+            .unwrap_or_default(),
+        example: reply::field(&meta, "example")
+            .map(|s| s.into_owned())
+            .unwrap_or_default(),
         count,
         queues: names("q\n"),
         functions: names("f\n").into_iter().filter(|f| !f.is_empty()).collect(),
@@ -120,12 +142,20 @@ pub async fn group_page(
     let replies: Vec<Value> = p.query_async(&mut store.conn()).await?;
     let total = replies.first().map_or(0, reply::count);
     let window = replies.get(1).map(reply::scored).unwrap_or_default();
-    let ids: Vec<String> = window.iter().map(|(m, _)| member_id(m).to_string()).collect();
+    let ids: Vec<String> = window
+        .iter()
+        .map(|(m, _)| member_id(m).to_string())
+        .collect();
     let mut items = crate::job::summaries(store, &ids, true).await?;
     for (s, (_, at)) in items.iter_mut().zip(window) {
         s.score = at;
     }
-    Ok(Page { items, total, offset, limit })
+    Ok(Page {
+        items,
+        total,
+        offset,
+        limit,
+    })
 }
 
 /// A group's members (`<queue>\n<id>`) that are still failed with their indexed score, after
