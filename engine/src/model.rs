@@ -378,6 +378,9 @@ pub struct FailureGroup {
     /// Failure times (unix seconds) of the oldest and newest failure in the group.
     pub first_seen: Option<f64>,
     pub last_seen: Option<f64>,
+    /// The trend: failures of the group in the last hour and the last 24 hours.
+    pub last_hour: u64,
+    pub last_day: u64,
 }
 
 /// The groups view: largest group first, and how fresh the index is.

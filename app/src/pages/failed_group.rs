@@ -89,6 +89,7 @@ pub fn FailedGroupPage() -> impl IntoView {
                     <dt>"Functions"</dt><dd><code>{group.functions.join(", ")}</code></dd>
                     <dt>"First seen"</dt><dd title=format::timestamp(group.first_seen)>{format::ago(group.first_seen, now)}</dd>
                     <dt>"Last seen"</dt><dd title=format::timestamp(group.last_seen)>{format::ago(group.last_seen, now)}</dd>
+                    <dt>"Last hour / 24 h"</dt><dd>{format!("{} / {}", format::count(group.last_hour), format::count(group.last_day))}</dd>
                     <dt>"Fingerprint"</dt><dd><code>{group.fingerprint.clone()}</code></dd>
                 </dl>
                 {(!read_only).then(|| view! {

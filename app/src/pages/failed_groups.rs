@@ -28,7 +28,7 @@ pub fn FailedGroupsPage() -> impl IntoView {
             <Title text="Failure groups"/>
             <h1>"Failed jobs " <span class="count" data-testid="groups-total">{format::count(total)}</span></h1>
             <FailedTabs groups=true/>
-            <p class="muted" data-testid="groups-as-of">{as_of}</p>
+            <p class="as-of" data-testid="groups-as-of">{as_of}</p>
             {if groups.items.is_empty() {
                 view! { <p class="empty" data-testid="no-groups">"No failure groups."</p> }.into_any()
             } else {
@@ -62,6 +62,7 @@ fn GroupTable(groups: Vec<FailureGroup>, now: f64) -> impl IntoView {
                 <th>"Functions"</th>
                 <th>"First seen"</th>
                 <th>"Last seen"</th>
+                <th class="num" title="Failures in the last hour / 24 hours">"1 h / 24 h"</th>
             </tr></thead>
             <tbody>
                 {groups.into_iter().map(|g| {
@@ -75,6 +76,7 @@ fn GroupTable(groups: Vec<FailureGroup>, now: f64) -> impl IntoView {
                             <td><code>{g.functions.join(", ")}</code></td>
                             <td title=format::timestamp(g.first_seen)>{format::ago(g.first_seen, now)}</td>
                             <td title=format::timestamp(g.last_seen)>{format::ago(g.last_seen, now)}</td>
+                            <td class="num" data-testid="group-trend">{format!("{} / {}", format::count(g.last_hour), format::count(g.last_day))}</td>
                         </tr>
                     }
                 }).collect_view()}

@@ -28,18 +28,9 @@ pub async fn groups(store: &Store) -> Result<FailureGroups> {
     let mut p = redis::pipe();
     p.ignore_errors();
     p.cmd("HGET").arg(keys::FG_STATE).arg("as_of");
+    let now = crate::time::now();
     for (fp, _) in &top {
-        p.cmd("HGETALL").arg(keys::fg_meta(fp));
-        p.cmd("ZRANGE")
-            .arg(keys::fg_group(fp))
-            .arg(0)
-            .arg(0)
-            .arg("WITHSCORES");
-        p.cmd("ZREVRANGE")
-            .arg(keys::fg_group(fp))
-            .arg(0)
-            .arg(0)
-            .arg("WITHSCORES");
+        describe(&mut p, fp, now);
     }
     let replies: Vec<Value> = p.query_async(&mut conn).await?;
     let as_of = replies
@@ -48,7 +39,7 @@ pub async fn groups(store: &Store) -> Result<FailureGroups> {
         .and_then(|s| s.parse().ok());
     let mut items: Vec<FailureGroup> = top
         .iter()
-        .zip(replies[1..].chunks(3))
+        .zip(replies[1..].chunks(PER_GROUP))
         .map(|((fp, count), r)| group(fp, *count as u64, r))
         .collect();
     items.sort_by(|a, b| {
@@ -61,29 +52,29 @@ pub async fn groups(store: &Store) -> Result<FailureGroups> {
 
 /// One group, or `None` if no failure has that fingerprint.
 pub async fn group_info(store: &Store, fingerprint: &str) -> Result<Option<FailureGroup>> {
-    let replies: Vec<Value> = redis::pipe()
-        .ignore_errors()
-        .cmd("ZSCORE")
-        .arg(keys::FG_GROUPS)
-        .arg(fingerprint)
-        .cmd("HGETALL")
-        .arg(keys::fg_meta(fingerprint))
-        .cmd("ZRANGE")
-        .arg(keys::fg_group(fingerprint))
-        .arg(0)
-        .arg(0)
-        .arg("WITHSCORES")
-        .cmd("ZREVRANGE")
-        .arg(keys::fg_group(fingerprint))
-        .arg(0)
-        .arg(0)
-        .arg("WITHSCORES")
-        .query_async(&mut store.conn())
-        .await?;
+    let mut p = redis::pipe();
+    p.ignore_errors();
+    p.cmd("ZSCORE").arg(keys::FG_GROUPS).arg(fingerprint);
+    describe(&mut p, fingerprint, crate::time::now());
+    let replies: Vec<Value> = p.query_async(&mut store.conn()).await?;
     let Some(count) = replies.first().and_then(reply::float) else {
         return Ok(None);
     };
     Ok(Some(group(fingerprint, count as u64, &replies[1..])))
+}
+
+/// Replies per group that `describe` queues and `group` reads.
+const PER_GROUP: usize = 5;
+
+/// Meta hash, oldest and newest failure, and the counts of the last hour and day (ZCOUNT on
+/// failure time: O(log n)).
+fn describe(p: &mut redis::Pipeline, fp: &str, now: f64) {
+    let g = keys::fg_group(fp);
+    p.cmd("HGETALL").arg(keys::fg_meta(fp));
+    p.cmd("ZRANGE").arg(&g).arg(0).arg(0).arg("WITHSCORES");
+    p.cmd("ZREVRANGE").arg(&g).arg(0).arg(0).arg("WITHSCORES");
+    p.cmd("ZCOUNT").arg(&g).arg(now - 3600.0).arg("+inf");
+    p.cmd("ZCOUNT").arg(&g).arg(now - 86_400.0).arg("+inf");
 }
 
 fn group(fp: &str, count: u64, r: &[Value]) -> FailureGroup {
@@ -118,6 +109,8 @@ fn group(fp: &str, count: u64, r: &[Value]) -> FailureGroup {
         functions: names("f\n").into_iter().filter(|f| !f.is_empty()).collect(),
         first_seen: seen(r.get(1)),
         last_seen: seen(r.get(2)),
+        last_hour: r.get(3).map_or(0, reply::count),
+        last_day: r.get(4).map_or(0, reply::count),
     }
 }
 

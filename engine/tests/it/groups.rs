@@ -320,3 +320,46 @@ async fn taskmill_and_undecodable_failures() {
         .unwrap();
     assert_eq!(page.total, 2);
 }
+
+/// Every group is listed (not only the first few): ten kinds, ten groups, counts summing up.
+#[tokio::test]
+async fn ten_kinds_ten_groups() {
+    let store = support::store().await;
+    let mut c = store.conn();
+    let _: () = redis::cmd("SADD")
+        .arg(keys::QUEUES)
+        .arg(keys::queue("q"))
+        .query_async(&mut c)
+        .await
+        .unwrap();
+    for kind in 0..10 {
+        for n in 0..3 {
+            let id = format!("k{kind}n{n}");
+            let tb = format!(
+                "Traceback (most recent call last):\n  File \"/app/t.py\", line 1, in f{kind}\nValueError: bad {n}\n"
+            );
+            let _: () = redis::cmd("HSET")
+                .arg(keys::job(&id))
+                .arg("origin")
+                .arg("q")
+                .arg("data")
+                .arg("x")
+                .arg("exc_info")
+                .arg(engine::codec::zlib::deflate(tb.as_bytes()))
+                .query_async(&mut c)
+                .await
+                .unwrap();
+            let _: () = redis::cmd("ZADD")
+                .arg(keys::failed("q"))
+                .arg(1e12)
+                .arg(&id)
+                .query_async(&mut c)
+                .await
+                .unwrap();
+        }
+    }
+    index::catch_up(&store).await.unwrap();
+    let g = read::groups(&store).await.unwrap();
+    assert_eq!(g.items.len(), 10, "{g:#?}");
+    assert!(g.items.iter().all(|g| g.count == 3 && g.last_day == 3));
+}

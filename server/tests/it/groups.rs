@@ -27,6 +27,10 @@ async fn groups_api_lists_pages_and_acts_on_a_group() {
     assert_eq!(g["count"], 3, "{v}");
     assert_eq!(g["queues"], serde_json::json!(["gq"]));
     assert_eq!(g["functions"], serde_json::json!(["taskmill.fail"]));
+    assert_eq!(
+        (g["last_hour"].as_u64(), g["last_day"].as_u64()),
+        (Some(3), Some(3))
+    );
     for k in [
         "fingerprint",
         "exc_type",
