@@ -86,7 +86,13 @@ async fn seed(store: &Store, n: usize) {
     let now = engine::time::now();
     for start in (0..n).step_by(BATCH) {
         let range = start..(start + BATCH).min(n);
-        let queue = |i: usize| if i.is_multiple_of(3) { "mail" } else { "orders" };
+        let queue = |i: usize| {
+            if i.is_multiple_of(3) {
+                "mail"
+            } else {
+                "orders"
+            }
+        };
         let jobs: Vec<NewJob> = range
             .clone()
             .map(|i| {

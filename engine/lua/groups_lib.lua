@@ -1,12 +1,21 @@
 -- Prelude of the failure-group index scripts (after key_lib.lua; no KEYS or ARGV of its own).
 -- An indexed failure is the hash field `<queue>\n<id>` of K('fg_jobs') with the value
--- `<registry score>\t<fingerprint>\t<func>`, a member of its group's zset K('fg_group', fp)
+-- `<registry score>\t<ended_at>\t<fingerprint>\t<func>` (score and `ended_at` together tell one
+-- failure from the next: RQ's scores have whole seconds, `ended_at` microseconds), a member of its group's zset K('fg_group', fp)
 -- (scored by failure time), one unit of its group's size in K('fg_groups') and of the queue and
 -- function counts in K('fg_meta', fp). `unindex` and `index` keep all four in step.
--- Returns: nothing; defines split_value(), unindex(), index().
+-- Returns: nothing; defines split_value(), live(), unindex(), index().
 local function split_value(v)
-  local score, fp, func = string.match(v, '^([^\t]*)\t([^\t]*)\t(.*)$')
-  return score, fp, func
+  local score, ended, fp, func = string.match(v, '^([^\t]*)\t([^\t]*)\t([^\t]*)\t(.*)$')
+  return score, ended, fp, func
+end
+-- The live signature of a failure: its registry score (false if not in the registry) and the
+-- job's `ended_at` ('' if none).
+local function live(queue, id)
+  local score = redis.call('ZSCORE', K('failed', queue), id)
+  local ok, ended = pcall(redis.call, 'HGET', K('job', id), 'ended_at')
+  if not ok or not ended then ended = '' end
+  return score and tostring(score), ended
 end
 local function bump(meta, field, by)
   if redis.call('HINCRBY', meta, field, by) <= 0 then
@@ -14,7 +23,7 @@ local function bump(meta, field, by)
   end
 end
 local function unindex(member, value)
-  local _, fp, func = split_value(value)
+  local _, _, fp, func = split_value(value)
   redis.call('HDEL', K('fg_jobs'), member)
   if not fp then return end
   local queue = string.match(member, '^(.*)\n')
@@ -29,7 +38,7 @@ local function unindex(member, value)
   bump(meta, 'f\n' .. func, -1)
 end
 local function index(member, queue, value, at, exc_type, example)
-  local _, fp, func = split_value(value)
+  local _, _, fp, func = split_value(value)
   redis.call('HSET', K('fg_jobs'), member, value)
   redis.call('ZADD', K('fg_group', fp), at, member)
   redis.call('ZINCRBY', K('fg_groups'), 1, fp)

@@ -23,8 +23,8 @@ for i = 1, #pairs_ - 1, 2 do
   local member, value = pairs_[i], pairs_[i + 1]
   local queue, id = string.match(member, '^(.*)\n(.*)$')
   local score = split_value(value)
-  local live = queue and redis.call('ZSCORE', K('failed', queue), id)
-  if not live or tostring(live) ~= score then
+  local in_registry = queue and redis.call('ZSCORE', K('failed', queue), id)
+  if not in_registry or tostring(in_registry) ~= score then
     unindex(member, value)
     dropped = dropped + 1
   end

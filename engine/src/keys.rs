@@ -106,7 +106,7 @@ pub fn pool(pool_id: &str) -> String {
 }
 pub const POOLS: &str = "taskmill:pools";
 /// Short lock so that only one live Taskmill process reaps a queue at a time.
-/// Failure groups (`engine::groups`): indexed failures, `<queue>\n<id>` → `<registry score>\t<fingerprint>\t<func>`.
+/// Failure groups (`engine::groups`): indexed failures, `<queue>\n<id>` → `<registry score>\t<ended_at>\t<fingerprint>\t<func>`.
 pub const FG_JOBS: &str = "taskmill:fg:jobs";
 /// Failure groups by size: fingerprint → count.
 pub const FG_GROUPS: &str = "taskmill:fg:groups";

@@ -57,7 +57,7 @@ pub(crate) const DATA_HEADS: &str = include_str!("../lua/data_heads.lua");
 // Failure groups (`groups/index.rs`): the index is Taskmill's own keys; RQ's are only read.
 const GROUPS_LIB: &str = include_str!("../lua/groups_lib.lua");
 pub(crate) static GROUPS_SCAN: Lazy =
-    Lazy::new(|| keyed(&[], include_str!("../lua/groups_scan.lua")));
+    Lazy::new(|| keyed(&[GROUPS_LIB], include_str!("../lua/groups_scan.lua")));
 pub(crate) static GROUPS_APPLY: Lazy =
     Lazy::new(|| keyed(&[GROUPS_LIB], include_str!("../lua/groups_apply.lua")));
 pub(crate) static GROUPS_PRUNE: Lazy =

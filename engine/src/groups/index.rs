@@ -243,6 +243,9 @@ async fn save(store: &Store, st: &State) -> Result<()> {
 /// One decoded failure, ready for `groups_apply.lua`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Entry {
+    /// The hash's `ended_at` as read (empty if none): with the registry score, what tells
+    /// this failure from the job's next one (RQ's scores have whole seconds).
+    pub ended_raw: Vec<u8>,
     pub fingerprint: String,
     pub func: String,
     pub at: f64,
@@ -264,6 +267,7 @@ async fn index_slice(store: &Store, queue: &str, unseen: &[String]) -> Result<u6
     for ((id, score), e) in ids.iter().zip(scores).zip(&entries) {
         inv.arg(id)
             .arg(score)
+            .arg(&e.ended_raw)
             .arg(&e.fingerprint)
             .arg(&e.func)
             .arg(e.at)
@@ -305,8 +309,8 @@ pub async fn read_entries(store: &Store, ids: &[String]) -> Result<Vec<Entry>> {
             let (head, exc) = (heads.next(), heads.next());
             let f = reply::into_items(fields);
             let exc_info = f.first().and_then(reply::bytes);
-            let ended = f.get(1).and_then(reply::string);
-            entry(head, exc, exc_info, ended.as_deref(), now)
+            let ended = f.get(1).and_then(reply::bytes).unwrap_or_default();
+            entry(head, exc, exc_info, ended, now)
         })
         .collect())
 }
@@ -315,10 +319,11 @@ fn entry(
     head: Option<Value>,
     exc_string: Option<Value>,
     exc_info: Option<Vec<u8>>,
-    ended_at: Option<&str>,
+    ended_raw: Vec<u8>,
     now: f64,
 ) -> Entry {
-    let at = ended_at
+    let at = std::str::from_utf8(&ended_raw)
+        .ok()
         .and_then(|s| crate::time::parse_rq(s.trim()))
         .unwrap_or(now);
     let func = match &head {
@@ -327,6 +332,7 @@ fn entry(
     };
     let func: String = func.chars().take(MAX_FUNC).collect();
     let undecodable = |why: &str| Entry {
+        ended_raw: ended_raw.clone(),
         fingerprint: UNDECODABLE.into(),
         func: func.clone(),
         at,
@@ -351,6 +357,7 @@ fn entry(
     }
     match fingerprint::parse(&text) {
         Some(f) => Entry {
+            ended_raw,
             fingerprint: f.fingerprint(),
             func,
             at,
