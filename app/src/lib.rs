@@ -55,8 +55,9 @@ mod root {
 
     use crate::components::layout::Layout;
     use crate::pages::{
-        audit::AuditPage, failed::FailedPage, job::JobPage, not_found::NotFound,
-        overview::OverviewPage, queue::QueuePage, workers::WorkersPage,
+        audit::AuditPage, failed::FailedPage, failed_group::FailedGroupPage,
+        failed_groups::FailedGroupsPage, job::JobPage, not_found::NotFound, overview::OverviewPage,
+        queue::QueuePage, workers::WorkersPage,
     };
 
     /// The HTML document around the app. No inline scripts or styles: the strict CSP
@@ -97,6 +98,8 @@ mod root {
                         <Route path=path!("/jobs/:id") view=JobPage ssr=SsrMode::Async/>
                         <Route path=path!("/workers") view=WorkersPage ssr=SsrMode::Async/>
                         <Route path=path!("/failed") view=FailedPage ssr=SsrMode::Async/>
+                        <Route path=path!("/failed/groups") view=FailedGroupsPage ssr=SsrMode::Async/>
+                        <Route path=path!("/failed/groups/:fingerprint") view=FailedGroupPage ssr=SsrMode::Async/>
                         <Route path=path!("/audit") view=AuditPage ssr=SsrMode::Async/>
                     </Routes>
                 </Layout>

@@ -9,7 +9,10 @@
 use futures::future::BoxFuture;
 
 use crate::actions::{Action, Outcome};
-use crate::model::{AuditEntry, JobDetail, JobList, JobSummary, Page, Snapshot, WorkerInfo};
+use crate::model::{
+    AuditEntry, FailureGroup, FailureGroups, JobDetail, JobList, JobSummary, Page, Snapshot,
+    WorkerInfo,
+};
 use crate::{Result, Store};
 
 /// One queue system behind the console. Every read is read-only (it never changes queue
@@ -50,6 +53,34 @@ pub trait Backend: Send + Sync {
 
     /// The audit log, newest first.
     fn audit(&self, offset: u64, limit: u64) -> BoxFuture<'_, Result<Page<AuditEntry>>>;
+
+    /// Failure groups, largest first, with the index's `as_of`. Reads only Taskmill's index
+    /// (advanced here in a small budget when no background driver keeps it fresh).
+    fn failure_groups(&self) -> BoxFuture<'_, Result<FailureGroups>>;
+
+    /// One failure group, or `None`.
+    fn failure_group<'a>(
+        &'a self,
+        fingerprint: &'a str,
+    ) -> BoxFuture<'a, Result<Option<FailureGroup>>>;
+
+    /// One page of a group's failed jobs, newest first.
+    fn failure_group_jobs<'a>(
+        &'a self,
+        fingerprint: &'a str,
+        offset: u64,
+        limit: u64,
+    ) -> BoxFuture<'a, Result<Page<JobSummary>>>;
+
+    /// How many jobs a group action would affect now (a dry run; not found for no such group).
+    fn failure_group_live<'a>(&'a self, fingerprint: &'a str) -> BoxFuture<'a, Result<u64>>;
+
+    /// Advances the failure-group index for about `budget` (the console's background task);
+    /// `None` when another driver holds it.
+    fn index_failures(
+        &self,
+        budget: std::time::Duration,
+    ) -> BoxFuture<'_, Result<Option<crate::groups::index::Progress>>>;
 
     /// Runs an operator action for `who` (validated, atomic, audited).
     fn perform<'a>(&'a self, action: Action, who: &'a str) -> BoxFuture<'a, Result<Outcome>>;
@@ -126,7 +157,56 @@ impl Backend for Rq {
         Box::pin(crate::audit::page(&self.store, offset, limit))
     }
 
+    fn failure_groups(&self) -> BoxFuture<'_, Result<FailureGroups>> {
+        Box::pin(async move {
+            crate::groups::index::refresh_if_stale(&self.store, STALE_AFTER, READ_BUDGET).await;
+            crate::groups::read::groups(&self.store).await
+        })
+    }
+
+    fn failure_group<'a>(
+        &'a self,
+        fingerprint: &'a str,
+    ) -> BoxFuture<'a, Result<Option<FailureGroup>>> {
+        Box::pin(async move {
+            crate::limits::validate_fingerprint(fingerprint)?;
+            crate::groups::index::refresh_if_stale(&self.store, STALE_AFTER, READ_BUDGET).await;
+            crate::groups::read::group_info(&self.store, fingerprint).await
+        })
+    }
+
+    fn failure_group_jobs<'a>(
+        &'a self,
+        fingerprint: &'a str,
+        offset: u64,
+        limit: u64,
+    ) -> BoxFuture<'a, Result<Page<JobSummary>>> {
+        Box::pin(async move {
+            crate::limits::validate_fingerprint(fingerprint)?;
+            crate::groups::read::group_page(&self.store, fingerprint, offset, limit).await
+        })
+    }
+
+    fn failure_group_live<'a>(&'a self, fingerprint: &'a str) -> BoxFuture<'a, Result<u64>> {
+        Box::pin(async move {
+            crate::limits::validate_fingerprint(fingerprint)?;
+            crate::actions::group::live_count(&self.store, fingerprint).await
+        })
+    }
+
+    fn index_failures(
+        &self,
+        budget: std::time::Duration,
+    ) -> BoxFuture<'_, Result<Option<crate::groups::index::Progress>>> {
+        Box::pin(crate::groups::index::advance(&self.store, budget))
+    }
+
     fn perform<'a>(&'a self, action: Action, who: &'a str) -> BoxFuture<'a, Result<Outcome>> {
         Box::pin(crate::actions::perform(&self.store, action, who))
     }
 }
+
+/// A groups read finding the index older than this (seconds: no background driver running)
+/// advances it itself, within `READ_BUDGET`.
+pub const STALE_AFTER: f64 = 10.0;
+pub const READ_BUDGET: std::time::Duration = std::time::Duration::from_millis(15);

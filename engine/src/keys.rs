@@ -106,6 +106,26 @@ pub fn pool(pool_id: &str) -> String {
 }
 pub const POOLS: &str = "taskmill:pools";
 /// Short lock so that only one live Taskmill process reaps a queue at a time.
+/// Failure groups (`engine::groups`): indexed failures, `<queue>\n<id>` → `<registry score>\t<ended_at>\t<fingerprint>\t<func>`.
+pub const FG_JOBS: &str = "taskmill:fg:jobs";
+/// Failure groups by size: fingerprint → count.
+pub const FG_GROUPS: &str = "taskmill:fg:groups";
+/// Index progress: the current pass (phase, queue, cursor, start) and `as_of`.
+pub const FG_STATE: &str = "taskmill:fg:state";
+/// Held by whoever advances the index (one driver at a time; correctness does not need it).
+pub const FG_LOCK: &str = "taskmill:fg:lock";
+/// One group's failures, `<queue>\n<id>` scored by failure time.
+pub fn fg_group(fingerprint: &str) -> String {
+    format!("taskmill:fg:g:{fingerprint}")
+}
+/// One group's description and counts per queue (`q\n<queue>`) and function (`f\n<func>`).
+pub fn fg_meta(fingerprint: &str) -> String {
+    format!("taskmill:fg:meta:{fingerprint}")
+}
+/// The index's member for one failure.
+pub fn fg_member(queue: &str, id: &str) -> String {
+    format!("{queue}\n{id}")
+}
 pub fn reaper_lock(queue: &str) -> String {
     format!("taskmill:reaper-lock:{queue}")
 }
@@ -141,6 +161,9 @@ mod tests {
         assert_eq!(scheduler("s"), "rq:scheduler:s");
         assert_eq!(clean_registries("q"), "rq:clean_registries:q");
         assert_eq!(group("g"), "rq:group:g");
+        assert_eq!(fg_group("ab"), "taskmill:fg:g:ab");
+        assert_eq!(fg_meta("ab"), "taskmill:fg:meta:ab");
+        assert_eq!(fg_member("q", "j"), "q\nj");
     }
 
     #[test]

@@ -16,6 +16,7 @@
 //! - `workers`   — read worker hashes (`rq:worker:<w>`) without mutating anything.
 //! - `scripts`   — every Lua script of the crate, and the key table compiled into them.
 //! - `snapshot`  — the one cached read behind the overview, live counters and `/metrics`.
+//! - `groups`    — failure groups: fingerprints, the incremental index in `taskmill:fg:*`, reads.
 //! - `enqueue`   — producing: enqueue, enqueue_many, enqueue_at/in, dependencies, retries.
 //! - `actions`   — the operator vocabulary (`Action`, `perform`): one file per action, one atomic
 //!   call each, typed outcomes, audited.
@@ -29,6 +30,7 @@
 //! - `testing`   — test support: a private redis-server on a free port (tests only).
 
 pub mod codec;
+pub mod groups;
 pub mod keys;
 #[cfg(feature = "runtime")]
 pub mod limits;

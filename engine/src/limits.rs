@@ -30,6 +30,22 @@ pub fn validate_job_id(id: &str) -> Result<()> {
     }
 }
 
+/// A failure group's fingerprint: 16 lowercase hex digits, or `undecodable`.
+pub fn validate_fingerprint(fp: &str) -> Result<()> {
+    let hex = fp.len() == 16
+        && fp
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+    if hex || fp == crate::groups::UNDECODABLE {
+        Ok(())
+    } else {
+        Err(Error::Invalid(format!(
+            "invalid failure group {:?}: 16 hex digits or \"undecodable\"",
+            shorten(fp)
+        )))
+    }
+}
+
 /// Queue names are free text in RQ; empty, huge and control-character names are refused.
 pub fn validate_queue_name(name: &str) -> Result<()> {
     if free_text_ok(name, MAX_QUEUE_NAME_LEN) {

@@ -361,3 +361,33 @@ pub struct AuditEntry {
     pub target: String,
     pub count: u64,
 }
+
+/// One failure group (`engine::groups`): failures with the same fingerprint.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FailureGroup {
+    /// 16 hex digits, or `undecodable`.
+    pub fingerprint: String,
+    /// `ValueError`, ...; empty when the failure text names no exception type.
+    pub exc_type: String,
+    /// The first indexed failure's `Type: message` (job data: escape when shown).
+    pub example: String,
+    pub count: u64,
+    /// Queues and functions, most failures first.
+    pub queues: Vec<String>,
+    pub functions: Vec<String>,
+    /// Failure times (unix seconds) of the oldest and newest failure in the group.
+    pub first_seen: Option<f64>,
+    pub last_seen: Option<f64>,
+    /// The trend: failures of the group in the last hour and the last 24 hours.
+    pub last_hour: u64,
+    pub last_day: u64,
+}
+
+/// The groups view: largest group first, and how fresh the index is.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FailureGroups {
+    /// Start of the index's last complete pass: every change before it is counted. `None`
+    /// until the first pass ends.
+    pub as_of: Option<f64>,
+    pub items: Vec<FailureGroup>,
+}

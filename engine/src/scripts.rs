@@ -54,6 +54,15 @@ pub(crate) static FAILED_CUT: Lazy =
 /// EVALSHA there would not be retried after a NOSCRIPT; Redis caches the compiled body anyway).
 pub(crate) const DATA_HEADS: &str = include_str!("../lua/data_heads.lua");
 
+// Failure groups (`groups/index.rs`): the index is Taskmill's own keys; RQ's are only read.
+const GROUPS_LIB: &str = include_str!("../lua/groups_lib.lua");
+pub(crate) static GROUPS_SCAN: Lazy =
+    Lazy::new(|| keyed(&[GROUPS_LIB], include_str!("../lua/groups_scan.lua")));
+pub(crate) static GROUPS_APPLY: Lazy =
+    Lazy::new(|| keyed(&[GROUPS_LIB], include_str!("../lua/groups_apply.lua")));
+pub(crate) static GROUPS_PRUNE: Lazy =
+    Lazy::new(|| keyed(&[GROUPS_LIB], include_str!("../lua/groups_prune.lua")));
+
 // Operator actions (`actions/*`).
 pub(crate) static CANCEL: Lazy = Lazy::new(|| action(include_str!("../lua/cancel.lua")));
 pub(crate) static DELETE: Lazy = Lazy::new(|| action(include_str!("../lua/delete.lua")));
@@ -104,6 +113,10 @@ fn named_templates() -> Vec<(&'static str, String)> {
         ("worker", keys::worker(P)),
         ("group", keys::group(P)),
         ("queues", keys::QUEUES.to_string()),
+        ("fg_group", keys::fg_group(P)),
+        ("fg_meta", keys::fg_meta(P)),
+        ("fg_jobs", keys::FG_JOBS.to_string()),
+        ("fg_groups", keys::FG_GROUPS.to_string()),
     ]
 }
 
@@ -179,6 +192,10 @@ mod tests {
             include_str!("../lua/enqueue_now.lua"),
             include_str!("../lua/requeue.lua"),
             include_str!("../lua/requeue_failed.lua"),
+            GROUPS_LIB,
+            include_str!("../lua/groups_scan.lua"),
+            include_str!("../lua/groups_apply.lua"),
+            include_str!("../lua/groups_prune.lua"),
         ]
         .concat();
         let names: Vec<&str> = named_templates().iter().map(|(n, _)| *n).collect();

@@ -148,15 +148,40 @@ pub async fn serve(
              (build the site, or pass --site-root / LEPTOS_SITE_ROOT)"
         );
     }
+    let indexer = tokio::spawn(index_failures(console.clone()));
     let app = router(console, cfg);
     let listener = tokio::net::TcpListener::bind(bind)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {bind}: {e}"))?;
     tracing::info!("console listening on http://{}", listener.local_addr()?);
-    axum::serve(listener, app)
+    let served = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
-        .await?;
+        .await;
+    indexer.abort();
+    served?;
     Ok(())
+}
+
+/// The console's background task for the failure-group index: advances it in slices of about
+/// 200 ms, and once a pass is done waits 2 s before the next, so `as_of` stays a few seconds old
+/// without a page load ever walking a registry. Redis down: retry every 5 s.
+async fn index_failures(console: Arc<Console>) {
+    loop {
+        let pause = match console
+            .backend
+            .index_failures(Duration::from_millis(200))
+            .await
+        {
+            Ok(Some(p)) if p.pass_done => Duration::from_secs(2),
+            Ok(Some(_)) => Duration::from_millis(5),
+            Ok(None) => Duration::from_secs(1),
+            Err(e) => {
+                tracing::debug!(error = %e, "failure-group index: not advanced");
+                Duration::from_secs(5)
+            }
+        };
+        tokio::time::sleep(pause).await;
+    }
 }
 
 /// `taskmill serve`: starts even when Redis is down (pages then say "Redis unreachable" and

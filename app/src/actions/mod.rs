@@ -6,12 +6,15 @@
 //!
 //! - `jobs`    — requeue / delete / cancel / enqueue-now for selected ids, stop one job.
 //! - `queues`  — requeue a queue's failed jobs, requeue all failed, empty a queue.
+//! - `groups`  — requeue / delete every failure of one failure group.
 //! - `workers` — shutdown, kill-horse, scale, suspend / resume.
 
+pub mod groups;
 pub mod jobs;
 pub mod queues;
 pub mod workers;
 
+pub use groups::{DeleteGroup, RequeueGroup};
 pub use jobs::{CancelJobs, DeleteJobs, EnqueueNowJobs, RequeueJobs, StopJob};
 pub use queues::{EmptyQueue, RequeueAll, RequeueQueue};
 pub use workers::{KillHorse, ResumeWorkers, ScaleWorkers, ShutdownWorker, SuspendWorkers};

@@ -56,6 +56,9 @@ pub async fn empty_queue(
 }
 
 #[cfg(feature = "ssr")]
+pub(crate) use ssr::{confirmed, moved};
+
+#[cfg(feature = "ssr")]
 mod ssr {
     use engine::actions::{Action, Outcome};
     use leptos::prelude::ServerFnError;

@@ -123,6 +123,9 @@ pub fn ConfirmPanel(
     button: String,
     expected: u64,
     #[prop(optional)] queue: Option<String>,
+    /// Other hidden fields (name, value), e.g. a failure group's fingerprint.
+    #[prop(optional)]
+    fields: Vec<(&'static str, String)>,
     return_to: String,
     cancel_href: String,
 ) -> impl IntoView {
@@ -133,6 +136,9 @@ pub fn ConfirmPanel(
                 <ReturnTo to=return_to/>
                 <input type="hidden" name="expected" value=expected.to_string()/>
                 {queue.map(|q| view! { <input type="hidden" name="queue" value=q/> })}
+                {fields.into_iter().map(|(name, value)| view! {
+                    <input type="hidden" name=name value=value/>
+                }).collect_view()}
                 <button type="submit" class="btn danger" data-testid="confirm-submit">{button}</button>
                 " "
                 <a class="btn" href=cancel_href data-testid="confirm-cancel">"Cancel"</a>

@@ -13,6 +13,7 @@ use crate::components::pager::{PageReq, Pager};
 use crate::components::status::{async_page, console, PageError};
 use crate::components::table::{Columns, JobTable};
 use crate::format;
+use crate::pages::failed_groups::FailedTabs;
 
 #[component]
 pub fn FailedPage() -> impl IntoView {
@@ -61,6 +62,7 @@ pub fn FailedPage() -> impl IntoView {
         Ok(view! {
             <Title text="Failed jobs"/>
             <h1>"Failed jobs " <span class="count" data-testid="failed-total">{format::count(total)}</span></h1>
+            <FailedTabs groups=false/>
             {confirm}
             {(!failing.is_empty()).then(|| view! {
                 <PerQueue failing=failing.clone() here=here.clone() total=total read_only=read_only/>

@@ -6,11 +6,15 @@
 //! - `job`       — `/jobs/:id`: everything about one job, actions valid for its state.
 //! - `workers`   — `/workers`: workers grouped by Taskmill pool, commands and scaling.
 //! - `failed`    — `/failed`: failed jobs across queues, requeue per queue or all.
+//! - `failed_groups` — `/failed/groups`: failures grouped by fingerprint, largest first.
+//! - `failed_group`  — `/failed/groups/:fingerprint`: one group's jobs, requeue / delete all.
 //! - `audit`     — `/audit`: the operator action log.
 //! - `not_found` — anything else.
 
 pub mod audit;
 pub mod failed;
+pub mod failed_group;
+pub mod failed_groups;
 pub mod job;
 pub mod not_found;
 pub mod overview;

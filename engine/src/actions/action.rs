@@ -57,10 +57,18 @@ pub enum Action {
         secs: Option<u64>,
     },
     Resume,
+    RequeueGroup {
+        fingerprint: String,
+        expected: Option<u64>,
+    },
+    DeleteGroup {
+        fingerprint: String,
+        expected: Option<u64>,
+    },
 }
 
 /// Every canonical name, as written into audit records and documented in docs/contracts.md.
-pub const NAMES: [&str; 14] = [
+pub const NAMES: [&str; 16] = [
     "enqueue",
     "requeue",
     "cancel",
@@ -75,6 +83,8 @@ pub const NAMES: [&str; 14] = [
     "scale",
     "suspend",
     "resume",
+    "requeue-group",
+    "delete-group",
 ];
 
 /// What an action did. Serialised untagged, each variant is the JSON body the API answers with.
@@ -87,7 +97,7 @@ pub enum Outcome {
     Enqueued {
         id: String,
     },
-    /// Requeue-queue, requeue-all, empty: how many jobs moved.
+    /// Requeue-queue, requeue-all, empty, requeue-group, delete-group: how many jobs moved.
     Moved {
         count: u64,
     },
@@ -133,6 +143,8 @@ impl Action {
             Action::Scale { .. } => "scale",
             Action::Suspend { .. } => "suspend",
             Action::Resume => "resume",
+            Action::RequeueGroup { .. } => "requeue-group",
+            Action::DeleteGroup { .. } => "delete-group",
         }
     }
 
@@ -163,6 +175,9 @@ impl Action {
                 limits::validate_slots(*slots).map(|_| ())
             }
             Action::Suspend { secs } => limits::validate_suspend(*secs).map(|_| ()),
+            Action::RequeueGroup { fingerprint, .. } | Action::DeleteGroup { fingerprint, .. } => {
+                limits::validate_fingerprint(fingerprint)
+            }
             Action::RequeueAll { .. } | Action::Resume => Ok(()),
         }
     }
@@ -186,6 +201,10 @@ impl Action {
             (Action::Suspend { secs: Some(s) }, _) => format!("all workers, {s} s"),
             (Action::Suspend { secs: None } | Action::Resume, _) => "all workers".into(),
             (Action::RequeueAll { .. }, _) => "*".into(),
+            (
+                Action::RequeueGroup { fingerprint, .. } | Action::DeleteGroup { fingerprint, .. },
+                _,
+            ) => format!("group {fingerprint}"),
         }
     }
 }
@@ -237,6 +256,14 @@ mod tests {
             },
             Action::Suspend { secs: None },
             Action::Resume,
+            Action::RequeueGroup {
+                fingerprint: "0123456789abcdef".into(),
+                expected: Some(3),
+            },
+            Action::DeleteGroup {
+                fingerprint: "undecodable".into(),
+                expected: None,
+            },
         ]
     }
 
@@ -276,6 +303,14 @@ mod tests {
             },
             Action::Suspend {
                 secs: Some(limits::MAX_SUSPEND_SECS + 1),
+            },
+            Action::RequeueGroup {
+                fingerprint: "../x".into(),
+                expected: None,
+            },
+            Action::DeleteGroup {
+                fingerprint: "0123456789ABCDEF".into(),
+                expected: None,
             },
         ];
         for a in bad {

@@ -9,6 +9,7 @@ pub mod cancel;
 pub mod delete;
 pub mod empty;
 pub mod enqueue_now;
+pub mod group;
 pub mod perform;
 pub mod requeue;
 pub mod scale;

@@ -7,6 +7,7 @@
 //! which is the same window RQ's own `requeue` / `empty` have.
 
 use super::action::{Action, Outcome};
+use super::group::{self, GroupVerb};
 use super::{cancel, delete, empty, enqueue_now, requeue, scale, shutdown, stop, suspend};
 use crate::model::AuditEntry;
 use crate::{keys, Error, Result, Store};
@@ -94,6 +95,18 @@ async fn run(store: &Store, action: &Action) -> Result<Outcome> {
             suspend::resume(store).await?;
             Outcome::Suspended { suspended: false }
         }
+        Action::RequeueGroup {
+            fingerprint,
+            expected,
+        } => Outcome::Moved {
+            count: group::run(store, GroupVerb::Requeue, fingerprint, *expected).await?,
+        },
+        Action::DeleteGroup {
+            fingerprint,
+            expected,
+        } => Outcome::Moved {
+            count: group::run(store, GroupVerb::Delete, fingerprint, *expected).await?,
+        },
     })
 }
 

@@ -6,6 +6,7 @@ mod codec_props;
 mod enqueue;
 mod failed_pages;
 mod fixture;
+mod groups;
 mod read;
 mod read_lists;
 mod support;

@@ -6,10 +6,12 @@
 //! - `ctx`     — the shared state extractor and `perform` (leaf: the route files import it).
 //! - `reads`   — overview, queues, one queue's lists, failed, audit.
 //! - `queues`  — enqueue, empty, requeue-failed, requeue-all.
+//! - `groups`  — failure groups, a group's jobs, requeue / delete a group.
 //! - `jobs`    — job detail, single and bulk job actions.
 //! - `workers` — worker list and commands, suspend / resume.
 
 mod ctx;
+mod groups;
 mod jobs;
 mod queues;
 mod reads;
@@ -27,6 +29,7 @@ pub fn router(console: Arc<Console>) -> Router {
         .merge(reads::routes())
         .merge(queues::routes())
         .merge(jobs::routes())
+        .merge(groups::routes())
         .merge(workers::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

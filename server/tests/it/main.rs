@@ -6,6 +6,7 @@ mod chaos;
 mod cli;
 mod demo;
 mod errors;
+mod groups;
 mod metrics;
 mod pages;
 mod props;

@@ -1,0 +1,91 @@
+//! `/failed/groups`: failed jobs grouped by fingerprint (exception type, normalised message,
+//! innermost user frame), largest first, with how fresh the index is. Each group links to its
+//! page, where it can be requeued or deleted as a whole.
+
+use engine::model::FailureGroup;
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+use crate::components::status::{async_page, console};
+use crate::format;
+
+#[component]
+pub fn FailedGroupsPage() -> impl IntoView {
+    let console = console();
+    async_page(async move {
+        let groups = console.backend.failure_groups().await?;
+        let now = engine::time::now();
+        let total: u64 = groups.items.iter().map(|g| g.count).sum();
+        let as_of = match groups.as_of {
+            Some(t) => format!(
+                "as of {} ({})",
+                format::ago(Some(t), now),
+                format::timestamp(Some(t))
+            ),
+            None => "indexing: the first pass has not finished yet".to_string(),
+        };
+        Ok(view! {
+            <Title text="Failure groups"/>
+            <h1>"Failed jobs " <span class="count" data-testid="groups-total">{format::count(total)}</span></h1>
+            <FailedTabs groups=true/>
+            <p class="as-of" data-testid="groups-as-of">{as_of}</p>
+            {if groups.items.is_empty() {
+                view! { <p class="empty" data-testid="no-groups">"No failure groups."</p> }.into_any()
+            } else {
+                view! { <GroupTable groups=groups.items now=now/> }.into_any()
+            }}
+        }
+        .into_any())
+    })
+}
+
+/// The "All failed | Groups" tabs shared by `/failed` and `/failed/groups`.
+#[component]
+pub fn FailedTabs(groups: bool) -> impl IntoView {
+    view! {
+        <nav class="tabs" data-testid="failed-tabs">
+            <a href="/failed" class:current=!groups data-testid="tab-all">"All failed"</a>
+            <a href="/failed/groups" class:current=groups data-testid="tab-groups">"Groups"</a>
+        </nav>
+    }
+}
+
+#[component]
+fn GroupTable(groups: Vec<FailureGroup>, now: f64) -> impl IntoView {
+    view! {
+        <table class="grid groups" data-testid="group-table">
+            <thead><tr>
+                <th class="num">"Count"</th>
+                <th>"Exception"</th>
+                <th>"Example"</th>
+                <th>"Queues"</th>
+                <th>"Functions"</th>
+                <th>"First seen"</th>
+                <th>"Last seen"</th>
+                <th class="num" title="Failures in the last hour / 24 hours">"1 h / 24 h"</th>
+            </tr></thead>
+            <tbody>
+                {groups.into_iter().map(|g| {
+                    let href = group_href(&g.fingerprint);
+                    view! {
+                        <tr data-testid=format!("group-row-{}", g.fingerprint)>
+                            <td class="num"><a href=href.clone()>{format::count(g.count)}</a></td>
+                            <td><code>{if g.exc_type.is_empty() { "—".to_string() } else { g.exc_type }}</code></td>
+                            <td class="exc"><a href=href><code>{g.example}</code></a></td>
+                            <td>{g.queues.join(", ")}</td>
+                            <td><code>{g.functions.join(", ")}</code></td>
+                            <td title=format::timestamp(g.first_seen)>{format::ago(g.first_seen, now)}</td>
+                            <td title=format::timestamp(g.last_seen)>{format::ago(g.last_seen, now)}</td>
+                            <td class="num" data-testid="group-trend">{format!("{} / {}", format::count(g.last_hour), format::count(g.last_day))}</td>
+                        </tr>
+                    }
+                }).collect_view()}
+            </tbody>
+        </table>
+    }
+}
+
+/// A group's page (fingerprints are hex or `undecodable`: nothing to escape in a URL).
+pub fn group_href(fingerprint: &str) -> String {
+    format!("/failed/groups/{}", format::url_part(fingerprint))
+}
