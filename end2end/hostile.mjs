@@ -177,6 +177,65 @@ test('a real action still leaves its (signed) flash, for its user only', async (
   await other.close();
 });
 
+// Failure groups (/failed/groups and one page per group): group rows differ in number between
+// the corpora, so the twin comparison is over the elements an injection adds (never rows).
+const INJECTED = COUNTED.filter((sel) => !['*', 'form', 'style', '[style]', 'link'].includes(sel));
+// The leading run of printable ASCII of a text (what the page must show verbatim), up to 40.
+const plainHead = (t) => (t.match(/^[\x20-\x7e]*/)[0]).slice(0, 40).trim();
+// What the browser shows for a page title: app::format::title_text (control and bidi characters
+// as U+FFFD, cut at 120 characters) plus the suffix.
+const BIDI = /[\u202a-\u202e\u2066-\u2069\u200e\u200f\u061c]/u;
+function titleOf(text) {
+  const out = [];
+  for (const c of [...text]) {
+    if (out.length === 120) { out.push('…'); break; }
+    out.push(/\p{Cc}/u.test(c) || BIDI.test(c) ? '\ufffd' : c);
+  }
+  return out.join('') + ' · Taskmill';
+}
+async function groupsOf(side) {
+  const auth = 'Basic ' + Buffer.from(SIDES[side].auth, 'utf8').toString('base64');
+  for (let i = 0; i < 50; i += 1) { // the index catches up in the background within seconds
+    const res = await fetch(SIDES[side].base + '/api/v1/failed/groups', { headers: { Authorization: auth } });
+    assert(res.status === 200, `${side}: /api/v1/failed/groups answered ${res.status}`);
+    const body = await res.json();
+    if (body.as_of !== null && body.items.length) return body.items;
+    await sleep(200);
+  }
+  throw new Error(`${side}: no failure groups indexed`);
+}
+test('failure groups: the list and every group page stay inert', async ({ ctx }) => {
+  const [hostile, clean] = [await groupsOf('hostile'), await groupsOf('clean')];
+  const twinOf = async (path) => {
+    const twin = await load(ctx.clean, 'clean', path);
+    const errs = check(twin, { status: 200, texts: [], title: twin.title }, null);
+    await twin.page.close();
+    assert(errs.length === 0, `the CLEAN page ${path} is already broken:\n  ${errs.join('\n  ')}`);
+    return twin;
+  };
+  const listTwin = await twinOf('/failed/groups');
+  const groupTwin = await twinOf('/failed/groups/' + clean[0].fingerprint);
+  const errs = [];
+  const visit = async (path, twin, texts, title) => {
+    const got = await load(ctx.hostile, 'hostile', path);
+    const e = check(got, { status: 200, texts, title }, null);
+    for (const sel of INJECTED) {
+      if (got.counts[sel] !== twin.counts[sel]) e.push(`${sel}: ${got.counts[sel]} elements, the clean page has ${twin.counts[sel]}`);
+    }
+    if (e.length) await got.page.screenshot({ path: `${SHOTS}/groups-${errs.length}.png` }).catch(() => {});
+    await got.page.close();
+    errs.push(...e.map((x) => `${path}: ${x}`));
+  };
+  await visit('/failed/groups', listTwin, hostile.map((g) => plainHead(g.example)).filter(Boolean),
+    'Failure groups · Taskmill');
+  for (const g of hostile) {
+    const head = plainHead(g.example);
+    await visit('/failed/groups/' + g.fingerprint, groupTwin, head ? [head] : [],
+      titleOf(`Failure group: ${g.exc_type || g.example}`));
+  }
+  assert(errs.length === 0, errs.join('\n'));
+});
+
 // ---- runner -------------------------------------------------------------------------------
 
 // Playwright gives every launch a fresh temporary profile (its own --user-data-dir).

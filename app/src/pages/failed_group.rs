@@ -78,7 +78,8 @@ pub fn FailedGroupPage() -> impl IntoView {
             group.exc_type.clone()
         };
         Ok(view! {
-            <Title text=format::title_text(&format!("Failure group: {title}"))/>
+            // The App formatter escapes every title (format::title_text): pass it raw here.
+            <Title text=format!("Failure group: {title}")/>
             <h1>"Failure group " <span class="count" data-testid="group-count">{format::count(count)}</span></h1>
             <FailedTabs groups=true/>
             <section class="panel" data-testid="group-info">
