@@ -155,12 +155,26 @@ async fn run(store: &Store, budget: Duration) -> Result<Progress> {
                 }
                 continue;
             }
-            let (next, unseen): (String, Vec<String>) = GROUPS_SCAN
+            let (next, unseen): (String, Vec<Vec<u8>>) = GROUPS_SCAN
                 .arg(&st.queue)
                 .arg(&st.cursor)
                 .arg(SLICE)
                 .invoke_async(&mut conn)
                 .await?;
+            // A registry member that is not a job id (any bytes can be written there) names
+            // no job: it is left to the failed list, which shows it as missing.
+            let unseen: Vec<String> = unseen
+                .chunks(2)
+                .filter_map(|pair| match pair {
+                    [id, score] => Some((
+                        String::from_utf8(id.clone()).ok()?,
+                        String::from_utf8(score.clone()).ok()?,
+                    )),
+                    _ => None,
+                })
+                .filter(|(id, _)| crate::limits::validate_job_id(id).is_ok())
+                .flat_map(|(id, score)| [id, score])
+                .collect();
             if !unseen.is_empty() {
                 out.indexed += index_slice(store, &st.queue, &unseen).await?;
             }
