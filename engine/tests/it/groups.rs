@@ -363,3 +363,47 @@ async fn ten_kinds_ten_groups() {
     assert_eq!(g.items.len(), 10, "{g:#?}");
     assert!(g.items.iter().all(|g| g.count == 3 && g.last_day == 3));
 }
+
+/// Registry members that are not job ids (any bytes can be written there: invalid UTF-8,
+/// markup, spaces) are not indexed and never stop a pass.
+#[tokio::test]
+async fn junk_registry_members_do_not_stop_the_index() {
+    let store = support::store().await;
+    let mut c = store.conn();
+    let _: () = redis::cmd("SADD")
+        .arg(keys::QUEUES)
+        .arg(keys::queue("jq"))
+        .query_async(&mut c)
+        .await
+        .unwrap();
+    let _: () = redis::cmd("HSET")
+        .arg(keys::job("real"))
+        .arg("exc_info")
+        .arg("\u{0}not zlib")
+        .query_async(&mut c)
+        .await
+        .unwrap();
+    let junk: [&[u8]; 3] = [b"\xff\xfe\x00", b"<img src=x onerror=1>", b"a b"];
+    for (i, member) in junk.iter().enumerate() {
+        let _: () = redis::cmd("ZADD")
+            .arg(keys::failed("jq"))
+            .arg(i)
+            .arg(*member)
+            .query_async(&mut c)
+            .await
+            .unwrap();
+    }
+    let _: () = redis::cmd("ZADD")
+        .arg(keys::failed("jq"))
+        .arg(9)
+        .arg("real")
+        .query_async(&mut c)
+        .await
+        .unwrap();
+    let p = index::catch_up(&store)
+        .await
+        .expect("a pass over junk members");
+    assert!(p.pass_done, "{p:?}");
+    let total: u64 = indexed(&store).await.values().sum();
+    assert_eq!(total, 1, "only the real job is grouped");
+}
