@@ -9,6 +9,7 @@ use axum::Json;
 use engine::actions::{Action, Outcome};
 
 use crate::error::{ApiError, ApiResult, ErrorCode};
+use crate::extract::JsonBody;
 
 pub type Ctx = State<Arc<Console>>;
 
@@ -23,4 +24,18 @@ pub async fn outcome(c: &Console, who: &str, action: Action) -> ApiResult<Outcom
         Refused::ReadOnly => ApiError::new(ErrorCode::ReadOnly, r.to_string()),
         Refused::Engine(e) => e.into(),
     })
+}
+
+/// Optional body of the bulk actions (queue, requeue-all, failure group): `{"expected": N}`
+/// refuses with 409 `conflict` unless the live count is exactly N, as the console's
+/// confirmation does.
+#[derive(serde::Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct Confirm {
+    expected: Option<u64>,
+}
+
+/// The confirmed count of an optional [`Confirm`] body.
+pub fn expected(body: JsonBody<Confirm>) -> Option<u64> {
+    body.0.unwrap_or_default().expected
 }

@@ -12,7 +12,7 @@ use axum::{Json, Router};
 use engine::actions::Action;
 use serde_json::json;
 
-use super::ctx::{perform, Ctx};
+use super::ctx::{expected, perform, Confirm, Ctx};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{JsonBody, Params, Seg, Who};
 
@@ -34,12 +34,6 @@ async fn group_jobs(State(c): Ctx, Seg(fp): Seg, p: Params) -> ApiResult<Respons
         return Err(ApiError::not_found(format!("no failure group {fp:?}")));
     }
     Ok(Json(c.backend.failure_group_jobs(&fp, offset, limit).await?).into_response())
-}
-
-#[derive(serde::Deserialize, Default)]
-#[serde(deny_unknown_fields)]
-struct Confirm {
-    expected: Option<u64>,
 }
 
 #[derive(Clone, Copy)]
@@ -76,7 +70,7 @@ async fn act(
     body: JsonBody<Confirm>,
     verb: Verb,
 ) -> ApiResult<Response> {
-    let expected = body.0.unwrap_or_default().expected;
+    let expected = expected(body);
     let dry_run = match p.0.get("dry_run").map(String::as_str) {
         None | Some("" | "0" | "false") => false,
         Some("1" | "true") => true,

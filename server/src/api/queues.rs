@@ -9,7 +9,7 @@ use axum::routing::post;
 use axum::Router;
 use engine::actions::Action;
 
-use super::ctx::{perform, Ctx};
+use super::ctx::{expected, perform, Confirm, Ctx};
 use crate::error::ApiResult;
 use crate::extract::{JsonBody, Seg, Who};
 
@@ -30,18 +30,6 @@ async fn enqueue(
     let mut job = body.required()?;
     job.queue = name;
     perform(&c, &who, Action::Enqueue { job: Box::new(job) }).await
-}
-
-/// Optional body of the bulk queue actions: `{"expected": N}` refuses with 409 `conflict` unless
-/// the live count is exactly N (what the console's confirmation does).
-#[derive(serde::Deserialize, Default)]
-#[serde(deny_unknown_fields)]
-struct Confirm {
-    expected: Option<u64>,
-}
-
-fn expected(body: JsonBody<Confirm>) -> Option<u64> {
-    body.0.unwrap_or_default().expected
 }
 
 async fn empty(
