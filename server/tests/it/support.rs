@@ -168,3 +168,14 @@ pub async fn failed_job(store: &Store, queue: &str) -> String {
     );
     id
 }
+
+/// A form post as a browser without JavaScript sends it (same-origin, HTML accepted).
+pub fn form_post(uri: &str) -> axum::http::request::Builder {
+    Request::builder()
+        .method("POST")
+        .uri(uri)
+        .header(header::HOST, "127.0.0.1:9181")
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(header::ACCEPT, "text/html")
+        .header(header::REFERER, "http://127.0.0.1:9181/queues/q")
+}

@@ -2,22 +2,12 @@
 //! acts and records the authenticated principal; cross-site and read-only posts change nothing.
 
 use axum::body::Body;
-use axum::http::{header, Request, StatusCode};
+use axum::http::{header, StatusCode};
 use base64::Engine as _;
 use server::security::AuthConfig;
 use server::serve::ServeConfig;
 
 use crate::support::*;
-
-fn form_post(uri: &str) -> axum::http::request::Builder {
-    Request::builder()
-        .method("POST")
-        .uri(uri)
-        .header(header::HOST, "127.0.0.1:9181")
-        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .header(header::ACCEPT, "text/html")
-        .header(header::REFERER, "http://127.0.0.1:9181/queues/q")
-}
 
 #[tokio::test]
 async fn form_post_acts_as_the_logged_in_user() {

@@ -38,15 +38,7 @@ fn cli(url: &str, args: &[&str]) -> std::process::Output {
 }
 
 fn form(uri: &str, body: String) -> Request<Body> {
-    Request::builder()
-        .method("POST")
-        .uri(uri)
-        .header(header::HOST, "127.0.0.1:9181")
-        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
-        .header(header::ACCEPT, "text/html")
-        .header(header::REFERER, "http://127.0.0.1:9181/failed")
-        .body(Body::from(body))
-        .unwrap()
+    form_post(uri).body(Body::from(body)).unwrap()
 }
 
 /// The names of the last `n` audit records, oldest first.
