@@ -29,6 +29,10 @@ if [ "$MODE" = all ]; then
     [ -x /usr/bin/chromium ] || need_apt+=(chromium)
     command -v wrk >/dev/null || need_apt+=(wrk)
     python3 -c 'import venv, ensurepip' 2>/dev/null || need_apt+=(python3-venv)
+    # scripts/deploy-tests.sh: a real Prometheus scrapes /metrics; promtool checks the format
+    # (19 MB download; the package's service is not started by this script).
+    command -v prometheus >/dev/null || need_apt+=(prometheus)
+    command -v openssl >/dev/null || need_apt+=(openssl)
 fi
 if [ "${#need_apt[@]}" -gt 0 ]; then
     header "apt-get install ${need_apt[*]}"

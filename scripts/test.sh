@@ -6,13 +6,13 @@
 #   scripts/test.sh interop e2e        only the named sections (setup always runs)
 #   KEEP_GOING=1 scripts/test.sh       run every section even after a failure (exit 1 at the end)
 #
-# Sections: setup fmt clippy engine app server interop build-site e2e hostile
+# Sections: setup fmt clippy engine app server interop build-site e2e hostile deploy
 # Every section that needs Redis starts its own redis-server on a free port (never 6379).
 # Each section's output is also kept in target/test-logs/<section>.log.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$REPO"
 
-ALL=(setup fmt clippy engine app server interop build-site e2e hostile)
+ALL=(setup fmt clippy engine app server interop build-site e2e hostile deploy)
 if [ $# -gt 0 ]; then
     for s in "$@"; do
         [[ " ${ALL[*]} " == *" $s "* ]] || die "unknown section '$s' (known: ${ALL[*]})"
@@ -98,6 +98,8 @@ section build-site scripts/build-site.sh
 section e2e env TASKMILL_BIN="$REPO/target/release/taskmill" scripts/e2e.sh
 # Stored HTML injection (issue #15): the hostile corpus on every page, the API and /metrics.
 section hostile env TASKMILL_BIN="$REPO/target/release/taskmill" scripts/hostile.sh
+# Issue #14: TLS, Unix socket, ACL, Cluster refusal, Sentinel failover, config file, logs, Prometheus.
+section deploy env TASKMILL_BIN="$REPO/target/release/taskmill" scripts/deploy-tests.sh
 
 summary
 [ -z "$FAILED_ANY" ] || exit 1

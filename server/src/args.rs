@@ -61,4 +61,18 @@ pub struct SiteArgs {
         value_name = "DIR"
     )]
     pub site_root: PathBuf,
+    /// Port to listen on (replaces the port of --bind; the address stays)
+    #[arg(long, value_name = "PORT")]
+    pub port: Option<u16>,
+}
+
+impl SiteArgs {
+    /// `--bind`, with `--port` applied.
+    pub fn addr(&self) -> SocketAddr {
+        let mut a = self.bind;
+        if let Some(p) = self.port {
+            a.set_port(p);
+        }
+        a
+    }
 }

@@ -93,11 +93,9 @@ pub(crate) struct Kill {
     pub recovered_at: std::collections::HashMap<String, f64>,
 }
 
-pub async fn run(url: &str, args: ChaosArgs) -> anyhow::Result<()> {
+pub async fn run(redis: &crate::redis_args::Redis, args: ChaosArgs) -> anyhow::Result<()> {
     check(&args)?;
-    let store = Store::connect(url)
-        .await
-        .map_err(|e| anyhow::anyhow!("cannot connect to Redis at {url}: {e}"))?;
+    let store = redis.connect().await?;
     let (dir, temp) = match &args.log_dir {
         Some(d) => (d.clone(), false),
         None => (
@@ -124,7 +122,7 @@ pub async fn run(url: &str, args: ChaosArgs) -> anyhow::Result<()> {
     let started = Instant::now();
     let mut fleet = Fleet {
         exe: std::env::current_exe().context("current_exe")?,
-        url: url.to_string(),
+        redis: redis.to_args().to_vec(),
         dir: dir.clone(),
         args: args.clone(),
         alive: Vec::new(),
@@ -314,7 +312,8 @@ struct Proc {
 /// The worker processes of a run.
 pub(crate) struct Fleet {
     exe: PathBuf,
-    url: String,
+    /// The connection flags, for each child.
+    redis: Vec<String>,
     dir: PathBuf,
     args: ChaosArgs,
     alive: Vec<Proc>,
@@ -334,7 +333,8 @@ impl Fleet {
         let a = &self.args;
         let err = std::fs::File::create(self.dir.join(format!("w{seq}.err")))?;
         let mut cmd = Command::new(&self.exe);
-        cmd.args(["--redis", &self.url, "chaos-worker", "--probe-log"])
+        cmd.args(&self.redis)
+            .args(["chaos-worker", "--probe-log"])
             .arg(self.dir.join(format!("w{seq}.log")))
             .args(["--queues", &a.queues.join(",")])
             .args(["--concurrency", &a.concurrency.to_string()])

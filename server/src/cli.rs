@@ -1,38 +1,53 @@
-//! The command line (clap derive). Every subcommand takes the global `--redis` (env
-//! `REDIS_URL`). Exit codes: 0 ok, 1 runtime error, 2 usage error (clap's own errors are 2 too).
+//! The command line (clap derive). Every subcommand takes the global connection flags
+//! (`redis_args`), `--config FILE` and `--log-format`; every flag also reads `TASKMILL_<FLAG>`
+//! and a `taskmill.toml` key (`config`). Precedence: command line > environment > config file
+//! > default. Exit codes: 0 ok, 1 runtime error, 2 usage error (clap's own errors are 2 too).
 
+use std::ffi::OsString;
+use std::io::IsTerminal;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{Parser, Subcommand, ValueEnum};
 
 use engine::actions::Action;
 
-use crate::process::DEFAULT_REDIS;
+use crate::redis_args::{Redis, RedisArgs, URL_ENV};
 use crate::{chaos, demo, info, ops, serve, worker_cmd};
 
 #[derive(Parser, Debug)]
 #[command(
     name = "taskmill",
     version,
-    about = "RQ-compatible job queue: console, worker, CLI"
+    about = "RQ-compatible job queue: console, worker, CLI",
+    after_help = "Every flag also reads TASKMILL_<FLAG> (e.g. TASKMILL_LOG_FORMAT=json) and a key of \
+the --config file. Precedence: command line > environment > config file > default.
+
+Examples:
+  taskmill serve -u rediss://default:pw@redis.example.com:6380 --redis-ca ca.pem
+  taskmill --config taskmill.toml worker --queues default"
 )]
 pub struct Cli {
-    /// Redis URL [default: redis://127.0.0.1:6379]
-    #[arg(long, global = true, env = "REDIS_URL", value_name = "URL")]
-    pub redis: Option<String>,
-    /// `--redis` was typed on the command line (not taken from `REDIS_URL`).
+    #[command(flatten)]
+    pub conn: RedisArgs,
+    /// Configuration file (TOML): top-level keys are these global flags, a [serve], [worker],
+    /// ... table per subcommand holds its flags
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Log line format on stderr (text has colour only on a terminal)
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+    /// `--redis` was typed on the command line (not taken from the environment or the file).
     #[arg(skip)]
     pub redis_flag: bool,
     #[command(subcommand)]
     pub cmd: Cmd,
 }
 
-impl Cli {
-    pub fn redis_url(&self) -> String {
-        self.redis
-            .clone()
-            .unwrap_or_else(|| DEFAULT_REDIS.to_string())
-    }
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(Subcommand, Debug)]
@@ -102,20 +117,68 @@ pub enum Cmd {
     /// `taskmill worker` plus the chaos probe handler (spawned by `taskmill chaos`)
     #[command(hide = true)]
     ChaosWorker(chaos::ProbeWorkerArgs),
+    /// Print an argon2id hash of the password on stdin, for [[serve.users]] in taskmill.toml
+    #[command(
+        after_help = "Example:\n  printf '%s' 's3cret' | taskmill hash-password\n\nThen in taskmill.toml:\n  [[serve.users]]\n  name = \"alice\"\n  password_hash = \"$argon2id$v=19$...\""
+    )]
+    HashPassword,
+}
+
+/// The full command: the derive plus `TASKMILL_<FLAG>` on every flag.
+pub fn command() -> clap::Command {
+    use clap::CommandFactory;
+    crate::config::with_env(Cli::command())
+}
+
+/// Parses the command line, the environment and the config file, in that precedence.
+pub fn parse(argv: Vec<OsString>) -> Result<(Cli, crate::config::FileConfig), anyhow::Error> {
+    use clap::FromArgMatches;
+    let cmd = command();
+    // A first, lenient pass finds --config and what the user gave; a flag the file provides
+    // may be a required one (`[worker] queues`), so only the final pass is strict.
+    let mut full = argv.clone();
+    let mut file = crate::config::FileConfig::default();
+    if let Ok(first) = cmd.clone().ignore_errors(true).try_get_matches_from(&argv) {
+        let sub = first.subcommand().map(|(_, m)| m);
+        let config = [Some(&first), sub]
+            .into_iter()
+            .flatten()
+            .find_map(|m| m.try_get_one::<PathBuf>("config").ok().flatten().cloned());
+        if let Some(path) = config {
+            let (f, extra) = crate::config::load(&path, &cmd, &first)?;
+            file = f;
+            // Inserted before a `--`, if any, so they stay flags.
+            let at = full.iter().position(|a| a == "--").unwrap_or(full.len());
+            full.splice(at..at, extra);
+        }
+    }
+    let matches = cmd.try_get_matches_from(&full)?;
+    let mut cli = Cli::from_arg_matches(&matches)?;
+    let sub = matches.subcommand().map(|(_, m)| m);
+    cli.redis_flag = [Some(&matches), sub].into_iter().flatten().any(|m| {
+        matches!(
+            m.value_source("redis"),
+            Some(clap::parser::ValueSource::CommandLine)
+        )
+    });
+    Ok((cli, file))
 }
 
 pub fn main() -> ExitCode {
-    use clap::{CommandFactory, FromArgMatches};
-    let matches = Cli::command().get_matches();
-    let mut cli = match Cli::from_arg_matches(&matches) {
-        Ok(cli) => cli,
-        Err(e) => e.exit(),
+    let (mut cli, file) = match parse(std::env::args_os().collect()) {
+        Ok(p) => p,
+        Err(e) => match e.downcast::<clap::Error>() {
+            Ok(e) => e.exit(),
+            Err(e) => {
+                eprintln!("error: {e:#}");
+                return ExitCode::from(2);
+            }
+        },
     };
-    cli.redis_flag = matches!(
-        matches.value_source("redis"),
-        Some(clap::parser::ValueSource::CommandLine)
-    );
-    init_tracing(&cli.cmd);
+    if let Cmd::Serve(a) = &mut cli.cmd {
+        a.file_users = file.users.clone();
+    }
+    init_tracing(&cli.cmd, cli.log_format);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -126,7 +189,7 @@ pub fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    match runtime.block_on(run(cli)) {
+    match runtime.block_on(run(cli, file)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");
@@ -139,7 +202,7 @@ pub fn main() -> ExitCode {
     }
 }
 
-fn init_tracing(cmd: &Cmd) {
+fn init_tracing(cmd: &Cmd, format: LogFormat) {
     use tracing_subscriber::EnvFilter;
     // Long-running commands log their progress; one-shot commands only warnings, so their
     // stdout stays machine-readable.
@@ -148,44 +211,72 @@ fn init_tracing(cmd: &Cmd) {
         _ => "warn",
     };
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
-    let _ = tracing_subscriber::fmt()
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .try_init();
+        .with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Json => builder.json().with_current_span(false).try_init(),
+        // Colour codes only where a person reads them: not in files, pipes or journald.
+        LogFormat::Text => builder
+            .with_ansi(std::io::stderr().is_terminal())
+            .try_init(),
+    };
 }
 
-async fn run(cli: Cli) -> anyhow::Result<()> {
-    let url = cli.redis_url();
-    let typed = cli.redis.clone().filter(|_| cli.redis_flag);
+/// The Redis URL's sources, first wins: the flag, the environment (`URL_ENV`), the file.
+fn redis_url(cli: &Cli, file: &crate::config::FileConfig) -> Option<String> {
+    cli.conn
+        .redis
+        .clone()
+        .or_else(|| {
+            URL_ENV
+                .iter()
+                .find_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
+        })
+        .or_else(|| file.redis.clone())
+}
+
+async fn run(cli: Cli, file: crate::config::FileConfig) -> anyhow::Result<()> {
+    let redis = || -> anyhow::Result<Redis> { Ok(cli.conn.resolve(redis_url(&cli, &file))?) };
+    if let Cmd::Demo(a) = cli.cmd {
+        // The demo uses a Redis it did not start only when --redis was typed.
+        let typed = match cli.conn.redis.clone().filter(|_| cli.redis_flag) {
+            Some(url) => Some(cli.conn.resolve(Some(url))?),
+            None => None,
+        };
+        return demo::run(typed, a).await;
+    }
+    if let Cmd::HashPassword = cli.cmd {
+        return crate::password::hash_stdin();
+    }
+    let r = &redis()?;
     match cli.cmd {
-        Cmd::Serve(a) => serve::run(&url, a).await,
-        Cmd::Worker(a) => worker_cmd::run(&url, a).await,
-        Cmd::Demo(a) => demo::run(typed, a).await,
-        Cmd::Info(a) => info::run(&url, a).await,
-        Cmd::Enqueue(a) => ops::enqueue(&url, a).await,
-        Cmd::Job(a) => ops::job(&url, a).await,
-        Cmd::Requeue(a) => ops::requeue(&url, a).await,
-        Cmd::Stop { id } => ops::stop(&url, &id).await,
-        Cmd::Cancel { ids } => ops::jobs(&url, Action::Cancel { ids }).await,
-        Cmd::Delete { ids } => ops::jobs(&url, Action::Delete { ids }).await,
-        Cmd::Suspend { duration } => ops::suspend(&url, duration).await,
-        Cmd::Resume => ops::resume(&url).await,
-        Cmd::Scale { worker, slots } => ops::command(&url, Action::Scale { worker, slots }).await,
-        Cmd::Shutdown { worker } => ops::command(&url, Action::Shutdown { worker }).await,
-        Cmd::Chaos(a) => chaos::run(&url, a).await,
-        Cmd::ChaosWorker(a) => chaos::probe_worker(&url, a).await,
+        Cmd::Serve(a) => serve::run(r, a).await,
+        Cmd::Worker(a) => worker_cmd::run(r, a).await,
+        Cmd::Demo(_) | Cmd::HashPassword => unreachable!("handled above"),
+        Cmd::Info(a) => info::run(r, a).await,
+        Cmd::Enqueue(a) => ops::enqueue(r, a).await,
+        Cmd::Job(a) => ops::job(r, a).await,
+        Cmd::Requeue(a) => ops::requeue(r, a).await,
+        Cmd::Stop { id } => ops::stop(r, &id).await,
+        Cmd::Cancel { ids } => ops::jobs(r, Action::Cancel { ids }).await,
+        Cmd::Delete { ids } => ops::jobs(r, Action::Delete { ids }).await,
+        Cmd::Suspend { duration } => ops::suspend(r, duration).await,
+        Cmd::Resume => ops::resume(r).await,
+        Cmd::Scale { worker, slots } => ops::command(r, Action::Scale { worker, slots }).await,
+        Cmd::Shutdown { worker } => ops::command(r, Action::Shutdown { worker }).await,
+        Cmd::Chaos(a) => chaos::run(r, a).await,
+        Cmd::ChaosWorker(a) => chaos::probe_worker(r, a).await,
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use clap::CommandFactory;
-
     /// clap's own consistency checks (unique names, valid defaults) over every subcommand, and
     /// help text on every flag and argument, with an example in every subcommand's help.
     #[test]
     fn every_flag_has_help_and_every_subcommand_an_example() {
-        let cmd = super::Cli::command();
+        let cmd = super::command();
         cmd.clone().debug_assert();
         for sub in cmd.get_subcommands().filter(|s| !s.is_hide_set()) {
             let name = sub.get_name();

@@ -37,19 +37,24 @@ pub const QUEUES: [&str; 4] = ["default", "high", "low", "reports"];
 /// `redis_flag` is `--redis` only when it was typed on the command line: the demo writes its
 /// traffic into a Redis it did not start only when asked to in so many words, never because
 /// `REDIS_URL` is set in the environment or something answers on 127.0.0.1:6379.
-pub async fn run(redis_flag: Option<String>, args: DemoArgs) -> anyhow::Result<()> {
+pub async fn run(
+    redis_flag: Option<crate::redis_args::Redis>,
+    args: DemoArgs,
+) -> anyhow::Result<()> {
     let cfg = ServeConfig {
         site_root: args.site.site_root.clone(),
         ..ServeConfig::default()
     };
-    crate::security::check_bind(&args.site.bind, &cfg.auth).map_err(crate::process::UsageError)?;
+    crate::security::check_bind(&args.site.addr(), &cfg.auth)
+        .map_err(crate::process::UsageError)?;
 
     // Held until the end of this function: dropping it kills the private redis-server.
     let mut private = None;
     let url = match redis_flag.filter(|_| !args.private_redis) {
-        Some(url) => {
+        Some(redis) => {
+            let url = redis.shown().to_string();
             eprintln!("demo traffic goes to {url} (given with --redis); its keys stay there");
-            url
+            (redis, url)
         }
         None => {
             let r = PrivateRedis::start()?;
@@ -59,12 +64,11 @@ pub async fn run(redis_flag: Option<String>, args: DemoArgs) -> anyhow::Result<(
                 r.port
             );
             private = Some(r);
-            url
+            (crate::redis_args::Redis::from_url(&url)?, url)
         }
     };
-    let store = engine::Store::connect(&url)
-        .await
-        .map_err(|e| anyhow::anyhow!("cannot connect to Redis at {url}: {e}"))?;
+    let (redis, url) = url;
+    let store = redis.connect().await?;
 
     let scratch = match &private {
         Some(r) => r.dir.clone(),
@@ -101,12 +105,12 @@ pub async fn run(redis_flag: Option<String>, args: DemoArgs) -> anyhow::Result<(
     let mut server = tokio::spawn(serve::serve(
         console,
         cfg,
-        args.site.bind,
+        args.site.addr(),
         stop.clone().cancelled_owned(),
     ));
     eprintln!(
         "\n  Taskmill demo: http://{}/   (Ctrl-C to stop)\n  Redis: {url}\n",
-        args.site.bind
+        args.site.addr()
     );
 
     let mut result = Ok(());

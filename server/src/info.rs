@@ -12,8 +12,8 @@ pub struct InfoArgs {
     pub json: bool,
 }
 
-pub async fn run(url: &str, args: InfoArgs) -> anyhow::Result<()> {
-    let store = crate::ops::connect(url).await?;
+pub async fn run(redis: &crate::redis_args::Redis, args: InfoArgs) -> anyhow::Result<()> {
+    let store = crate::ops::connect(redis).await?;
     let snap = engine::snapshot::take(&store).await?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&snap)?);

@@ -17,11 +17,17 @@
 //! - `demo_traffic` — the demo's handlers and traffic generator.
 //! - `redis_child`  — the demo's private `redis-server` guard.
 //! - `chaos`        — `taskmill chaos`: SIGKILL workers mid-run and verify nothing is lost.
+//! - `redis_args`   — global connection flags (TLS, Sentinel, RQ's env names) → `Redis`.
+//! - `config`       — `--config taskmill.toml` and `TASKMILL_<FLAG>` for every flag.
+//! - `password`     — `[[serve.users]]` argon2 hashes, verified once per credential.
+//! - `access_log`   — one log line per request (method, path, status, ms, principal).
 
+pub mod access_log;
 pub mod api;
 pub mod args;
 pub mod chaos;
 pub mod cli;
+pub mod config;
 pub mod demo;
 pub mod demo_traffic;
 pub mod error;
@@ -29,7 +35,9 @@ pub mod extract;
 pub mod info;
 pub mod metrics;
 pub mod ops;
+pub mod password;
 pub mod process;
+pub mod redis_args;
 pub mod redis_child;
 pub mod security;
 pub mod serve;

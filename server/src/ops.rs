@@ -10,11 +10,10 @@ use engine::Store;
 use serde_json::{Map, Value};
 
 use crate::process::UsageError;
+use crate::redis_args::Redis;
 
-pub async fn connect(url: &str) -> anyhow::Result<Store> {
-    Store::connect(url)
-        .await
-        .map_err(|e| anyhow::anyhow!("cannot connect to Redis at {url}: {e}"))
+pub async fn connect(redis: &Redis) -> anyhow::Result<Store> {
+    redis.connect().await
 }
 
 #[derive(Args, Debug, Clone)]
@@ -114,9 +113,9 @@ impl EnqueueArgs {
     }
 }
 
-pub async fn enqueue(url: &str, a: EnqueueArgs) -> anyhow::Result<()> {
+pub async fn enqueue(redis: &Redis, a: EnqueueArgs) -> anyhow::Result<()> {
     let job = Box::new(a.to_job()?);
-    if let Outcome::Enqueued { id } = perform(url, Action::Enqueue { job }).await? {
+    if let Outcome::Enqueued { id } = perform(redis, Action::Enqueue { job }).await? {
         println!("{id}");
     }
     Ok(())
@@ -132,9 +131,9 @@ pub struct JobArgs {
     pub json: bool,
 }
 
-pub async fn job(url: &str, a: JobArgs) -> anyhow::Result<()> {
+pub async fn job(redis: &Redis, a: JobArgs) -> anyhow::Result<()> {
     engine::limits::validate_job_id(&a.id).map_err(|e| UsageError(e.to_string()))?;
-    let store = connect(url).await?;
+    let store = connect(redis).await?;
     let Some(d) = engine::job::fetch(&store, &a.id).await? else {
         anyhow::bail!("no job {}", a.id);
     };
@@ -189,7 +188,7 @@ pub struct RequeueArgs {
     pub all: bool,
 }
 
-pub async fn requeue(url: &str, a: RequeueArgs) -> anyhow::Result<()> {
+pub async fn requeue(redis: &Redis, a: RequeueArgs) -> anyhow::Result<()> {
     let action = if a.all {
         Action::RequeueAll { expected: None }
     } else if let Some(queue) = a.queue {
@@ -200,13 +199,13 @@ pub async fn requeue(url: &str, a: RequeueArgs) -> anyhow::Result<()> {
     } else {
         Action::Requeue { ids: a.ids }
     };
-    print_count(perform(url, action).await?);
+    print_count(perform(redis, action).await?);
     Ok(())
 }
 
-pub async fn stop(url: &str, id: &str) -> anyhow::Result<()> {
+pub async fn stop(redis: &Redis, id: &str) -> anyhow::Result<()> {
     let action = Action::Stop { id: id.to_string() };
-    match perform(url, action).await? {
+    match perform(redis, action).await? {
         Outcome::Stop(StopOutcome::Sent { worker, receivers }) => {
             println!("stop-job sent to {worker} ({receivers} listening)")
         }
@@ -219,33 +218,33 @@ pub async fn stop(url: &str, id: &str) -> anyhow::Result<()> {
 }
 
 /// `cancel` and `delete`.
-pub async fn jobs(url: &str, action: Action) -> anyhow::Result<()> {
-    print_count(perform(url, action).await?);
+pub async fn jobs(redis: &Redis, action: Action) -> anyhow::Result<()> {
+    print_count(perform(redis, action).await?);
     Ok(())
 }
 
-pub async fn suspend(url: &str, secs: Option<u64>) -> anyhow::Result<()> {
-    perform(url, Action::Suspend { secs }).await?;
+pub async fn suspend(redis: &Redis, secs: Option<u64>) -> anyhow::Result<()> {
+    perform(redis, Action::Suspend { secs }).await?;
     println!("suspended");
     Ok(())
 }
 
-pub async fn resume(url: &str) -> anyhow::Result<()> {
-    perform(url, Action::Resume).await?;
+pub async fn resume(redis: &Redis) -> anyhow::Result<()> {
+    perform(redis, Action::Resume).await?;
     println!("resumed");
     Ok(())
 }
 
 /// `scale` and `shutdown`: prints how many worker processes got the command.
-pub async fn command(url: &str, action: Action) -> anyhow::Result<()> {
-    print_count(perform(url, action).await?);
+pub async fn command(redis: &Redis, action: Action) -> anyhow::Result<()> {
+    print_count(perform(redis, action).await?);
     Ok(())
 }
 
 /// Connects and performs `action` as `cli:<$USER>` (the audit record's "who").
-async fn perform(url: &str, action: Action) -> anyhow::Result<Outcome> {
+async fn perform(redis: &Redis, action: Action) -> anyhow::Result<Outcome> {
     action.validate()?;
-    let store = connect(url).await?;
+    let store = connect(redis).await?;
     let who = format!(
         "cli:{}",
         std::env::var("USER").unwrap_or_else(|_| "?".into())

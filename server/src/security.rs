@@ -35,11 +35,15 @@ pub struct AuthConfig {
     pub api_tokens: Vec<String>,
     /// Bearer token for `/metrics` only; when unset `/metrics` uses the normal credentials.
     pub metrics_token: Option<String>,
+    /// `[[serve.users]]` of the config file: argon2 hashes.
+    pub hashed_users: Vec<crate::password::HashedUser>,
+    /// Basic credentials that matched a hash once (verifying costs tens of ms).
+    pub verified: crate::password::Verified,
 }
 
 impl AuthConfig {
     pub fn enabled(&self) -> bool {
-        !self.users.is_empty() || !self.api_tokens.is_empty()
+        !self.users.is_empty() || !self.api_tokens.is_empty() || !self.hashed_users.is_empty()
     }
 }
 
@@ -129,6 +133,8 @@ pub async fn guard(State(g): State<Arc<Guard>>, mut req: Request, next: Next) ->
     if mutation {
         sign_flash(&mut res, &who);
     }
+    // For the access log (`crate::access_log`), which runs outside this layer.
+    res.extensions_mut().insert(crate::access_log::Who(who));
     res
 }
 
@@ -287,13 +293,18 @@ fn authenticate(auth: &AuthConfig, path: &str, h: &HeaderMap) -> Result<Principa
                         found = Some(n.clone());
                     }
                 }
+                if found.is_none() && !auth.hashed_users.is_empty() {
+                    found = auth.verified.check(&auth.hashed_users, b64, &name, &pw);
+                }
                 if let Some(n) = found {
                     return Ok(Principal(n));
                 }
             }
         }
     }
-    Err(unauthorized(!auth.users.is_empty()))
+    Err(unauthorized(
+        !auth.users.is_empty() || !auth.hashed_users.is_empty(),
+    ))
 }
 
 fn strip_scheme<'a>(v: &'a str, scheme: &str) -> Option<&'a str> {

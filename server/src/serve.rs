@@ -31,7 +31,10 @@ use crate::{api, metrics};
 #[command(after_help = "Examples:
   taskmill serve --redis redis://127.0.0.1:6379
   taskmill serve --bind 0.0.0.0:9181 --user alice:s3cret --metrics-token scrape-me
-  taskmill serve --read-only")]
+  taskmill serve --read-only
+  taskmill serve -u rediss://default:pw@redis.example.com:6380 --redis-ca ca.pem --port 8080
+  taskmill serve --sentinel 10.0.0.5:26379 --sentinel 10.0.0.6:26379 --sentinel-master mymaster
+  taskmill serve --config /etc/taskmill.toml --log-format json")]
 pub struct ServeArgs {
     /// Hide and refuse every action
     #[arg(long)]
@@ -53,6 +56,9 @@ pub struct ServeArgs {
     pub metrics_token: Option<String>,
     #[command(flatten)]
     pub site: crate::args::SiteArgs,
+    /// `[[serve.users]]` of the config file (argon2 hashes), set by `cli` after parsing.
+    #[arg(skip)]
+    pub file_users: Vec<crate::password::HashedUser>,
 }
 
 /// The site's output name: `/pkg/taskmill.{js,wasm,css}`.
@@ -120,6 +126,7 @@ pub fn router(console: Arc<Console>, cfg: ServeConfig) -> Router {
         .layer(from_fn_with_state(guard, security::guard))
         .layer(from_fn(security::strip_inline_scripts))
         .layer(from_fn(security::headers))
+        .layer(from_fn(crate::access_log::layer))
 }
 
 /// 200 `ok` when Redis answers PING within 2 s, else 503.
@@ -185,25 +192,31 @@ async fn index_failures(console: Arc<Console>) {
 }
 
 /// `taskmill serve`: starts even when Redis is down (pages then say "Redis unreachable" and
-/// `/healthz` answers 503 until it is back).
-pub async fn run(url: &str, args: ServeArgs) -> anyhow::Result<()> {
+/// `/healthz` answers 503 until it is back). What the user must fix (TLS trust, credentials,
+/// a Sentinel that knows no such master, a Cluster) is refused at start, exit 2.
+pub async fn run(redis: &crate::redis_args::Redis, args: ServeArgs) -> anyhow::Result<()> {
+    let bind = args.site.addr();
     let cfg = ServeConfig {
         auth: AuthConfig {
             users: args.users,
             api_tokens: args.api_tokens,
             metrics_token: args.metrics_token,
+            hashed_users: args.file_users,
+            ..AuthConfig::default()
         },
         site_root: args.site.site_root,
     };
-    security::check_bind(&args.site.bind, &cfg.auth).map_err(crate::process::UsageError)?;
-    let store = engine::Store::connect_lazy(url)
-        .map_err(|e| crate::process::UsageError(format!("bad --redis URL: {e}")))?;
+    security::check_bind(&bind, &cfg.auth).map_err(crate::process::UsageError)?;
+    let store = redis.open()?;
+    match tokio::time::timeout(engine::store::CONNECT_TIMEOUT * 2, store.check_server()).await {
+        Ok(Err(e)) if e.kind() == engine::ErrorKind::Invalid => {
+            return Err(crate::process::UsageError(e.to_string()).into())
+        }
+        Ok(Err(e)) => tracing::warn!(redis = %redis.shown(), error = %e,
+            "Redis unreachable at start; serving anyway (pages say so until it is back)"),
+        Err(_) => tracing::warn!(redis = %redis.shown(), "Redis did not answer at start"),
+        Ok(Ok(())) => {}
+    }
     let console = Arc::new(Console::new(store, args.read_only));
-    serve(
-        console,
-        cfg,
-        args.site.bind,
-        crate::process::terminate_signal(),
-    )
-    .await
+    serve(console, cfg, bind, crate::process::terminate_signal()).await
 }

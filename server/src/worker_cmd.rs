@@ -13,7 +13,9 @@ use crate::process::UsageError;
 #[derive(Args, Debug, Clone)]
 #[command(after_help = "Examples:
   taskmill worker --queues high,default,low --concurrency 8
-  taskmill worker --queues reports --handlers handlers.toml --burst")]
+  taskmill worker --queues reports --handlers handlers.toml --burst
+  taskmill worker -u redis+sentinel://10.0.0.5:26379,10.0.0.6:26379/mymaster --queues default
+  TASKMILL_QUEUES=high,low taskmill worker --config taskmill.toml")]
 pub struct WorkerArgs {
     /// Queues to work on, in priority order
     #[arg(long, value_delimiter = ',', required = true, value_name = "Q,Q")]
@@ -69,12 +71,10 @@ pub fn handlers(file: Option<&std::path::Path>) -> anyhow::Result<Handlers> {
     Ok(h)
 }
 
-pub async fn run(url: &str, args: WorkerArgs) -> anyhow::Result<()> {
+pub async fn run(redis: &crate::redis_args::Redis, args: WorkerArgs) -> anyhow::Result<()> {
     let config = args.pool_config()?;
     let handlers = handlers(args.handlers.as_deref())?;
-    let store = engine::Store::connect(url)
-        .await
-        .map_err(|e| anyhow::anyhow!("cannot connect to Redis at {url}: {e}"))?;
+    let store = redis.connect().await?;
     let shutdown = Shutdown::default();
     let signals = tokio::spawn(two_stage_signals(shutdown.clone()));
     tracing::info!(queues = ?config.queues, concurrency = config.concurrency, "worker starting");

@@ -35,7 +35,7 @@ pub struct ProbeWorkerArgs {
     pub worker: WorkerArgs,
 }
 
-pub async fn run(url: &str, args: ProbeWorkerArgs) -> anyhow::Result<()> {
+pub async fn run(redis: &crate::redis_args::Redis, args: ProbeWorkerArgs) -> anyhow::Result<()> {
     let config = args.worker.pool_config()?;
     let mut handlers = worker_cmd::handlers(args.worker.handlers.as_deref())?;
     let log = std::fs::OpenOptions::new()
@@ -44,9 +44,7 @@ pub async fn run(url: &str, args: ProbeWorkerArgs) -> anyhow::Result<()> {
         .open(&args.probe_log)
         .map_err(|e| anyhow::anyhow!("{}: {e}", args.probe_log.display()))?;
     handlers.extend(probe_handlers(log));
-    let store = engine::Store::connect(url)
-        .await
-        .map_err(|e| anyhow::anyhow!("cannot connect to Redis at {url}: {e}"))?;
+    let store = redis.connect().await?;
     let shutdown = Shutdown::default();
     let signals = tokio::spawn(worker_cmd::two_stage_signals(shutdown.clone()));
     let report = worker::run(store, config, handlers, shutdown).await;

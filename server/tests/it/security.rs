@@ -14,6 +14,7 @@ fn with_auth() -> ServeConfig {
             users: vec![("alice".into(), "s3cret:pw".into())],
             api_tokens: vec!["tok-abcdef".into()],
             metrics_token: Some("scrape-me".into()),
+            ..AuthConfig::default()
         },
         ..ServeConfig::default()
     }
