@@ -258,7 +258,7 @@ mod tests {
             .collect();
         assert_eq!(
             extra,
-            ["--log-format=json", "--queues=a", "--queues=b", "--burst"],
+            ["--log-format=json", "--burst", "--queues=a", "--queues=b"],
             "--concurrency was typed: the file's 3 is not added; [serve] is not this run's"
         );
     }
