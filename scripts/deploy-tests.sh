@@ -206,6 +206,8 @@ test_bad_input() {
     expect_rc 2 "bad scheme"; expect_err "unknown scheme" "bad scheme"
     tm -u "redis+sentinel://127.0.0.1:1/mymaster" info
     expect_rc 2 "unreachable Sentinel"; expect_err "no Sentinel named the master" "unreachable Sentinel"
+    tm -u "redis+sentinel://127.0.0.1:1/mymaster" serve --port "$(free_port)"
+    expect_rc 2 "unreachable Sentinel (serve)"
     tm --sentinel 127.0.0.1:1 info
     expect_rc 2 "--sentinel without --sentinel-master"
 }

@@ -207,16 +207,15 @@ pub async fn run(redis: &crate::redis_args::Redis, args: ServeArgs) -> anyhow::R
         site_root: args.site.site_root,
     };
     security::check_bind(&bind, &cfg.auth).map_err(crate::process::UsageError)?;
-    let store = redis.open()?;
-    match tokio::time::timeout(engine::store::CONNECT_TIMEOUT * 2, store.check_server()).await {
-        Ok(Err(e)) if e.kind() == engine::ErrorKind::Invalid => {
-            return Err(crate::process::UsageError(e.to_string()).into())
+    let store = match redis.connect().await {
+        Ok(store) => store,
+        Err(e) if crate::process::is_usage_error(&e) => return Err(e),
+        Err(e) => {
+            tracing::warn!(error = %format!("{e:#}"),
+                "serving anyway: pages say Redis is unreachable until it is back");
+            redis.open()?
         }
-        Ok(Err(e)) => tracing::warn!(redis = %redis.shown(), error = %e,
-            "Redis unreachable at start; serving anyway (pages say so until it is back)"),
-        Err(_) => tracing::warn!(redis = %redis.shown(), "Redis did not answer at start"),
-        Ok(Ok(())) => {}
-    }
+    };
     let console = Arc::new(Console::new(store, args.read_only));
     serve(console, cfg, bind, crate::process::terminate_signal()).await
 }
