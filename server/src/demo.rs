@@ -24,6 +24,8 @@ use crate::serve::{self, ServeConfig};
 pub struct DemoArgs {
     #[command(flatten)]
     pub site: crate::args::SiteArgs,
+    #[command(flatten)]
+    pub stats: crate::args::StatsArgs,
     /// Start the console and worker but enqueue nothing
     #[arg(long)]
     pub no_traffic: bool,
@@ -43,6 +45,7 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     let cfg = ServeConfig {
         site_root: args.site.site_root.clone(),
+        stats: args.stats.config(),
         ..ServeConfig::default()
     };
     crate::security::check_bind(&args.site.addr(), &cfg.auth)

@@ -56,6 +56,8 @@ pub struct ServeArgs {
     pub metrics_token: Option<String>,
     #[command(flatten)]
     pub site: crate::args::SiteArgs,
+    #[command(flatten)]
+    pub stats: crate::args::StatsArgs,
     /// `[[serve.users]]` of the config file (argon2 hashes), set by `cli` after parsing.
     #[arg(skip)]
     pub file_users: Vec<crate::password::HashedUser>,
@@ -69,6 +71,7 @@ pub struct ServeConfig {
     pub auth: AuthConfig,
     /// Where `pkg/taskmill.{js,wasm,css}` and `boot.js` live (`target/site` after a build).
     pub site_root: PathBuf,
+    pub stats: StatsConfig,
 }
 
 impl Default for ServeConfig {
@@ -76,6 +79,24 @@ impl Default for ServeConfig {
         ServeConfig {
             auth: AuthConfig::default(),
             site_root: PathBuf::from("target/site"),
+            stats: StatsConfig::default(),
+        }
+    }
+}
+
+/// The history sampler (`--stats-*`).
+#[derive(Clone, Copy, Debug)]
+pub struct StatsConfig {
+    /// Seconds between samples; 0 = no sampler.
+    pub interval_s: u64,
+    pub retention: engine::stats::Retention,
+}
+
+impl Default for StatsConfig {
+    fn default() -> Self {
+        StatsConfig {
+            interval_s: 10,
+            retention: engine::stats::Retention::default(),
         }
     }
 }
@@ -156,6 +177,7 @@ pub async fn serve(
         );
     }
     let indexer = tokio::spawn(index_failures(console.clone()));
+    let sampler = tokio::spawn(sample_stats(console.clone(), cfg.stats));
     let app = router(console, cfg);
     let listener = tokio::net::TcpListener::bind(bind)
         .await
@@ -165,6 +187,7 @@ pub async fn serve(
         .with_graceful_shutdown(shutdown)
         .await;
     indexer.abort();
+    sampler.abort();
     served?;
     Ok(())
 }
@@ -191,6 +214,32 @@ async fn index_failures(console: Arc<Console>) {
     }
 }
 
+/// The console's background task for history: stores the retention for the workers, then
+/// takes one sample per interval slot (just after each slot starts; with several consoles on
+/// one Redis the first to take the slot's lock writes it, the others skip). Redis down: the
+/// slot is skipped and the next one tried.
+async fn sample_stats(console: Arc<Console>, cfg: StatsConfig) {
+    if cfg.interval_s == 0 {
+        return;
+    }
+    let mut configured = false;
+    loop {
+        if !configured {
+            configured = engine::stats::configure(&console.store, cfg.retention)
+                .await
+                .map_err(|e| tracing::debug!(error = %e, "history: retention not stored"))
+                .is_ok();
+        }
+        if let Err(e) = console.backend.stats_sample(cfg.interval_s).await {
+            tracing::debug!(error = %e, "history: sample skipped");
+        }
+        let now = engine::time::now();
+        let step = cfg.interval_s as f64;
+        let next = ((now / step).floor() + 1.0) * step + 0.2;
+        tokio::time::sleep(Duration::from_secs_f64((next - now).max(0.05))).await;
+    }
+}
+
 /// `taskmill serve`: starts even when Redis is down (pages then say "Redis unreachable" and
 /// `/healthz` answers 503 until it is back). What the user must fix (TLS trust, credentials,
 /// a Sentinel that knows no such master, a Cluster) is refused at start, exit 2.
@@ -205,6 +254,7 @@ pub async fn run(redis: &crate::redis_args::Redis, args: ServeArgs) -> anyhow::R
             ..AuthConfig::default()
         },
         site_root: args.site.site_root,
+        stats: args.stats.config(),
     };
     security::check_bind(&bind, &cfg.auth).map_err(crate::process::UsageError)?;
     let store = match redis.connect().await {
