@@ -9,8 +9,10 @@
 //! - `groups`  — failure groups, a group's jobs, requeue / delete a group.
 //! - `jobs`    — job detail, single and bulk job actions.
 //! - `workers` — worker list and commands, suspend / resume.
+//! - `events`  — `/events`: the live feed as server-sent events.
 
 mod ctx;
+mod events;
 mod groups;
 mod jobs;
 mod queues;
@@ -31,6 +33,7 @@ pub fn router(console: Arc<Console>) -> Router {
         .merge(jobs::routes())
         .merge(groups::routes())
         .merge(workers::routes())
+        .merge(events::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(console)
