@@ -5,7 +5,9 @@
 -- ARGV[3]: '1' if this batch is being retried after an error (the first call may have run)
 -- ARGV[4]: now (RQ text)   ARGV[5]: lease seconds   ARGV[6]: nq
 -- ARGV[7 .. 6+nq]: queue names to claim from, in priority order
--- then 14 fields per entry: kind ('ok' | 'fail' | 'killed' | 'stop'), slot name, job id,
+-- ARGV[7+nq]: history: '0' = do not record, else the most functions per queue kept by name in
+--   the /metrics totals (stats_lib)
+-- then 17 fields per entry: kind ('ok' | 'fail' | 'killed' | 'stop'), slot name, job id,
 --   execution id, queue, execution started (unix float), execution ended (unix float),
 --   ended (RQ text), the slot's total_working_time including this job,
 --   payload (base64 return value, '' for None | base64 exc),
@@ -13,7 +15,8 @@
 --   the job's result_ttl and deps ('1' = it lists dependencies) as read at claim (claim_lib),
 --   the slot's new successful_job_count (kind 'ok') or failed_job_count (other kinds; every
 --   failure outcome, retries included, counts as failed like RQ) — the pool keeps each slot's
---   counters: it is their only writer, and absolute values make a retried batch idempotent
+--   counters: it is their only writer, and absolute values make a retried batch idempotent,
+--   the job's function name, its run time in µs and that run time's histogram bucket (history)
 -- Returns: {outcomes, claimed}. outcomes: one per entry: 'finished', 'failed', 'stopped',
 --   'requeued', 'scheduled', or 'lease_lost' when the started-registry member is gone (reaped,
 --   canceled or deleted while it ran): then the job is left exactly as the other writer left it.
@@ -23,8 +26,9 @@
 local now_i = math.floor(tonumber(ARGV[1]))
 local n, retrying = tonumber(ARGV[2]), ARGV[3] == '1'
 local nowtxt, lease, nq = ARGV[4], tonumber(ARGV[5]), tonumber(ARGV[6])
-local base = 7 + nq
-local function arg(e, f) return ARGV[base + e * 14 + f] end
+local stats_cap = tonumber(ARGV[7 + nq]) or 0
+local base = 8 + nq
+local function arg(e, f) return ARGV[base + e * 17 + f] end
 
 -- Lease check for the whole batch: which started-registry members are still ours. One ZMSCORE
 -- and one ZREM per queue instead of one ZREM per entry.
@@ -149,6 +153,19 @@ for e = 0, n - 1 do
   outcomes[#outcomes + 1] = outcome
 end
 for q, g in pairs(finished) do call('ZADD', K('finished', q), unpack(g)) end
+-- History: only executions this call ended (a retried batch's entries that the first call
+-- wrote are not held, so nothing is counted twice). Every outcome but 'finished' counts as
+-- failed, like the worker hash's failed_job_count.
+if stats_cap > 0 then
+  local jobs = {}
+  for e = 0, n - 1 do
+    if held[e] then
+      jobs[#jobs + 1] = {arg(e, 4), arg(e, 14), outcomes[e + 1] == 'finished',
+        tonumber(arg(e, 15)) or 0, tonumber(arg(e, 16)) or 0}
+    end
+  end
+  if #jobs > 0 then stats_jobs(now_i, jobs, stats_cap) end
+end
 if #execs > 0 then call('DEL', unpack(execs)) end
 
 -- Next jobs for the slots that asked, unless the queues are suspended.

@@ -10,8 +10,8 @@ use futures::future::BoxFuture;
 
 use crate::actions::{Action, Outcome};
 use crate::model::{
-    AuditEntry, FailureGroup, FailureGroups, JobDetail, JobList, JobSummary, Page, Snapshot,
-    WorkerInfo,
+    AuditEntry, FailureGroup, FailureGroups, FunctionStats, JobDetail, JobList, JobSummary, Page,
+    Series, Snapshot, StatsMetric, StatsRange, WorkerInfo,
 };
 use crate::{Result, Store};
 
@@ -84,6 +84,27 @@ pub trait Backend: Send + Sync {
 
     /// Runs an operator action for `who` (validated, atomic, audited).
     fn perform<'a>(&'a self, action: Action, who: &'a str) -> BoxFuture<'a, Result<Outcome>>;
+
+    /// One history series for `queue` (`None`: every queue) over `range`, ending now.
+    fn stats_series<'a>(
+        &'a self,
+        metric: StatsMetric,
+        queue: Option<&'a str>,
+        range: StatsRange,
+    ) -> BoxFuture<'a, Result<Series>>;
+
+    /// Per-function run counts and durations over `range`, ending now, most runs first.
+    fn stats_functions(&self, range: StatsRange) -> BoxFuture<'_, Result<Vec<FunctionStats>>>;
+
+    /// Takes the history sample of the current `interval_s` slot unless another console did
+    /// (the console's background task).
+    fn stats_sample(&self, interval_s: u64) -> BoxFuture<'_, Result<crate::stats::SampleOutcome>>;
+
+    /// Running totals of `queues` for `/metrics` (finished, failed, per-function durations).
+    fn stats_totals<'a>(
+        &'a self,
+        queues: &'a [String],
+    ) -> BoxFuture<'a, Result<Vec<crate::stats::QueueTotals>>>;
 }
 
 /// Python RQ 2.x (and Taskmill's own workers, which write the same schema).
@@ -203,6 +224,44 @@ impl Backend for Rq {
 
     fn perform<'a>(&'a self, action: Action, who: &'a str) -> BoxFuture<'a, Result<Outcome>> {
         Box::pin(crate::actions::perform(&self.store, action, who))
+    }
+
+    fn stats_series<'a>(
+        &'a self,
+        metric: StatsMetric,
+        queue: Option<&'a str>,
+        range: StatsRange,
+    ) -> BoxFuture<'a, Result<Series>> {
+        Box::pin(crate::stats::series(
+            &self.store,
+            metric,
+            queue,
+            range,
+            crate::time::now() as i64,
+        ))
+    }
+
+    fn stats_functions(&self, range: StatsRange) -> BoxFuture<'_, Result<Vec<FunctionStats>>> {
+        Box::pin(crate::stats::functions(
+            &self.store,
+            range,
+            crate::time::now() as i64,
+        ))
+    }
+
+    fn stats_sample(&self, interval_s: u64) -> BoxFuture<'_, Result<crate::stats::SampleOutcome>> {
+        Box::pin(crate::stats::sample(
+            &self.store,
+            crate::time::now() as i64,
+            interval_s,
+        ))
+    }
+
+    fn stats_totals<'a>(
+        &'a self,
+        queues: &'a [String],
+    ) -> BoxFuture<'a, Result<Vec<crate::stats::QueueTotals>>> {
+        Box::pin(crate::stats::totals(&self.store, queues))
     }
 }
 

@@ -130,6 +130,46 @@ pub fn reaper_lock(queue: &str) -> String {
     format!("taskmill:reaper-lock:{queue}")
 }
 
+/// History (`engine::stats`). Resolution `res` is `m` (1-minute buckets, one key per hour) or
+/// `h` (1-hour buckets, one key per day); `start` is the key's first second (unix); `scope` is
+/// [`STATS_ALL`] or [`stats_scope`]`(queue)`. Counters: fields `f<i>` / `x<i>` (finished /
+/// failed in bucket `i` of the key). Gauges: field `<i>` → `depth started latency busy idle`.
+pub fn stats_counts(res: &str, start: &str, scope: &str) -> String {
+    format!("taskmill:stats:c:{res}:{start}:{scope}")
+}
+pub fn stats_gauges(res: &str, start: &str, scope: &str) -> String {
+    format!("taskmill:stats:g:{res}:{start}:{scope}")
+}
+/// The scope of every queue together.
+pub const STATS_ALL: &str = "all";
+/// One queue's scope (prefixed so no queue name can be [`STATS_ALL`]).
+pub fn stats_scope(queue: &str) -> String {
+    format!("q:{queue}")
+}
+/// One function's runs: field `<i>` → `count failed total_us bucket:n ...`.
+pub fn stats_function(res: &str, start: &str, func: &str) -> String {
+    format!("taskmill:stats:f:{res}:{start}:{func}")
+}
+/// Set of the functions that have a [`stats_function`] key with this `res` and `start`.
+pub fn stats_functions(res: &str, start: &str) -> String {
+    format!("taskmill:stats:fi:{res}:{start}")
+}
+/// Running totals of one queue for `/metrics` (no TTL): `finished`, `failed`, `nfn` (functions
+/// tracked), and per function `c\t<f>` (runs), `s\t<f>` (µs), `h\t<f>\t<bucket>` (runs).
+pub fn stats_totals(queue: &str) -> String {
+    format!("taskmill:stats:t:{queue}")
+}
+/// Retention in seconds (`minute_ttl`, `hour_ttl`), written by the console, read by writers.
+pub const STATS_CONFIG: &str = "taskmill:stats:config";
+/// Python workers' counters as last sampled: worker name → `successful failed`.
+pub const STATS_RQ_SEEN: &str = "taskmill:stats:rqw";
+/// When the Python workers' counters were last sampled (unix seconds).
+pub const STATS_RQ_SEEN_AT: &str = "taskmill:stats:rqw_at";
+/// Taken (`SET NX EX`) by the console that samples interval slot `slot` (`now / interval`).
+pub fn stats_lock(interval: u64, slot: i64) -> String {
+    format!("taskmill:stats:lock:{interval}:{slot}")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -164,6 +204,21 @@ mod tests {
         assert_eq!(fg_group("ab"), "taskmill:fg:g:ab");
         assert_eq!(fg_meta("ab"), "taskmill:fg:meta:ab");
         assert_eq!(fg_member("q", "j"), "q\nj");
+        assert_eq!(
+            stats_counts("m", "3600", &stats_scope("a:b")),
+            "taskmill:stats:c:m:3600:q:a:b"
+        );
+        assert_eq!(
+            stats_gauges("h", "0", STATS_ALL),
+            "taskmill:stats:g:h:0:all"
+        );
+        assert_eq!(
+            stats_function("m", "7200", "f.g"),
+            "taskmill:stats:f:m:7200:f.g"
+        );
+        assert_eq!(stats_functions("h", "0"), "taskmill:stats:fi:h:0");
+        assert_eq!(stats_totals("q"), "taskmill:stats:t:q");
+        assert_eq!(stats_lock(10, 5), "taskmill:stats:lock:10:5");
     }
 
     #[test]

@@ -27,6 +27,7 @@
 //! - `worker`    — the Taskmill worker: pool of slots, handlers, exec handlers, reaper, scheduler.
 //! - `limits`    — every bound on operator input (ids, names, slots, suspend), checked once.
 //! - `error`     — the crate's error type and its kinds (`Error::kind`).
+//! - `stats`     — history in `taskmill:stats:*`: counters, sampled gauges, function durations.
 //! - `testing`   — test support: a private redis-server on a free port (tests only).
 
 pub mod codec;
@@ -66,6 +67,8 @@ pub mod scheduler;
 pub(crate) mod scripts;
 #[cfg(feature = "runtime")]
 pub mod snapshot;
+#[cfg(feature = "runtime")]
+pub mod stats;
 #[cfg(feature = "runtime")]
 pub mod store;
 #[cfg(feature = "runtime")]

@@ -6,6 +6,12 @@ use serde::{Deserialize, Serialize};
 
 pub use crate::value::PyValue;
 
+mod stats;
+pub use stats::{
+    duration_bucket, quantile, FunctionStats, Series, StatsMetric, StatsRange, DURATION_BOUNDS,
+    DURATION_BUCKETS,
+};
+
 /// A job's `status` field. Unknown strings are kept verbatim so nothing is hidden.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

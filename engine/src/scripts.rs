@@ -29,8 +29,12 @@ type Lazy = LazyLock<Script>;
 // The worker (`worker/claim.rs`, `finish.rs`, `reaper.rs`, `heartbeat.rs`).
 pub(crate) static CLAIM: Lazy =
     Lazy::new(|| keyed(&[FINISH_LIB, CLAIM_LIB], include_str!("../lua/claim.lua")));
-pub(crate) static FINISH: Lazy =
-    Lazy::new(|| keyed(&[FINISH_LIB, CLAIM_LIB], include_str!("../lua/finish.lua")));
+pub(crate) static FINISH: Lazy = Lazy::new(|| {
+    keyed(
+        &[FINISH_LIB, CLAIM_LIB, STATS_LIB],
+        include_str!("../lua/finish.lua"),
+    )
+});
 pub(crate) static REAP: Lazy = Lazy::new(|| keyed(&[FINISH_LIB], include_str!("../lua/reap.lua")));
 pub(crate) static HEARTBEAT: Lazy = Lazy::new(|| Script::new(include_str!("../lua/heartbeat.lua")));
 
@@ -62,6 +66,13 @@ pub(crate) static GROUPS_APPLY: Lazy =
     Lazy::new(|| keyed(&[GROUPS_LIB], include_str!("../lua/groups_apply.lua")));
 pub(crate) static GROUPS_PRUNE: Lazy =
     Lazy::new(|| keyed(&[GROUPS_LIB], include_str!("../lua/groups_prune.lua")));
+
+// History (`stats/`): finish.lua records with it too.
+const STATS_LIB: &str = include_str!("../lua/stats_lib.lua");
+pub(crate) static STATS_SAMPLE: Lazy =
+    Lazy::new(|| keyed(&[STATS_LIB], include_str!("../lua/stats_sample.lua")));
+pub(crate) static STATS_RECORD: Lazy =
+    Lazy::new(|| keyed(&[STATS_LIB], include_str!("../lua/stats_record.lua")));
 
 // Operator actions (`actions/*`).
 pub(crate) static CANCEL: Lazy = Lazy::new(|| action(include_str!("../lua/cancel.lua")));
@@ -117,6 +128,20 @@ fn named_templates() -> Vec<(&'static str, String)> {
         ("fg_meta", keys::fg_meta(P)),
         ("fg_jobs", keys::FG_JOBS.to_string()),
         ("fg_groups", keys::FG_GROUPS.to_string()),
+        ("stats_c_m", keys::stats_counts("m", P, P)),
+        ("stats_c_h", keys::stats_counts("h", P, P)),
+        ("stats_g_m", keys::stats_gauges("m", P, P)),
+        ("stats_g_h", keys::stats_gauges("h", P, P)),
+        ("stats_f_m", keys::stats_function("m", P, P)),
+        ("stats_f_h", keys::stats_function("h", P, P)),
+        ("stats_fi_m", keys::stats_functions("m", P)),
+        ("stats_fi_h", keys::stats_functions("h", P)),
+        ("stats_t", keys::stats_totals(P)),
+        ("stats_scope", keys::stats_scope(P)),
+        ("stats_all", keys::STATS_ALL.to_string()),
+        ("stats_config", keys::STATS_CONFIG.to_string()),
+        ("stats_rq_seen", keys::STATS_RQ_SEEN.to_string()),
+        ("stats_rq_seen_at", keys::STATS_RQ_SEEN_AT.to_string()),
     ]
 }
 
@@ -196,6 +221,9 @@ mod tests {
             include_str!("../lua/groups_scan.lua"),
             include_str!("../lua/groups_apply.lua"),
             include_str!("../lua/groups_prune.lua"),
+            STATS_LIB,
+            include_str!("../lua/stats_sample.lua"),
+            include_str!("../lua/stats_record.lua"),
         ]
         .concat();
         let names: Vec<&str> = named_templates().iter().map(|(n, _)| *n).collect();
@@ -203,7 +231,19 @@ mod tests {
             .split("K('")
             .skip(1)
             .map(|u| u.split('\'').next().unwrap());
-        let dynamic = ["deferred", "scheduled", "finished", "canceled", "failed"];
+        let mut dynamic = vec!["deferred", "scheduled", "finished", "canceled", "failed"];
+        // stats_lib picks the resolution at run time (`K('stats_c_' .. res, ...)`): both exist.
+        dynamic.extend([
+            "stats_c_m",
+            "stats_c_h",
+            "stats_g_m",
+            "stats_g_h",
+            "stats_f_m",
+            "stats_f_h",
+            "stats_fi_m",
+            "stats_fi_h",
+        ]);
+        let used = used.filter(|n| !n.ends_with('_'));
         for name in used.chain(dynamic) {
             assert!(names.contains(&name), "template {name} is not generated");
         }

@@ -7,6 +7,8 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use engine::model::{StatsMetric, StatsRange, DURATION_BOUNDS};
+
 use super::render::{render, Line, Spec, Unit};
 use super::{ChartView, Kind};
 use crate::state::Console;
@@ -169,15 +171,33 @@ fn failed(
 }
 
 /// One series from the backend's stats: `(step_s, points)`, oldest first, one per bucket.
+/// `busy` is the busy share, busy / (busy + idle) per bucket (`None` where either is unsampled
+/// or no worker was registered).
 async fn load_series(
     console: &Arc<Console>,
     metric: &str,
     queue: Option<&str>,
     range: &str,
 ) -> Result<(i64, Vec<(i64, Option<f64>)>), engine::Error> {
-    // Until the stats recording lands: nothing recorded yet.
-    let _ = (console, metric, queue, range);
-    Ok((60, Vec::new()))
+    let range = StatsRange::parse(range).unwrap_or_default();
+    let read = |m: StatsMetric| console.backend.stats_series(m, queue, range);
+    if metric == "busy" {
+        let busy = read(StatsMetric::Busy).await?;
+        let idle = read(StatsMetric::Idle).await?;
+        let points = busy
+            .points
+            .iter()
+            .zip(&idle.points)
+            .map(|(&(t, b), &(_, i))| match (b, i) {
+                (Some(b), Some(i)) if b + i > 0.0 => (t, Some(b / (b + i))),
+                _ => (t, None),
+            })
+            .collect();
+        return Ok((busy.step_s as i64, points));
+    }
+    let m = StatsMetric::parse(metric).unwrap_or(StatsMetric::Finished);
+    let s = read(m).await?;
+    Ok((s.step_s as i64, s.points))
 }
 
 /// Several charts of one page (each from the cache when fresh).
@@ -199,7 +219,23 @@ pub async fn functions(
     console: &Arc<Console>,
     range: &str,
 ) -> Result<(Vec<crate::pages::stats::FnRow>, Vec<f64>), engine::Error> {
-    // Until the stats recording lands: nothing recorded yet.
-    let _ = (console, range);
-    Ok((Vec::new(), Vec::new()))
+    let range = StatsRange::parse(range).unwrap_or_default();
+    let rows = console.backend.stats_functions(range).await?;
+    let rows = rows
+        .into_iter()
+        .map(|f| {
+            let ran = f.count > 0;
+            crate::pages::stats::FnRow {
+                p50_s: ran.then_some(f.p50_s),
+                p95_s: ran.then_some(f.p95_s),
+                p99_s: ran.then_some(f.p99_s),
+                function: f.function,
+                count: f.count,
+                failed: f.failed,
+                total_s: f.total_s,
+                histogram: f.histogram,
+            }
+        })
+        .collect();
+    Ok((rows, DURATION_BOUNDS.to_vec()))
 }

@@ -254,6 +254,19 @@ async fn recover_claims(
     }
 }
 
+/// A function name as the history keeps it: `?` for undecodable data, at most 200 bytes (job
+/// data is hostile; the name becomes part of a key).
+fn stats_name(func: &str) -> &str {
+    if func.is_empty() {
+        return "?";
+    }
+    let mut end = func.len().min(200);
+    while !func.is_char_boundary(end) {
+        end -= 1;
+    }
+    &func[..end]
+}
+
 async fn write(
     shared: &Shared,
     batch: &[Completion],
@@ -274,6 +287,7 @@ async fn write(
     for q in queues {
         inv.arg(q);
     }
+    inv.arg(crate::stats::recording_cap());
     for (i, c) in batch.iter().enumerate() {
         let (kind, payload) = match &c.end {
             Ended::Ok(v) => ("ok", encode::return_value(v).unwrap_or_default()),
@@ -301,7 +315,10 @@ async fn write(
                 n.succeeded + 1
             } else {
                 n.failed + 1
-            });
+            })
+            .arg(stats_name(&c.func))
+            .arg(format!("{:.0}", c.working * 1e6))
+            .arg(crate::model::duration_bucket(c.working));
     }
     let mut conn = shared.conn.clone();
     let reply: Value = inv.invoke_async(&mut conn).await?;

@@ -34,6 +34,8 @@ pub(crate) struct Completion {
     pub started: f64,
     pub ended: f64,
     pub working: f64,
+    /// The job's function (`''` if its data could not be decoded), for the history.
+    pub func: String,
     pub end: Ended,
     pub hints: FinishHints,
 }
@@ -62,10 +64,11 @@ pub(crate) fn spawn(
     let tx = tx.clone();
     let handlers = shared.handlers.clone();
     tokio::spawn(async move {
+        let mut func = String::new();
         let end = tokio::select! {
             biased;
             _ = abort.token.cancelled() => Ended::Aborted(abort.kind().unwrap_or(AbortKind::Shutdown)),
-            r = execute(&handlers, &job.data, job.timeout) => match r {
+            r = execute(&handlers, &job.data, job.timeout, &mut func) => match r {
                 Ok(v) => Ended::Ok(v),
                 Err(tb) => Ended::Fail(tb),
             },
@@ -79,6 +82,7 @@ pub(crate) fn spawn(
             started: at,
             ended: time::now(),
             working: started.elapsed().as_secs_f64(),
+            func,
             end,
             hints: job.hints,
         });
@@ -89,9 +93,11 @@ pub(crate) async fn execute(
     handlers: &super::Handlers,
     data: &[u8],
     timeout: Option<i64>,
+    func: &mut String,
 ) -> Result<Value, String> {
     use futures::FutureExt as _;
     let call = encode::decode_call(data).map_err(|e| encode::deserialization_traceback(&e))?;
+    func.clone_from(&call.func);
     let Some(handler) = handlers.get(&call.func) else {
         return Err(format!(
             "taskmill: no handler registered for '{}'",
