@@ -146,6 +146,9 @@ pub async fn functions(store: &Store, range: StatsRange, now: i64) -> Result<Vec
         .await?;
     names.sort();
     names.truncate(MAX_FUNCTIONS);
+    if names.is_empty() {
+        return Ok(Vec::new());
+    }
     let mut p = redis::pipe();
     for f in &names {
         for s in &starts {
