@@ -22,9 +22,9 @@
 #![recursion_limit = "256"]
 
 pub mod actions;
-pub mod charts;
 #[cfg(feature = "ssr")]
 pub mod auth;
+pub mod charts;
 pub mod components;
 #[cfg(feature = "ssr")]
 pub mod error;
@@ -33,11 +33,11 @@ pub mod events;
 pub mod feed;
 pub mod format;
 pub mod live;
-pub mod watch;
 #[cfg(feature = "ssr")]
 pub mod pages;
 #[cfg(feature = "ssr")]
 pub mod state;
+pub mod watch;
 
 #[cfg(feature = "ssr")]
 pub use root::{shell, App};

@@ -15,7 +15,10 @@ use crate::live::LiveState;
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Watch {
     /// One queue, shown on its `list` tab.
-    Queue { name: String, list: String },
+    Queue {
+        name: String,
+        list: String,
+    },
     /// Failed jobs across queues.
     Failed,
     Workers,

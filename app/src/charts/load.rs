@@ -79,7 +79,11 @@ pub async fn build(
     queue: Option<&str>,
     range: &'static str,
 ) -> ChartView {
-    let per = if range == "1h" || range == "24h" { "minute" } else { "hour" };
+    let per = if range == "1h" || range == "24h" {
+        "minute"
+    } else {
+        "hour"
+    };
     let (title, unit) = match kind {
         Kind::Throughput => (format!("Jobs finished and failed per {per}"), Unit::Count),
         Kind::Depth => ("Queued jobs".to_string(), Unit::Count),

@@ -44,7 +44,11 @@ const X_LABELS: u32 = 18;
 
 /// Renders `lines` under `spec`. Pure and synchronous (about a millisecond; see the tests).
 pub fn render(spec: &Spec, lines: &[Line<'_>]) -> ChartView {
-    let values = || lines.iter().flat_map(|l| l.points.iter().filter_map(|p| p.1));
+    let values = || {
+        lines
+            .iter()
+            .flat_map(|l| l.points.iter().filter_map(|p| p.1))
+    };
     let empty = values().all(|v| v == 0.0);
     let (from, to) = lines
         .iter()
@@ -82,15 +86,22 @@ pub fn render(spec: &Spec, lines: &[Line<'_>]) -> ChartView {
                 .x_labels(0)
                 .y_labels(5)
                 .y_label_formatter(&|v| y_label(*v, unit))
-                .y_label_style(("sans-serif", 13).into_font().color(&RGBColor(0x5b, 0x64, 0x70)))
+                .y_label_style(
+                    ("sans-serif", 13)
+                        .into_font()
+                        .color(&RGBColor(0x5b, 0x64, 0x70)),
+                )
                 .light_line_style(RGBColor(0xee, 0xf0, 0xf3))
                 .bold_line_style(RGBColor(0xdd, 0xe1, 0xe6))
                 .axis_style(RGBColor(0xaa, 0xb2, 0xbd))
                 .draw();
             let (xs, ys) = chart.plotting_area().get_pixel_range();
             let span = (to - from) as f64;
-            let px = |t: i64| xs.start as f64 + (t - from) as f64 / span * (xs.end - xs.start - 1) as f64;
-            let py = |v: f64| ys.end as f64 - 1.0 - v.min(top) / top * (ys.end - ys.start - 1) as f64;
+            let px = |t: i64| {
+                xs.start as f64 + (t - from) as f64 / span * (xs.end - xs.start - 1) as f64
+            };
+            let py =
+                |v: f64| ys.end as f64 - 1.0 - v.min(top) / top * (ys.end - ys.start - 1) as f64;
             for (i, line) in lines.iter().enumerate() {
                 polylines(&mut data, PALETTE[i % PALETTE.len()], line.points, &px, &py);
             }
@@ -252,11 +263,21 @@ mod tests {
     #[test]
     fn one_vertex_per_bucket_and_a_break_at_unsampled_gauges() {
         let t0 = 1_764_720_000;
-        let finished: Vec<_> = (0..60).map(|i| (t0 + i * 60, Some((i % 7) as f64))).collect();
-        let failed: Vec<_> = (0..60).map(|i| (t0 + i * 60, Some((i % 2) as f64))).collect();
+        let finished: Vec<_> = (0..60)
+            .map(|i| (t0 + i * 60, Some((i % 7) as f64)))
+            .collect();
+        let failed: Vec<_> = (0..60)
+            .map(|i| (t0 + i * 60, Some((i % 2) as f64)))
+            .collect();
         let lines = [
-            Line { label: "finished".into(), points: &finished },
-            Line { label: "failed".into(), points: &failed },
+            Line {
+                label: "finished".into(),
+                points: &finished,
+            },
+            Line {
+                label: "failed".into(),
+                points: &failed,
+            },
         ];
         let v = render(&spec("1h", 60), &lines);
         assert_eq!(vertices(&v.plot), vec![60, 60], "{}", v.plot);
@@ -268,17 +289,35 @@ mod tests {
         let mut gauge = finished.clone();
         gauge[10].1 = None;
         gauge[11].1 = None;
-        let v = render(&spec("1h", 60), &[Line { label: "depth".into(), points: &gauge }]);
+        let v = render(
+            &spec("1h", 60),
+            &[Line {
+                label: "depth".into(),
+                points: &gauge,
+            }],
+        );
         assert_eq!(vertices(&v.plot), vec![10, 48]);
     }
 
     #[test]
     fn empty_series_say_so_and_still_draw_axes() {
         let zeros: Vec<_> = (0..24).map(|i| (i * 3600, Some(0.0))).collect();
-        let v = render(&spec("24h", 3600), &[Line { label: "x".into(), points: &zeros }]);
+        let v = render(
+            &spec("24h", 3600),
+            &[Line {
+                label: "x".into(),
+                points: &zeros,
+            }],
+        );
         assert!(v.empty);
         let none: Vec<(i64, Option<f64>)> = (0..24).map(|i| (i * 3600, None)).collect();
-        let v = render(&spec("24h", 3600), &[Line { label: "x".into(), points: &none }]);
+        let v = render(
+            &spec("24h", 3600),
+            &[Line {
+                label: "x".into(),
+                points: &none,
+            }],
+        );
         assert!(v.empty && vertices(&v.plot).is_empty() && v.plot.contains("<text"));
     }
 
@@ -286,23 +325,40 @@ mod tests {
     fn hostile_names_are_escaped_in_the_view() {
         let pts: Vec<_> = (0..5).map(|i| (i * 60, Some(1.0))).collect();
         let evil = "<script>alert(1)</script>\"'&";
-        let v = render(&spec("1h", 60), &[Line { label: evil.into(), points: &pts }]);
+        let v = render(
+            &spec("1h", 60),
+            &[Line {
+                label: evil.into(),
+                points: &pts,
+            }],
+        );
         // The plot never contains names; legend and title go through Leptos' escaping.
         assert!(!v.plot.contains("<script"));
         use crate::charts::LiveChart;
         use leptos::prelude::*;
         let html = Owner::new().with(|| view! { <LiveChart view=v/> }.to_html());
         assert!(!html.contains("<script>alert"), "{html}");
-        assert!(html.contains("</span>&lt;script&gt;"), "the legend names the line: {html}");
-        assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"), "{html}");
+        assert!(
+            html.contains("</span>&lt;script&gt;"),
+            "the legend names the line: {html}"
+        );
+        assert!(
+            html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"),
+            "{html}"
+        );
     }
 
     #[test]
     fn a_render_takes_under_two_ms() {
         // 24 hours of minute buckets, 8 lines: the largest chart the console draws.
-        let pts: Vec<_> = (0..1440).map(|i| (i * 60, Some((i * 37 % 101) as f64))).collect();
+        let pts: Vec<_> = (0..1440)
+            .map(|i| (i * 60, Some((i * 37 % 101) as f64)))
+            .collect();
         let lines: Vec<_> = (0..8)
-            .map(|i| Line { label: format!("q{i}"), points: &pts })
+            .map(|i| Line {
+                label: format!("q{i}"),
+                points: &pts,
+            })
             .collect();
         let s = spec("24h", 60);
         let _ = render(&s, &lines);
@@ -314,7 +370,11 @@ mod tests {
         let each = start.elapsed() / runs;
         eprintln!("one chart render: {each:?}");
         // The budget (2 ms) is for release builds; unoptimised plotters is ~20× slower.
-        let budget_us = if cfg!(debug_assertions) { 60_000 } else { 2_000 };
+        let budget_us = if cfg!(debug_assertions) {
+            60_000
+        } else {
+            2_000
+        };
         assert!(each.as_micros() < budget_us, "{each:?}");
     }
 }

@@ -13,8 +13,8 @@ use crate::components::pager::{PageReq, Pager};
 use crate::components::status::{async_page, console, PageError};
 use crate::components::table::{Columns, JobTable};
 use crate::format;
-use crate::watch::{LiveWatch, Watch};
 use crate::pages::failed_groups::FailedTabs;
+use crate::watch::{LiveWatch, Watch};
 
 #[component]
 pub fn FailedPage() -> impl IntoView {

@@ -8,12 +8,12 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::actions::{EmptyQueue, RequeueQueue};
+use crate::charts::{parse_range, Kind, LiveChart, RangeSwitch};
 use crate::components::forms::{ConfirmPanel, RowAction, RowForms};
 use crate::components::pager::{PageReq, Pager};
 use crate::components::status::{async_page, console, PageError};
 use crate::components::table::{Columns, JobTable};
 use crate::format;
-use crate::charts::{parse_range, Kind, LiveChart, RangeSwitch};
 use crate::watch::{LiveWatch, Watch};
 
 /// Row actions that make sense for jobs in `list`.

@@ -9,13 +9,13 @@ use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
 
 use crate::actions::{KillHorse, ScaleWorkers, ShutdownWorker, StopJob};
+use crate::charts::{parse_range, Kind, LiveChart, RangeSwitch};
 use crate::components::forms::{PostButton, ReturnTo};
+use crate::components::status::PageError;
 use crate::components::status::{async_page, console};
 use crate::format;
-use crate::charts::{parse_range, Kind, LiveChart, RangeSwitch};
-use crate::components::status::PageError;
-use leptos_router::hooks::use_query_map;
 use crate::watch::{LiveWatch, Watch};
+use leptos_router::hooks::use_query_map;
 
 const HERE: &str = "/workers";
 

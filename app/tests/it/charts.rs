@@ -14,15 +14,24 @@ async fn overview_renders_its_charts_with_the_empty_state_and_a_range_switch() {
     for id in ["chart-throughput", "chart-depth", "chart-age"] {
         assert!(r.html.contains(&format!(r#"data-testid="{id}""#)), "{id}");
     }
-    assert!(r.html.contains("times in UTC"), "said on the page without JS");
+    assert!(
+        r.html.contains("times in UTC"),
+        "said on the page without JS"
+    );
     assert!(r.html.contains("no data yet"));
     assert!(r.html.contains(r#"href="/?range=24h""#));
     assert!(r.html.contains("<svg") && r.html.contains("viewBox=\"0 0 640 180\""));
-    assert!(!r.html.contains(" style="), "the CSP blocks style attributes");
+    assert!(
+        !r.html.contains(" style="),
+        "the CSP blocks style attributes"
+    );
 
     let r = render(c.clone(), "/?range=7d").await;
     assert_eq!(r.status, StatusCode::OK);
-    assert!(r.html.contains("per hour"), "7 days are drawn in hourly buckets");
+    assert!(
+        r.html.contains("per hour"),
+        "7 days are drawn in hourly buckets"
+    );
     let r = render(c, "/?range=2w").await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST, "{}", r.html);
 }
@@ -35,7 +44,10 @@ async fn queue_and_workers_pages_have_their_charts_and_live_strips() {
     assert_eq!(r.status, StatusCode::OK, "{}", r.html);
     assert!(r.html.contains(r#"data-testid="chart-throughput-mail""#));
     assert!(r.html.contains(r#"data-testid="live-watch""#));
-    assert!(r.html.contains("1 queued"), "live counts as of the page load");
+    assert!(
+        r.html.contains("1 queued"),
+        "live counts as of the page load"
+    );
     assert!(!r.html.contains(r#"data-testid="live-reload""#));
 
     let r = render(c.clone(), "/workers?range=30d").await;

@@ -30,7 +30,9 @@ pub fn routes() -> Router<Arc<Console>> {
 const RETRY: Duration = Duration::from_secs(2);
 const KEEP_ALIVE: Duration = Duration::from_secs(15);
 
-async fn events(axum::extract::State(c): Ctx) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+async fn events(
+    axum::extract::State(c): Ctx,
+) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
     let rx = app::events::subscribe(&c);
     Sse::new(stream(rx)).keep_alive(KeepAlive::new().interval(KEEP_ALIVE))
 }
