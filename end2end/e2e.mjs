@@ -233,7 +233,7 @@ test('an XSS payload in args, description and meta shows as text and runs nothin
 
 // Every polyline's vertices of a chart, as one string (what moves when new buckets fill).
 async function chartPoints(page, testid) {
-  return page.locator(`[data-testid="${testid}"] svg polyline`).evaluateAll(
+  return page.locator(`[data-testid="${testid}"] svg polyline.series`).evaluateAll(
     (ls) => ls.map((l) => l.getAttribute('points')).join(' | '));
 }
 
@@ -262,7 +262,7 @@ test('charts are visible on the overview and /stats, and move while jobs run', a
   await page.goto(BASE + '/stats', { waitUntil: 'load' });
   await settle(page);
   await page.waitForSelector('[data-testid="stats-table"]', { timeout: 5000 });
-  assert(await page.locator('[data-testid="fn-row-taskmill-echo"] [data-testid="histogram"]').isVisible(),
+  assert(await page.locator('[data-testid="fn-row-taskmill.echo"] [data-testid="histogram"]').isVisible(),
     'taskmill.echo has a row with a histogram');
   await shot(page, 'metrics');
   assert(problems.length === 0, problems.join('\n'));

@@ -89,3 +89,49 @@ async fn metrics_page_is_in_the_nav_and_validates_its_query() {
         assert_eq!(r.status, StatusCode::BAD_REQUEST, "{bad}");
     }
 }
+
+/// The vertex counts of every data line in `html`.
+fn series_vertices(html: &str) -> Vec<usize> {
+    html.split(r#"<polyline class="series""#)
+        .skip(1)
+        .map(|p| {
+            let pts = p.split("points=\"").nth(1).unwrap_or("");
+            pts[..pts.find('"').unwrap_or(0)].split_whitespace().count()
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn recorded_jobs_draw_one_vertex_per_bucket_and_fill_the_metrics_page() {
+    let c = console(false).await;
+    queued(&c, Job::new("q1", "mail", "queued")).await;
+    let now = engine::time::now() as i64;
+    let evil = "<b>evil</b>.run";
+    let jobs: Vec<_> = (0..20)
+        .map(|i| engine::stats::JobRecord {
+            queue: "mail".into(),
+            function: if i % 2 == 0 { evil.into() } else { "tasks.send".into() },
+            ok: i % 5 != 0,
+            duration_s: 0.02 * (i + 1) as f64,
+        })
+        .collect();
+    engine::stats::record(&c.store, now, &jobs).await.unwrap();
+    let snap = c.snapshot().await.unwrap();
+    engine::stats::write_sample(&c.store, &snap, now).await.unwrap();
+
+    let r = render(c.clone(), "/queues/mail").await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.html);
+    let v = series_vertices(&r.html);
+    // finished + failed: a vertex per minute of the hour; depth and age: the one sampled bucket.
+    assert_eq!(&v[..2], &[60, 60], "{v:?}");
+    assert!(v[2..].iter().all(|n| *n == 1), "{v:?}");
+
+    let r = render(c.clone(), "/stats?sort=count").await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.html);
+    assert!(!r.html.contains(evil), "function names are text");
+    assert!(r.html.contains("&lt;b&gt;evil&lt;/b&gt;.run"));
+    assert_eq!(r.html.matches(r#"data-testid="histogram""#).count(), 2);
+    assert!(r.html.contains(r#"href="/stats?range=1h&amp;sort=p99""#));
+    // 10 runs of tasks.send, 2 of them failed (i = 5, 15).
+    assert!(r.html.contains("2 · 20.0 %"), "failure share shown");
+}
