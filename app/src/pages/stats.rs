@@ -50,7 +50,7 @@ pub fn sort_rows(rows: &mut [FnRow], by: &str) {
     let f = |v: Option<f64>| v.unwrap_or(-1.0);
     match by {
         "function" => rows.sort_by(|a, b| a.function.cmp(&b.function)),
-        "count" => rows.sort_by(|a, b| b.count.cmp(&a.count)),
+        "count" => rows.sort_by_key(|r| std::cmp::Reverse(r.count)),
         "failed" => rows.sort_by(|a, b| b.failure_share().total_cmp(&a.failure_share())),
         "p50" => rows.sort_by(|a, b| f(b.p50_s).total_cmp(&f(a.p50_s))),
         "p95" => rows.sort_by(|a, b| f(b.p95_s).total_cmp(&f(a.p95_s))),

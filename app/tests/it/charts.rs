@@ -110,14 +110,20 @@ async fn recorded_jobs_draw_one_vertex_per_bucket_and_fill_the_metrics_page() {
     let jobs: Vec<_> = (0..20)
         .map(|i| engine::stats::JobRecord {
             queue: "mail".into(),
-            function: if i % 2 == 0 { evil.into() } else { "tasks.send".into() },
+            function: if i % 2 == 0 {
+                evil.into()
+            } else {
+                "tasks.send".into()
+            },
             ok: i % 5 != 0,
             duration_s: 0.02 * (i + 1) as f64,
         })
         .collect();
     engine::stats::record(&c.store, now, &jobs).await.unwrap();
     let snap = c.snapshot().await.unwrap();
-    engine::stats::write_sample(&c.store, &snap, now).await.unwrap();
+    engine::stats::write_sample(&c.store, &snap, now)
+        .await
+        .unwrap();
 
     let r = render(c.clone(), "/queues/mail").await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.html);
