@@ -229,6 +229,72 @@ test('an XSS payload in args, description and meta shows as text and runs nothin
   }
 });
 
+// ---- charts and live list pages (issue 10) --------------------------------------------------
+
+// Every polyline's vertices of a chart, as one string (what moves when new buckets fill).
+async function chartPoints(page, testid) {
+  return page.locator(`[data-testid="${testid}"] svg polyline.series`).evaluateAll(
+    (ls) => ls.map((l) => l.getAttribute('points')).join(' | '));
+}
+
+test('charts are visible on the overview and /stats, and move while jobs run', async ({ browser }) => {
+  const page = await browser.newPage();
+  const problems = watch(page);
+  await page.goto(BASE + '/', { waitUntil: 'load' });
+  await page.waitForSelector('[data-testid="chart-throughput"][data-local="true"]', { timeout: 15000 });
+  for (const id of ['chart-throughput', 'chart-depth', 'chart-age']) {
+    assert(await page.locator(`[data-testid="${id}"] svg`).isVisible(), `${id} visible`);
+  }
+  const zone = await page.locator('[data-testid="chart-throughput"] figcaption').textContent();
+  assert(zone.includes('local time'), `after hydration the axis is local time: ${zone}`);
+  const before = await chartPoints(page, 'chart-throughput');
+  await page.locator('[data-testid="chart-throughput"]').screenshot({ path: `${SHOTS}/chart-throughput-1.png` });
+  for (let i = 0; i < 5; i++) tm('enqueue', '--queue', SEED.queue, 'taskmill.echo', '--args', `["chart-${i}"]`);
+  // A stats tick every 10 s re-fetches the chart; renderings are cached for 5 s.
+  const after = await waitFor(async () => {
+    const p = await chartPoints(page, 'chart-throughput');
+    return p && p !== before ? p : false;
+  }, 45000, 'the throughput chart to move');
+  assert(after.length > 0, 'points drawn');
+  await page.locator('[data-testid="chart-throughput"]').screenshot({ path: `${SHOTS}/chart-throughput-2.png` });
+  await shot(page, 'charts-overview');
+
+  await page.goto(BASE + '/stats', { waitUntil: 'load' });
+  await settle(page);
+  await page.waitForSelector('[data-testid="stats-table"]', { timeout: 5000 });
+  assert(await page.locator('[data-testid="fn-row-taskmill.echo"] [data-testid="histogram"]').isVisible(),
+    'taskmill.echo has a row with a histogram');
+  await shot(page, 'metrics');
+  assert(problems.length === 0, problems.join('\n'));
+  await page.close();
+});
+
+test('a queue page shows new jobs live without a reload', async ({ browser }) => {
+  const page = await browser.newPage();
+  const problems = watch(page);
+  let navigations = 0;
+  page.on('framenavigated', (f) => { if (f === page.mainFrame()) navigations += 1; });
+  await page.goto(`${BASE}/queues/${SEED.holdQueue}`, { waitUntil: 'load' });
+  await page.waitForSelector('[data-testid="live-watch"][data-hydrated="true"]', { timeout: 15000 });
+  const counts = page.locator('[data-testid="live-counts"]');
+  const before = (await counts.textContent()).trim();
+  tm('enqueue', '--queue', SEED.holdQueue, 'taskmill.echo', '--args', '["live-list"]');
+  tm('enqueue', '--queue', SEED.holdQueue, 'taskmill.echo', '--args', '["live-list"]');
+  const reload = await waitFor(async () => {
+    const el = page.locator('[data-testid="live-reload"]');
+    const t = (await el.count()) ? (await el.textContent()).trim() : '';
+    return t.startsWith('2 new') ? t : false;
+  }, 15000, 'the "2 new — reload" link');
+  assert(/^2 new/.test(reload), `reload link says ${reload}`);
+  assert((await counts.textContent()).trim() !== before, 'live counts moved');
+  assert(navigations === 1, `page navigated ${navigations} times (expected a live update)`);
+  await shot(page, 'live-queue-page');
+  await page.click('#live-toggle');
+  assert((await page.getAttribute('#live-toggle', 'data-live')) === 'off', 'pause switch');
+  assert(problems.length === 0, problems.join('\n'));
+  await page.close();
+});
+
 // ---- runner -------------------------------------------------------------------------------
 
 // Playwright gives every launch a fresh temporary profile (its own --user-data-dir).

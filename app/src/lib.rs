@@ -8,7 +8,11 @@
 //! - `state`      — (ssr) `Console`: the Store, read-only flag and the shared snapshot cache.
 //! - `auth`       — (ssr) `Principal`, the request extension naming who acts (for audit records).
 //! - `format`     — number, age, timestamp and URL formatting shared by pages and islands.
-//! - `live`       — the live overview island and the server fn it polls.
+//! - `live`       — the live overview island (follows the live feed).
+//! - `feed`       — the browser end of the live feed: one EventSource per page.
+//! - `watch`      — the live strip of list pages (counts, "N new — reload", job status).
+//! - `events`     — (ssr) the live feed's ticker: one snapshot per tick for every subscriber.
+//! - `charts`     — chart data for islands; (ssr) SVG rendering with plotters, cached.
 //! - `actions`    — every operator action as a `/ui/<name>` server function (input → `Action`).
 //! - `error`      — (ssr) `PageError`: engine errors and refusals as page state and status.
 //! - `components` — layout, flash messages, job tables, pager, error panels.
@@ -20,15 +24,20 @@
 pub mod actions;
 #[cfg(feature = "ssr")]
 pub mod auth;
+pub mod charts;
 pub mod components;
 #[cfg(feature = "ssr")]
 pub mod error;
+#[cfg(feature = "ssr")]
+pub mod events;
+pub mod feed;
 pub mod format;
 pub mod live;
 #[cfg(feature = "ssr")]
 pub mod pages;
 #[cfg(feature = "ssr")]
 pub mod state;
+pub mod watch;
 
 #[cfg(feature = "ssr")]
 pub use root::{shell, App};
@@ -57,7 +66,7 @@ mod root {
     use crate::pages::{
         audit::AuditPage, failed::FailedPage, failed_group::FailedGroupPage,
         failed_groups::FailedGroupsPage, job::JobPage, not_found::NotFound, overview::OverviewPage,
-        queue::QueuePage, workers::WorkersPage,
+        queue::QueuePage, stats::StatsPage, workers::WorkersPage,
     };
 
     /// The HTML document around the app. No inline scripts or styles: the strict CSP
@@ -101,6 +110,7 @@ mod root {
                         <Route path=path!("/failed/groups") view=FailedGroupsPage ssr=SsrMode::Async/>
                         <Route path=path!("/failed/groups/:fingerprint") view=FailedGroupPage ssr=SsrMode::Async/>
                         <Route path=path!("/audit") view=AuditPage ssr=SsrMode::Async/>
+                        <Route path=path!("/stats") view=StatsPage ssr=SsrMode::Async/>
                     </Routes>
                 </Layout>
             </Router>

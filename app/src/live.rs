@@ -1,8 +1,6 @@
-//! The live overview: an island that re-polls `/ui/live` every 2 s (pausable) and re-renders the
-//! totals, the queue table and the worker summary. The server renders it once with the same
-//! data, so the page is complete without JavaScript.
-
-use std::time::Duration;
+//! The live overview: an island that follows the live feed (`/api/v1/events`, see `feed`;
+//! pausable) and re-renders the totals, the queue table and the worker summary. The server
+//! renders it once with the same data, so the page is complete without JavaScript.
 
 use engine::model::{QueueCounts, Snapshot};
 use leptos::prelude::*;
@@ -10,18 +8,15 @@ use serde::{Deserialize, Serialize};
 
 use crate::format;
 
-/// How often the island polls.
-pub const POLL_EVERY: Duration = Duration::from_secs(2);
-
-/// One poll's answer: the shared snapshot, or why there is none.
+/// One feed frame (`event: snapshot` data): the shared snapshot, or why there is none.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct LiveState {
     pub snapshot: Option<Snapshot>,
-    /// `Redis unreachable: ...` and the like; the next poll retries.
+    /// `Redis unreachable: ...` and the like; the feed retries every tick.
     pub error: Option<String>,
 }
 
-/// The live data, read through the console's 1 s snapshot cache (GET, so no CSRF surface).
+/// The live data (for scripts; the islands use the feed), read through the console's 1 s snapshot cache (GET, so no CSRF surface).
 #[server(prefix = "/ui", endpoint = "live", input = leptos::server_fn::codec::GetUrl)]
 pub async fn live_data() -> Result<LiveState, ServerFnError> {
     let console = use_context::<std::sync::Arc<crate::state::Console>>()
@@ -45,36 +40,44 @@ pub async fn load(console: &std::sync::Arc<crate::state::Console>) -> LiveState 
 }
 
 /// The overview's live part. `data-hydrated="true"` appears once the island runs in the
-/// browser; `#live-toggle` pauses and resumes polling (`data-live="on|off"`).
+/// browser; `#live-toggle` pauses and resumes updates (`data-live="on|off"`).
 #[island]
 pub fn LiveOverview(initial: LiveState) -> impl IntoView {
     let data = RwSignal::new(initial);
     let live = RwSignal::new(true);
     let hydrated = RwSignal::new(false);
-    let in_flight = StoredValue::new(false);
+    // The newest frame, also while paused, so resuming shows it at once.
+    let latest = StoredValue::new(None::<LiveState>);
 
     Effect::new(move |_| {
         hydrated.set(true);
-        let poll = move || {
-            if !live.get_untracked() || in_flight.get_value() {
+        crate::feed::on("snapshot", move |json| {
+            let Ok(next) = serde_json::from_str::<LiveState>(&json) else {
                 return;
-            }
-            in_flight.set_value(true);
-            leptos::task::spawn_local(async move {
-                let next = live_data().await.unwrap_or_else(|e| LiveState {
-                    snapshot: data.with_untracked(|d| d.snapshot.clone()),
-                    error: Some(format!("Console server unreachable: {e}")),
-                });
+            };
+            latest.set_value(Some(next.clone()));
+            if live.get_untracked() {
                 data.set(next);
-                in_flight.set_value(false);
-            });
-        };
-        if let Ok(handle) = set_interval_with_handle(poll, POLL_EVERY) {
-            on_cleanup(move || handle.clear());
-        }
+            }
+        });
+        crate::feed::on("error", move |_| {
+            if live.get_untracked() {
+                data.update(|d| {
+                    d.error
+                        .get_or_insert_with(|| "Console server unreachable: reconnecting".into());
+                });
+            }
+        });
     });
 
-    let toggle = move |_| live.update(|on| *on = !*on);
+    let toggle = move |_| {
+        live.update(|on| *on = !*on);
+        if live.get_untracked() {
+            if let Some(next) = latest.get_value() {
+                data.set(next);
+            }
+        }
+    };
 
     view! {
         <section

@@ -1,5 +1,6 @@
 //! Server-side state shared by pages, server functions, the JSON API and `/metrics`.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -26,6 +27,12 @@ pub struct Console {
     cache: Mutex<Cache>,
     /// Held by whoever reads Redis for a new snapshot (single flight).
     refresh: Arc<tokio::sync::Mutex<()>>,
+    /// How many snapshots were read from Redis (the live feed's one-read-per-tick test).
+    snapshot_reads: AtomicU64,
+    /// The live feed (`GET /api/v1/events`): one ticker, any number of subscribers.
+    pub events: crate::events::Hub,
+    /// Rendered charts, shared by requests until their data can have changed.
+    pub charts: crate::charts::Cache,
 }
 
 #[derive(Default)]
@@ -44,6 +51,9 @@ impl Console {
             read_only,
             cache: Mutex::new(Cache::default()),
             refresh: Arc::new(tokio::sync::Mutex::new(())),
+            snapshot_reads: AtomicU64::new(0),
+            events: Default::default(),
+            charts: Default::default(),
         }
     }
 
@@ -57,6 +67,7 @@ impl Console {
     /// (then it is only returned) or a newer one is already cached.
     async fn renew(&self, generation: u64) -> Result<Arc<Snapshot>, engine::Error> {
         let at = Instant::now();
+        self.snapshot_reads.fetch_add(1, Ordering::Relaxed);
         let snap = Arc::new(self.backend.snapshot().await?);
         let mut c = self.cache.lock().unwrap_or_else(|e| e.into_inner());
         let newer = c.current.as_ref().is_none_or(|(old, _)| *old < at);
@@ -108,6 +119,11 @@ impl Console {
         let outcome = self.backend.perform(action, who).await;
         self.invalidate().await;
         Ok(outcome?)
+    }
+
+    /// Snapshots read from Redis since start (each one is a pipeline of O(queues) commands).
+    pub fn snapshot_reads(&self) -> u64 {
+        self.snapshot_reads.load(Ordering::Relaxed)
     }
 
     /// Drops the cached snapshot so the next read reflects an action just taken.

@@ -53,6 +53,18 @@ pub fn register_handlers(h: &mut Handlers) {
         tokio::time::sleep(ms(1_000, 3_000)).await;
         Ok(json!({ "report": args.first().cloned().unwrap_or(Value::Null), "rows": 1234 }))
     });
+    // A long tail (most calls fast, a few very slow) so the Metrics page's percentiles and
+    // histogram have a shape from the first minute.
+    h.register("demo.geocode", |args, _| async move {
+        let roll = rand::rng().random_range(0..100);
+        let took = match roll {
+            0 => ms(3_000, 8_000),
+            1..=9 => ms(200, 800),
+            _ => ms(10, 40),
+        };
+        tokio::time::sleep(took).await;
+        Ok(json!({ "address": args.first().cloned().unwrap_or(Value::Null), "lat": 52.52, "lon": 13.4 }))
+    });
     h.register("demo.charge_card", |_, kwargs| async move {
         tokio::time::sleep(ms(30, 100)).await;
         let amount = kwargs.get("amount").and_then(Value::as_f64).unwrap_or(0.0);
@@ -212,6 +224,10 @@ fn plan(tick: u64, exec_funcs: &[String]) -> Vec<NewJob> {
     }
     if rng.random_bool(0.1) {
         out.push(job("low", "taskmill.echo", vec![json!({ "tick": tick })]));
+    }
+    for _ in 0..rng.random_range(0..=3) {
+        let street = format!("{} Main St", rng.random_range(1..2_000));
+        out.push(job("default", "demo.geocode", vec![json!(street)]));
     }
     out
 }

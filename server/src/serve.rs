@@ -178,7 +178,13 @@ pub async fn serve(
     }
     let indexer = tokio::spawn(index_failures(console.clone()));
     let sampler = tokio::spawn(sample_stats(console.clone(), cfg.stats));
-    let app = router(console, cfg);
+    let app = router(console.clone(), cfg);
+    // Live event streams never end on their own: close them when shutdown starts, or the
+    // graceful shutdown would wait for every open browser.
+    let shutdown = async move {
+        shutdown.await;
+        console.events.close();
+    };
     let listener = tokio::net::TcpListener::bind(bind)
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {bind}: {e}"))?;

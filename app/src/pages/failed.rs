@@ -14,6 +14,7 @@ use crate::components::status::{async_page, console, PageError};
 use crate::components::table::{Columns, JobTable};
 use crate::format;
 use crate::pages::failed_groups::FailedTabs;
+use crate::watch::{LiveWatch, Watch};
 
 #[component]
 pub fn FailedPage() -> impl IntoView {
@@ -59,9 +60,11 @@ pub fn FailedPage() -> impl IntoView {
             )?
         };
         let read_only = console.read_only;
+        let live_counts = Watch::Failed.counts(&snap);
         Ok(view! {
             <Title text="Failed jobs"/>
             <h1>"Failed jobs " <span class="count" data-testid="failed-total">{format::count(total)}</span></h1>
+            <LiveWatch watch=Watch::Failed initial=live_counts here=here.clone()/>
             <FailedTabs groups=false/>
             {confirm}
             {(!failing.is_empty()).then(|| view! {

@@ -12,6 +12,7 @@ use crate::actions::{CancelJobs, DeleteJobs, EnqueueNowJobs, RequeueJobs, StopJo
 use crate::components::forms::PostButton;
 use crate::components::status::{async_page, console, PageError};
 use crate::format;
+use crate::watch::{LiveWatch, Watch};
 
 #[component]
 pub fn JobPage() -> impl IntoView {
@@ -30,8 +31,28 @@ pub fn JobPage() -> impl IntoView {
         };
         let now = engine::time::now();
         let read_only = console.read_only;
+        // The live strip needs the shared snapshot; without it (Redis just went away) the page
+        // still renders, only without the strip.
+        let strip = match (console.snapshot().await, job.summary.origin.clone()) {
+            (Ok(snap), Some(queue)) => {
+                let watch = Watch::Job {
+                    id: id.clone(),
+                    queue,
+                    status: job
+                        .summary
+                        .status
+                        .as_ref()
+                        .map_or_else(|| "?".to_string(), |s| s.as_str().to_string()),
+                };
+                let initial = watch.counts(&snap);
+                let here = format!("/jobs/{}", format::url_part(&id));
+                Some(view! { <LiveWatch watch=watch initial=initial here=here/> })
+            }
+            _ => None,
+        };
         Ok(view! {
             <Title text=format!("Job {id}")/>
+            {strip}
             <JobView job=job now=now read_only=read_only/>
         }
         .into_any())

@@ -1,24 +1,45 @@
-//! `/`: the live overview (an island, server-rendered first) plus the suspend switch.
+//! `/?range=`: the live overview (an island, server-rendered first), the suspend switch and
+//! the charts (throughput, queue depth, oldest-job age) over the chosen range.
 
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
+use leptos_router::hooks::use_query_map;
 
 use crate::actions::{ResumeWorkers, SuspendWorkers};
+use crate::charts::{parse_range, Kind, LiveChart, RangeSwitch};
 use crate::components::forms::ReturnTo;
-use crate::components::status::{async_page, console, set_status};
+use crate::components::status::{async_page, console, set_status, PageError};
 use crate::live::{load, LiveOverview};
 
 #[component]
 pub fn OverviewPage() -> impl IntoView {
     let console = console();
+    let query = use_query_map().get_untracked();
     async_page(async move {
+        let range = parse_range(query.get("range").as_deref()).map_err(PageError::BadRequest)?;
         let data = load(&console).await;
         if data.error.is_some() {
             set_status(axum::http::StatusCode::SERVICE_UNAVAILABLE);
         }
         let suspended = data.snapshot.as_ref().is_some_and(|s| s.suspended);
         let show_switch = data.snapshot.is_some() && !console.read_only;
+        let views = crate::charts::load::views(
+            &console,
+            &[Kind::Throughput, Kind::Depth, Kind::Age],
+            None,
+            range,
+        )
+        .await;
+        let charts = view! {
+            <section class="charts-section">
+                <h2>"History"</h2>
+                <RangeSwitch base="/".to_string() current=range.to_string()/>
+                <div class="charts">
+                    {views.into_iter().map(|v| view! { <LiveChart view=v/> }).collect_view()}
+                </div>
+            </section>
+        };
         Ok(view! {
             <Title text="Overview"/>
             <h1>"Overview"</h1>
@@ -29,6 +50,7 @@ pub fn OverviewPage() -> impl IntoView {
             })}
             {show_switch.then(|| view! { <SuspendSwitch suspended=suspended/> })}
             <LiveOverview initial=data/>
+            {charts}
         }
         .into_any())
     })

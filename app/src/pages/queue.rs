@@ -8,11 +8,13 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::actions::{EmptyQueue, RequeueQueue};
+use crate::charts::{parse_range, Kind, LiveChart, RangeSwitch};
 use crate::components::forms::{ConfirmPanel, RowAction, RowForms};
 use crate::components::pager::{PageReq, Pager};
 use crate::components::status::{async_page, console, PageError};
 use crate::components::table::{Columns, JobTable};
 use crate::format;
+use crate::watch::{LiveWatch, Watch};
 
 /// Row actions that make sense for jobs in `list`.
 pub fn row_actions(list: JobList) -> Vec<RowAction> {
@@ -56,6 +58,7 @@ pub fn QueuePage() -> impl IntoView {
             })?,
         };
         let req = PageReq::from_query(&query)?;
+        let range = parse_range(query.get("range").as_deref()).map_err(PageError::BadRequest)?;
         let snap = console.snapshot().await?;
         let known = snap.queues.iter().find(|q| q.name == name).cloned();
         // A queue newer than the snapshot is checked live before saying it doesn't exist.
@@ -87,14 +90,34 @@ pub fn QueuePage() -> impl IntoView {
         } else {
             query.get("confirm")
         };
+        let watch = Watch::Queue {
+            name: name.clone(),
+            list: list.as_str().to_string(),
+        };
+        let live_counts = watch.counts(&snap);
+        let views = crate::charts::load::views(
+            &console,
+            &[Kind::Throughput, Kind::Depth, Kind::Age],
+            Some(&name),
+            range,
+        )
+        .await;
         let beyond = page.items.is_empty() && req.page > req.last_page(page.total);
         let last_href = format!("{base}page={}&size={}", req.last_page(page.total), req.size);
 
         Ok(view! {
             <Title text=format!("Queue {name}")/>
             <h1>"Queue " <span class="qname" data-testid="queue-name">{name.clone()}</span></h1>
+            <LiveWatch watch=watch initial=live_counts here=here.clone()/>
             {(!console.read_only).then(|| view! { <QueueActions counts=counts.clone() here=here.clone()/> })}
             {confirm.and_then(|c| confirm_panel(&c, &counts, &here))}
+            <details class="charts-section" open=true>
+                <summary>"History"</summary>
+                <RangeSwitch base=here.clone() current=range.to_string()/>
+                <div class="charts">
+                    {views.into_iter().map(|v| view! { <LiveChart view=v/> }).collect_view()}
+                </div>
+            </details>
             <Tabs counts=counts.clone() current=list/>
             <RowForms actions=actions.clone() return_to=here.clone()/>
             <JobTable

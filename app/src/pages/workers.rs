@@ -9,17 +9,24 @@ use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
 
 use crate::actions::{KillHorse, ScaleWorkers, ShutdownWorker, StopJob};
+use crate::charts::{parse_range, Kind, LiveChart, RangeSwitch};
 use crate::components::forms::{PostButton, ReturnTo};
+use crate::components::status::PageError;
 use crate::components::status::{async_page, console};
 use crate::format;
+use crate::watch::{LiveWatch, Watch};
+use leptos_router::hooks::use_query_map;
 
 const HERE: &str = "/workers";
 
 #[component]
 pub fn WorkersPage() -> impl IntoView {
     let console = console();
+    let query = use_query_map().get_untracked();
     async_page(async move {
+        let range = parse_range(query.get("range").as_deref()).map_err(PageError::BadRequest)?;
         let snap = console.snapshot().await?;
+        let busy = crate::charts::load::views(&console, &[Kind::Busy], None, range).await;
         let mut pools: BTreeMap<String, (u64, Vec<WorkerInfo>)> = BTreeMap::new();
         let mut others = Vec::new();
         for w in snap.workers.iter().cloned() {
@@ -35,9 +42,17 @@ pub fn WorkersPage() -> impl IntoView {
         let read_only = console.read_only;
         let none = snap.workers.is_empty();
         let t = &snap.totals;
+        let live_counts = Watch::Workers.counts(&snap);
         Ok(view! {
             <Title text="Workers"/>
             <h1>"Workers"</h1>
+            <LiveWatch watch=Watch::Workers initial=live_counts here=HERE.to_string()/>
+            <section class="charts-section">
+                <RangeSwitch base=HERE.to_string() current=range.to_string()/>
+                <div class="charts">
+                    {busy.into_iter().map(|v| view! { <LiveChart view=v/> }).collect_view()}
+                </div>
+            </section>
             <p data-testid="workers-totals">
                 {format!(
                     "{} busy · {} idle · {} stale",

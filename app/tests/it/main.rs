@@ -3,6 +3,7 @@
 //! leptos_axum does (SsrMode::Async → in-order stream), and checks content and status.
 
 mod actions;
+mod charts;
 mod groups;
 mod pages;
 mod snapshot;

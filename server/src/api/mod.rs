@@ -10,8 +10,10 @@
 //! - `jobs`    — job detail, single and bulk job actions.
 //! - `workers` — worker list and commands, suspend / resume.
 //! - `stats`   — history series and per-function durations.
+//! - `events`  — `/events`: the live feed as server-sent events.
 
 mod ctx;
+mod events;
 mod groups;
 mod jobs;
 mod queues;
@@ -34,6 +36,7 @@ pub fn router(console: Arc<Console>) -> Router {
         .merge(groups::routes())
         .merge(workers::routes())
         .merge(stats::routes())
+        .merge(events::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(console)

@@ -6,6 +6,7 @@ mod chaos;
 mod cli;
 mod demo;
 mod errors;
+mod events;
 mod groups;
 mod metrics;
 mod pages;
