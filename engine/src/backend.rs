@@ -10,8 +10,8 @@ use futures::future::BoxFuture;
 
 use crate::actions::{Action, Outcome};
 use crate::model::{
-    AuditEntry, FailureGroup, FailureGroups, JobDetail, JobList, JobSummary, Page, Snapshot,
-    WorkerInfo,
+    AuditEntry, FailureGroup, FailureGroups, JobDetail, JobList, JobSummary, Page, SearchPage,
+    Snapshot, WorkerInfo,
 };
 use crate::{Result, Store};
 
@@ -84,6 +84,19 @@ pub trait Backend: Send + Sync {
 
     /// Runs an operator action for `who` (validated, atomic, audited).
     fn perform<'a>(&'a self, action: Action, who: &'a str) -> BoxFuture<'a, Result<Outcome>>;
+
+    /// One page of search results for `query`, continuing from `cursor` (see `crate::search`):
+    /// bounded per call, never a walk of the whole keyspace at once.
+    fn search<'a>(
+        &'a self,
+        query: &'a str,
+        cursor: Option<&'a str>,
+        limit: u64,
+    ) -> BoxFuture<'a, Result<SearchPage>>;
+
+    /// How many jobs a search bulk action would affect now (a dry run; the search runs to its
+    /// end under the bulk cap).
+    fn search_count<'a>(&'a self, query: &'a str) -> BoxFuture<'a, Result<u64>>;
 }
 
 /// Python RQ 2.x (and Taskmill's own workers, which write the same schema).
@@ -203,6 +216,19 @@ impl Backend for Rq {
 
     fn perform<'a>(&'a self, action: Action, who: &'a str) -> BoxFuture<'a, Result<Outcome>> {
         Box::pin(crate::actions::perform(&self.store, action, who))
+    }
+
+    fn search<'a>(
+        &'a self,
+        query: &'a str,
+        cursor: Option<&'a str>,
+        limit: u64,
+    ) -> BoxFuture<'a, Result<SearchPage>> {
+        Box::pin(crate::search::search(&self.store, query, cursor, limit))
+    }
+
+    fn search_count<'a>(&'a self, query: &'a str) -> BoxFuture<'a, Result<u64>> {
+        Box::pin(crate::actions::search::live_count(&self.store, query))
     }
 }
 

@@ -130,6 +130,9 @@ pub fn reaper_lock(queue: &str) -> String {
     format!("taskmill:reaper-lock:{queue}")
 }
 
+/// SCAN pattern of job hashes (search; also matches `rq:job:<id>:dependents`, filtered out).
+pub const JOB_SCAN_PATTERN: &str = "rq:job:*";
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -137,6 +140,7 @@ mod tests {
     #[test]
     fn layout_matches_rq_2_12() {
         assert_eq!(queue("default"), "rq:queue:default");
+        assert_eq!(JOB_SCAN_PATTERN, format!("{JOB_PREFIX}*"));
         assert_eq!(intermediate("q"), "rq:queue:q:intermediate");
         assert_eq!(
             intermediate_first_seen("q", "j"),

@@ -9,6 +9,7 @@
 //! - `failed_groups` — `/failed/groups`: failures grouped by fingerprint, largest first.
 //! - `failed_group`  — `/failed/groups/:fingerprint`: one group's jobs, requeue / delete all.
 //! - `audit`     — `/audit`: the operator action log.
+//! - `search`    — `/search`: search with a cursor, bulk actions on the matches, id → job.
 //! - `not_found` — anything else.
 
 pub mod audit;
@@ -19,4 +20,5 @@ pub mod job;
 pub mod not_found;
 pub mod overview;
 pub mod queue;
+pub mod search;
 pub mod workers;

@@ -9,5 +9,6 @@ mod fixture;
 mod groups;
 mod read;
 mod read_lists;
+mod search;
 mod support;
 mod worker;

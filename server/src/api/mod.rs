@@ -9,12 +9,14 @@
 //! - `groups`  — failure groups, a group's jobs, requeue / delete a group.
 //! - `jobs`    — job detail, single and bulk job actions.
 //! - `workers` — worker list and commands, suspend / resume.
+//! - `search`  — search pages with a cursor; requeue / delete / cancel the matches.
 
 mod ctx;
 mod groups;
 mod jobs;
 mod queues;
 mod reads;
+mod search;
 mod workers;
 
 use std::sync::Arc;
@@ -31,6 +33,7 @@ pub fn router(console: Arc<Console>) -> Router {
         .merge(jobs::routes())
         .merge(groups::routes())
         .merge(workers::routes())
+        .merge(search::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(console)

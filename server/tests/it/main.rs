@@ -12,6 +12,7 @@ mod pages;
 mod props;
 mod redis;
 mod redis_restart;
+mod search;
 mod security;
 mod support;
 mod ui;
