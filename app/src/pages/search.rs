@@ -89,6 +89,8 @@ pub fn SearchPage() -> impl IntoView {
         let empty = page.items.is_empty();
         let complete = page.cursor.is_none();
         let items = page.items;
+        // Nothing to act on: a first page that found nothing and searched everything.
+        let nothing = empty && cursor.is_none() && complete;
         let now = engine::time::now();
         Ok(view! {
             <Title text=format!("Search: {q}")/>
@@ -115,7 +117,7 @@ pub fn SearchPage() -> impl IntoView {
                 <p><a class="btn" href=href data-testid="search-more">"More \u{2192}"</a></p>
             })}
             {confirm_panel}
-            {(!read_only && !(empty && cursor.is_none() && complete)).then(|| view! {
+            {(!read_only && !nothing).then(|| view! {
                 <section class="panel" data-testid="search-bulk">
                     <p>"Act on every job this search matches (the count is confirmed first):"</p>
                     <a class="btn" href=format!("{here}&confirm=requeue-search") data-testid="requeue-search">"Requeue matches…"</a>

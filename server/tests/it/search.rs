@@ -137,7 +137,7 @@ async fn search_bulk_api_confirms_the_exact_count() {
         redis::cmd("LRANGE").arg(keys::queue("sb")).arg(0).arg(-1),
     )
     .await;
-    assert_eq!(queued, [other.clone()]);
+    assert_eq!(queued, [other.as_str()]);
     assert_eq!(last_audit(&c.store).await.action, "cancel-search");
 
     let r = send(
