@@ -295,6 +295,40 @@ test('a queue page shows new jobs live without a reload', async ({ browser }) =>
   await page.close();
 });
 
+test('search box: an exact job id lands on the job page', async ({ browser }) => {
+  const id = tm('enqueue', '--queue', SEED.holdQueue, 'taskmill.echo', '--args', '["search-e2e-id"]');
+  const page = await browser.newPage();
+  const problems = watch(page);
+  await page.goto(`${BASE}/workers`, { waitUntil: 'load' });
+  await settle(page);
+  await page.fill('[data-testid="search-box"]', id);
+  await Promise.all([page.waitForNavigation({ waitUntil: 'load' }), page.press('[data-testid="search-box"]', 'Enter')]);
+  const path = new URL(page.url()).pathname;
+  assert(path === `/jobs/${id}`, `landed on ${page.url()}`);
+  await shot(page, 'search-exact-id');
+  assert(problems.length === 0, problems.join('\n'));
+  await page.close();
+});
+
+test('search box: a text search shows matching jobs and how much was searched', async ({ browser }) => {
+  const hit = tm('enqueue', '--queue', SEED.holdQueue, 'taskmill.echo', '--args', '["Kingfisher needle 42"]');
+  const page = await browser.newPage();
+  const problems = watch(page);
+  await page.goto(`${BASE}/`, { waitUntil: 'load' });
+  await settle(page);
+  await page.fill('[data-testid="search-box"]', 'kingfisher "needle 42"');
+  await Promise.all([page.waitForNavigation({ waitUntil: 'load' }), page.press('[data-testid="search-box"]', 'Enter')]);
+  assert(new URL(page.url()).pathname === '/search', `landed on ${page.url()}`);
+  await page.waitForSelector(`[data-testid="job-table"] a[href="/jobs/${hit}"]`, { timeout: 5000 });
+  const scanned = await page.textContent('[data-testid="search-scanned"]');
+  assert(/Searched [0-9,]+ jobs/.test(scanned), `scanned text: ${scanned}`);
+  const rows = await page.locator('[data-testid="job-table"] tbody tr').count();
+  assert(rows === 1, `${rows} rows for a unique needle`);
+  await shot(page, 'search-results');
+  assert(problems.length === 0, problems.join('\n'));
+  await page.close();
+});
+
 // ---- runner -------------------------------------------------------------------------------
 
 // Playwright gives every launch a fresh temporary profile (its own --user-data-dir).

@@ -63,6 +63,7 @@ mod root {
     use leptos_router::{path, SsrMode};
 
     use crate::components::layout::Layout;
+    use crate::pages::search::SearchPage;
     use crate::pages::{
         audit::AuditPage, failed::FailedPage, failed_group::FailedGroupPage,
         failed_groups::FailedGroupsPage, job::JobPage, not_found::NotFound, overview::OverviewPage,
@@ -111,6 +112,7 @@ mod root {
                         <Route path=path!("/failed/groups/:fingerprint") view=FailedGroupPage ssr=SsrMode::Async/>
                         <Route path=path!("/audit") view=AuditPage ssr=SsrMode::Async/>
                         <Route path=path!("/stats") view=StatsPage ssr=SsrMode::Async/>
+                        <Route path=path!("/search") view=SearchPage ssr=SsrMode::Async/>
                     </Routes>
                 </Layout>
             </Router>

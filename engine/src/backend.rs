@@ -11,7 +11,7 @@ use futures::future::BoxFuture;
 use crate::actions::{Action, Outcome};
 use crate::model::{
     AuditEntry, FailureGroup, FailureGroups, FunctionStats, JobDetail, JobList, JobSummary, Page,
-    Series, Snapshot, StatsMetric, StatsRange, WorkerInfo,
+    SearchPage, Series, Snapshot, StatsMetric, StatsRange, WorkerInfo,
 };
 use crate::{Result, Store};
 
@@ -105,6 +105,18 @@ pub trait Backend: Send + Sync {
         &'a self,
         queues: &'a [String],
     ) -> BoxFuture<'a, Result<Vec<crate::stats::QueueTotals>>>;
+    /// One page of search results for `query`, continuing from `cursor` (see `crate::search`):
+    /// bounded per call, never a walk of the whole keyspace at once.
+    fn search<'a>(
+        &'a self,
+        query: &'a str,
+        cursor: Option<&'a str>,
+        limit: u64,
+    ) -> BoxFuture<'a, Result<SearchPage>>;
+
+    /// How many jobs a search bulk action would affect now (a dry run; the search runs to its
+    /// end under the bulk cap).
+    fn search_count<'a>(&'a self, query: &'a str) -> BoxFuture<'a, Result<u64>>;
 }
 
 /// Python RQ 2.x (and Taskmill's own workers, which write the same schema).
@@ -262,6 +274,17 @@ impl Backend for Rq {
         queues: &'a [String],
     ) -> BoxFuture<'a, Result<Vec<crate::stats::QueueTotals>>> {
         Box::pin(crate::stats::totals(&self.store, queues))
+    fn search<'a>(
+        &'a self,
+        query: &'a str,
+        cursor: Option<&'a str>,
+        limit: u64,
+    ) -> BoxFuture<'a, Result<SearchPage>> {
+        Box::pin(crate::search::search(&self.store, query, cursor, limit))
+    }
+
+    fn search_count<'a>(&'a self, query: &'a str) -> BoxFuture<'a, Result<u64>> {
+        Box::pin(crate::actions::search::live_count(&self.store, query))
     }
 }
 

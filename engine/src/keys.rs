@@ -169,6 +169,8 @@ pub const STATS_RQ_SEEN_AT: &str = "taskmill:stats:rqw_at";
 pub fn stats_lock(interval: u64, slot: i64) -> String {
     format!("taskmill:stats:lock:{interval}:{slot}")
 }
+/// SCAN pattern of job hashes (search; also matches `rq:job:<id>:dependents`, filtered out).
+pub const JOB_SCAN_PATTERN: &str = "rq:job:*";
 
 #[cfg(test)]
 mod tests {
@@ -177,6 +179,7 @@ mod tests {
     #[test]
     fn layout_matches_rq_2_12() {
         assert_eq!(queue("default"), "rq:queue:default");
+        assert_eq!(JOB_SCAN_PATTERN, format!("{JOB_PREFIX}*"));
         assert_eq!(intermediate("q"), "rq:queue:q:intermediate");
         assert_eq!(
             intermediate_first_seen("q", "j"),

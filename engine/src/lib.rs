@@ -25,6 +25,8 @@
 //! - `backend`   — the seam the console reads and acts through (`Backend`; `Rq` is RQ's).
 //! - `scheduler` — due scheduled jobs → queues, under RQ's per-queue scheduler lock.
 //! - `worker`    — the Taskmill worker: pool of slots, handlers, exec handlers, reaper, scheduler.
+//! - `search`    — search: query language, sliced scan over lists / registries / `rq:job:*`,
+//!   checked cursor.
 //! - `limits`    — every bound on operator input (ids, names, slots, suspend), checked once.
 //! - `error`     — the crate's error type and its kinds (`Error::kind`).
 //! - `stats`     — history in `taskmill:stats:*`: counters, sampled gauges, function durations.
@@ -65,6 +67,8 @@ pub mod result;
 pub mod scheduler;
 #[cfg(feature = "runtime")]
 pub(crate) mod scripts;
+#[cfg(feature = "runtime")]
+pub mod search;
 #[cfg(feature = "runtime")]
 pub mod snapshot;
 #[cfg(feature = "runtime")]

@@ -102,6 +102,34 @@ pub fn validate_ids(ids: &[String]) -> Result<()> {
     ids.iter().try_for_each(|id| validate_job_id(id))
 }
 
+/// Longest search query, in bytes.
+pub const MAX_SEARCH_QUERY_LEN: usize = 500;
+/// Most terms and filters in one search query.
+pub const MAX_SEARCH_TERMS: usize = 16;
+/// Largest page of search results.
+pub const MAX_SEARCH_LIMIT: u64 = 100;
+/// Ids read per search step (SCAN COUNT, LRANGE / ZRANGE window, HMGET pipeline size).
+pub const SEARCH_STEP: u64 = 250;
+/// Most jobs one search page examines before answering with a cursor.
+pub const SEARCH_PAGE_JOBS: u64 = 20_000;
+/// Longest one search page spends before answering with a cursor, in milliseconds.
+pub const SEARCH_PAGE_MILLIS: u64 = 250;
+/// Most matches a bulk action on a search acts on (more: narrow the query).
+pub const MAX_SEARCH_MATCHES: usize = 10_000;
+/// Longest a bulk action's search may run to collect its matches, in seconds.
+pub const SEARCH_BULK_SECS: u64 = 30;
+
+/// A search page size: 1 to [`MAX_SEARCH_LIMIT`].
+pub fn validate_search_limit(limit: u64) -> Result<u64> {
+    if (1..=MAX_SEARCH_LIMIT).contains(&limit) {
+        Ok(limit)
+    } else {
+        Err(Error::Invalid(format!(
+            "limit must be between 1 and {MAX_SEARCH_LIMIT}, got {limit}"
+        )))
+    }
+}
+
 fn free_text_ok(s: &str, max: usize) -> bool {
     !s.is_empty() && s.len() <= max && !s.chars().any(char::is_control)
 }

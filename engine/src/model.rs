@@ -397,3 +397,14 @@ pub struct FailureGroups {
     pub as_of: Option<f64>,
     pub items: Vec<FailureGroup>,
 }
+/// One page of search results (`GET /api/v1/search`): the matches, the cursor to continue
+/// (`None`: the search reached the end) and how many jobs were examined so far. `exact` is set
+/// when the query was the id of an existing job (the console goes straight to its page).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SearchPage {
+    pub items: Vec<JobSummary>,
+    pub cursor: Option<String>,
+    pub scanned: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exact: Option<String>,
+}

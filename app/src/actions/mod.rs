@@ -8,15 +8,18 @@
 //! - `queues`  — requeue a queue's failed jobs, requeue all failed, empty a queue.
 //! - `groups`  — requeue / delete every failure of one failure group.
 //! - `workers` — shutdown, kill-horse, scale, suspend / resume.
+//! - `search`  — requeue / delete / cancel every match of a search.
 
 pub mod groups;
 pub mod jobs;
 pub mod queues;
+pub mod search;
 pub mod workers;
 
 pub use groups::{DeleteGroup, RequeueGroup};
 pub use jobs::{CancelJobs, DeleteJobs, EnqueueNowJobs, RequeueJobs, StopJob};
 pub use queues::{EmptyQueue, RequeueAll, RequeueQueue};
+pub use search::{CancelSearch, DeleteSearch, RequeueSearch};
 pub use workers::{KillHorse, ResumeWorkers, ScaleWorkers, ShutdownWorker, SuspendWorkers};
 
 #[cfg(feature = "ssr")]

@@ -1,4 +1,4 @@
-//! The page frame: brand, navigation, read-only badge and the (signed) flash message that
+//! The page frame: brand, navigation, the search box, read-only badge and the (signed) flash message that
 //! actions leave in the query string (see `flash`).
 
 use leptos::prelude::*;
@@ -31,6 +31,11 @@ pub fn Layout(children: Children) -> impl IntoView {
                     }
                 }).collect_view()}
             </nav>
+            // A plain GET form: works without JavaScript; an exact job id lands on the job page.
+            <form class="search" method="get" action="/search" role="search">
+                <input type="search" name="q" aria-label="Search jobs" data-testid="search-box"
+                    placeholder="Search jobs or paste a job id" maxlength="500"/>
+            </form>
             {read_only.then(|| view! {
                 <span class="badge" data-testid="read-only" title="Actions are disabled">
                     "read-only"

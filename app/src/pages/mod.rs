@@ -10,6 +10,7 @@
 //! - `failed_group`  — `/failed/groups/:fingerprint`: one group's jobs, requeue / delete all.
 //! - `audit`     — `/audit`: the operator action log.
 //! - `stats`     — `/stats`: the Metrics page, per-function durations and failures.
+//! - `search`    — `/search`: search with a cursor, bulk actions on the matches, id → job.
 //! - `not_found` — anything else.
 
 pub mod audit;
@@ -21,4 +22,5 @@ pub mod not_found;
 pub mod overview;
 pub mod queue;
 pub mod stats;
+pub mod search;
 pub mod workers;

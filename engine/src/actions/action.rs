@@ -65,10 +65,22 @@ pub enum Action {
         fingerprint: String,
         expected: Option<u64>,
     },
+    RequeueSearch {
+        query: String,
+        expected: Option<u64>,
+    },
+    DeleteSearch {
+        query: String,
+        expected: Option<u64>,
+    },
+    CancelSearch {
+        query: String,
+        expected: Option<u64>,
+    },
 }
 
 /// Every canonical name, as written into audit records and documented in docs/contracts.md.
-pub const NAMES: [&str; 16] = [
+pub const NAMES: [&str; 19] = [
     "enqueue",
     "requeue",
     "cancel",
@@ -85,6 +97,9 @@ pub const NAMES: [&str; 16] = [
     "resume",
     "requeue-group",
     "delete-group",
+    "requeue-search",
+    "delete-search",
+    "cancel-search",
 ];
 
 /// What an action did. Serialised untagged, each variant is the JSON body the API answers with.
@@ -97,7 +112,8 @@ pub enum Outcome {
     Enqueued {
         id: String,
     },
-    /// Requeue-queue, requeue-all, empty, requeue-group, delete-group: how many jobs moved.
+    /// Requeue-queue, requeue-all, empty, requeue-group, delete-group, the search actions: how
+    /// many jobs moved.
     Moved {
         count: u64,
     },
@@ -145,6 +161,9 @@ impl Action {
             Action::Resume => "resume",
             Action::RequeueGroup { .. } => "requeue-group",
             Action::DeleteGroup { .. } => "delete-group",
+            Action::RequeueSearch { .. } => "requeue-search",
+            Action::DeleteSearch { .. } => "delete-search",
+            Action::CancelSearch { .. } => "cancel-search",
         }
     }
 
@@ -178,6 +197,9 @@ impl Action {
             Action::RequeueGroup { fingerprint, .. } | Action::DeleteGroup { fingerprint, .. } => {
                 limits::validate_fingerprint(fingerprint)
             }
+            Action::RequeueSearch { query, .. }
+            | Action::DeleteSearch { query, .. }
+            | Action::CancelSearch { query, .. } => crate::search::query::parse(query).map(|_| ()),
             Action::RequeueAll { .. } | Action::Resume => Ok(()),
         }
     }
@@ -205,6 +227,12 @@ impl Action {
                 Action::RequeueGroup { fingerprint, .. } | Action::DeleteGroup { fingerprint, .. },
                 _,
             ) => format!("group {fingerprint}"),
+            (
+                Action::RequeueSearch { query, .. }
+                | Action::DeleteSearch { query, .. }
+                | Action::CancelSearch { query, .. },
+                _,
+            ) => format!("search {:?}", crate::value::truncate_chars(query, 200)),
         }
     }
 }
@@ -264,6 +292,18 @@ mod tests {
                 fingerprint: "undecodable".into(),
                 expected: None,
             },
+            Action::RequeueSearch {
+                query: "status:failed boom".into(),
+                expected: Some(2),
+            },
+            Action::DeleteSearch {
+                query: "\"a phrase\"".into(),
+                expected: None,
+            },
+            Action::CancelSearch {
+                query: "queue:q".into(),
+                expected: Some(0),
+            },
         ]
     }
 
@@ -310,6 +350,14 @@ mod tests {
             },
             Action::DeleteGroup {
                 fingerprint: "0123456789ABCDEF".into(),
+                expected: None,
+            },
+            Action::RequeueSearch {
+                query: "".into(),
+                expected: None,
+            },
+            Action::CancelSearch {
+                query: "\"open".into(),
                 expected: None,
             },
         ];

@@ -13,6 +13,7 @@ pub mod group;
 pub mod perform;
 pub mod requeue;
 pub mod scale;
+pub mod search;
 pub mod shutdown;
 pub mod stop;
 pub mod suspend;

@@ -8,6 +8,7 @@
 
 use super::action::{Action, Outcome};
 use super::group::{self, GroupVerb};
+use super::search::{self, SearchVerb};
 use super::{cancel, delete, empty, enqueue_now, requeue, scale, shutdown, stop, suspend};
 use crate::model::AuditEntry;
 use crate::{keys, Error, Result, Store};
@@ -106,6 +107,15 @@ async fn run(store: &Store, action: &Action) -> Result<Outcome> {
             expected,
         } => Outcome::Moved {
             count: group::run(store, GroupVerb::Delete, fingerprint, *expected).await?,
+        },
+        Action::RequeueSearch { query, expected } => Outcome::Moved {
+            count: search::run(store, SearchVerb::Requeue, query, *expected).await?,
+        },
+        Action::DeleteSearch { query, expected } => Outcome::Moved {
+            count: search::run(store, SearchVerb::Delete, query, *expected).await?,
+        },
+        Action::CancelSearch { query, expected } => Outcome::Moved {
+            count: search::run(store, SearchVerb::Cancel, query, *expected).await?,
         },
     })
 }

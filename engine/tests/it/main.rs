@@ -10,5 +10,6 @@ mod groups;
 mod read;
 mod read_lists;
 mod stats;
+mod search;
 mod support;
 mod worker;

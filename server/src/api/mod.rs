@@ -11,6 +11,7 @@
 //! - `workers` — worker list and commands, suspend / resume.
 //! - `stats`   — history series and per-function durations.
 //! - `events`  — `/events`: the live feed as server-sent events.
+//! - `search`  — search pages with a cursor; requeue / delete / cancel the matches.
 
 mod ctx;
 mod events;
@@ -19,6 +20,7 @@ mod jobs;
 mod queues;
 mod reads;
 mod stats;
+mod search;
 mod workers;
 
 use std::sync::Arc;
@@ -37,6 +39,7 @@ pub fn router(console: Arc<Console>) -> Router {
         .merge(workers::routes())
         .merge(stats::routes())
         .merge(events::routes())
+        .merge(search::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(console)

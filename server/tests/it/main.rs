@@ -13,6 +13,7 @@ mod pages;
 mod props;
 mod redis;
 mod redis_restart;
+mod search;
 mod security;
 mod stats;
 mod support;
