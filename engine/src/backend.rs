@@ -10,8 +10,8 @@ use futures::future::BoxFuture;
 
 use crate::actions::{Action, Outcome};
 use crate::model::{
-    AuditEntry, FailureGroup, FailureGroups, JobDetail, JobList, JobSummary, Page, Snapshot,
-    WorkerInfo,
+    AuditEntry, DeferredJob, FailureGroup, FailureGroups, JobDetail, JobList, JobSummary, Page,
+    Snapshot, WorkerInfo,
 };
 use crate::{Result, Store};
 
@@ -84,6 +84,43 @@ pub trait Backend: Send + Sync {
 
     /// Runs an operator action for `who` (validated, atomic, audited).
     fn perform<'a>(&'a self, action: Action, who: &'a str) -> BoxFuture<'a, Result<Outcome>>;
+
+    /// One registry across `queues` (`None`: every queue), merged in one order: soonest first
+    /// for scheduled, newest first otherwise (`registry::across`). A backend without
+    /// cross-queue registries answers `Invalid`.
+    fn across<'a>(
+        &'a self,
+        list: JobList,
+        queues: Option<&'a [String]>,
+        offset: u64,
+        limit: u64,
+    ) -> BoxFuture<'a, Result<Page<JobSummary>>> {
+        let _ = (list, queues, offset, limit);
+        Box::pin(async { Err(crate::Error::Invalid("no cross-queue lists here".into())) })
+    }
+
+    /// A page of deferred jobs with what each waits on (bounded per job). By default: nothing.
+    fn with_dependencies(
+        &self,
+        page: Page<JobSummary>,
+    ) -> BoxFuture<'_, Result<Page<DeferredJob>>> {
+        Box::pin(async move {
+            Ok(Page {
+                items: page
+                    .items
+                    .into_iter()
+                    .map(|job| DeferredJob {
+                        job,
+                        depends_on: Vec::new(),
+                        depends_on_total: 0,
+                    })
+                    .collect(),
+                total: page.total,
+                offset: page.offset,
+                limit: page.limit,
+            })
+        })
+    }
 }
 
 /// Python RQ 2.x (and Taskmill's own workers, which write the same schema).
@@ -203,6 +240,28 @@ impl Backend for Rq {
 
     fn perform<'a>(&'a self, action: Action, who: &'a str) -> BoxFuture<'a, Result<Outcome>> {
         Box::pin(crate::actions::perform(&self.store, action, who))
+    }
+
+    fn across<'a>(
+        &'a self,
+        list: JobList,
+        queues: Option<&'a [String]>,
+        offset: u64,
+        limit: u64,
+    ) -> BoxFuture<'a, Result<Page<JobSummary>>> {
+        Box::pin(async move {
+            match queues {
+                Some(q) => crate::registry::across(&self.store, list, q, offset, limit).await,
+                None => crate::registry::across_all(&self.store, list, offset, limit).await,
+            }
+        })
+    }
+
+    fn with_dependencies(
+        &self,
+        page: Page<JobSummary>,
+    ) -> BoxFuture<'_, Result<Page<DeferredJob>>> {
+        Box::pin(crate::registry::deferred_with_deps(&self.store, page))
     }
 }
 
