@@ -16,6 +16,9 @@ pub fn Layout(children: Children) -> impl IntoView {
         ("/failed", "Failed"),
         ("/workers", "Workers"),
         ("/audit", "Audit log"),
+        ("/scheduled", "Scheduled"),
+        ("/deferred", "Deferred"),
+        ("/canceled", "Canceled"),
     ];
     view! {
         <header class="top">

@@ -8,6 +8,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use crate::actions::{RequeueAll, RequeueQueue};
+use crate::components::across::ExportLinks;
 use crate::components::forms::{ConfirmPanel, RowAction, RowForms};
 use crate::components::pager::{PageReq, Pager};
 use crate::components::status::{async_page, console, PageError};
@@ -63,6 +64,7 @@ pub fn FailedPage() -> impl IntoView {
             <Title text="Failed jobs"/>
             <h1>"Failed jobs " <span class="count" data-testid="failed-total">{format::count(total)}</span></h1>
             <FailedTabs groups=false/>
+            <p class="hint"><ExportLinks path="/api/v1/export/failed".to_string()/></p>
             {confirm}
             {(!failing.is_empty()).then(|| view! {
                 <PerQueue failing=failing.clone() here=here.clone() total=total read_only=read_only/>

@@ -9,9 +9,14 @@
 //! - `failed_groups` — `/failed/groups`: failures grouped by fingerprint, largest first.
 //! - `failed_group`  — `/failed/groups/:fingerprint`: one group's jobs, requeue / delete all.
 //! - `audit`     — `/audit`: the operator action log.
+//! - `scheduled` — `/scheduled`: scheduled jobs of every queue, soonest first, run now.
+//! - `deferred`  — `/deferred`: deferred jobs of every queue and what each waits on.
+//! - `canceled`  — `/canceled`: canceled jobs of every queue.
 //! - `not_found` — anything else.
 
 pub mod audit;
+pub mod canceled;
+pub mod deferred;
 pub mod failed;
 pub mod failed_group;
 pub mod failed_groups;
@@ -19,4 +24,5 @@ pub mod job;
 pub mod not_found;
 pub mod overview;
 pub mod queue;
+pub mod scheduled;
 pub mod workers;

@@ -8,6 +8,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::actions::{EmptyQueue, RequeueQueue};
+use crate::components::across::ExportLinks;
 use crate::components::forms::{ConfirmPanel, RowAction, RowForms};
 use crate::components::pager::{PageReq, Pager};
 use crate::components::status::{async_page, console, PageError};
@@ -96,6 +97,7 @@ pub fn QueuePage() -> impl IntoView {
             {(!console.read_only).then(|| view! { <QueueActions counts=counts.clone() here=here.clone()/> })}
             {confirm.and_then(|c| confirm_panel(&c, &counts, &here))}
             <Tabs counts=counts.clone() current=list/>
+            <p class="hint"><ExportLinks path=format!("/api/v1/export{}?list={}", format::queue_href(&name), list.as_str())/></p>
             <RowForms actions=actions.clone() return_to=here.clone()/>
             <JobTable
                 jobs=page.items

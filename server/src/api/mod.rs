@@ -9,8 +9,12 @@
 //! - `groups`  — failure groups, a group's jobs, requeue / delete a group.
 //! - `jobs`    — job detail, single and bulk job actions.
 //! - `workers` — worker list and commands, suspend / resume.
+//! - `across`  — scheduled, deferred (with dependencies) and canceled across queues.
+//! - `export`  — any list streamed as CSV / JSON / NDJSON.
 
+mod across;
 mod ctx;
+mod export;
 mod groups;
 mod jobs;
 mod queues;
@@ -31,6 +35,8 @@ pub fn router(console: Arc<Console>) -> Router {
         .merge(jobs::routes())
         .merge(groups::routes())
         .merge(workers::routes())
+        .merge(across::routes())
+        .merge(export::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(console)

@@ -15,4 +15,5 @@ mod redis_restart;
 mod security;
 mod support;
 mod ui;
+mod views;
 mod vocabulary;
