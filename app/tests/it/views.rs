@@ -46,7 +46,8 @@ async fn cross_queue_pages_render_hostile_data_as_text() {
     assert!(soon < later, "soonest first across queues");
     assert!(r.html.contains(r#"data-testid="enqueue-now-s1""#));
     assert!(
-        r.html.contains(r#"data-testid="scheduled-total" class="count">2<"#),
+        r.html
+            .contains(r#"data-testid="scheduled-total" class="count">2<"#),
         "{}",
         r.html
     );

@@ -55,10 +55,13 @@ async fn cross_queue_views_pages_and_api() {
     // Soonest first across both queues.
     let r = send(&c.app, get("/api/v1/scheduled?limit=10")).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-    assert_eq!(ids(&r.json()), [sched[1].clone(), sched[2].clone(), sched[0].clone()]);
+    assert_eq!(
+        ids(&r.json()),
+        [sched[1].clone(), sched[2].clone(), sched[0].clone()]
+    );
     assert_eq!(r.json()["total"], 3);
     let r = send(&c.app, get("/api/v1/scheduled?offset=1&limit=1")).await;
-    assert_eq!(ids(&r.json()), [sched[2].clone()]);
+    assert_eq!(ids(&r.json()), std::slice::from_ref(&sched[2]));
 
     let r = send(&c.app, get("/api/v1/deferred")).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
@@ -81,7 +84,7 @@ async fn cross_queue_views_pages_and_api() {
     );
 
     let r = send(&c.app, get("/api/v1/canceled")).await;
-    assert_eq!(ids(&r.json()), [victim.clone()]);
+    assert_eq!(ids(&r.json()), std::slice::from_ref(&victim));
     let r = send(&c.app, get("/api/v1/canceled?limit=9999")).await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
 
