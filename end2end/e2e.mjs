@@ -329,6 +329,127 @@ test('search box: a text search shows matching jobs and how much was searched', 
   await page.close();
 });
 
+// ---- failure groups, cross-queue views, timeline, export (#11) -----------------------------
+
+for (const path of ['/scheduled', '/deferred', '/canceled', '/failed/groups']) {
+  test(`page ${path} loads with no console errors and no failed requests`, async ({ browser }) => {
+    const page = await browser.newPage();
+    const problems = watch(page);
+    const resp = await page.goto(BASE + path, { waitUntil: 'load' });
+    assert(resp.status() === 200, `status ${resp.status()}`);
+    await settle(page);
+    await shot(page, `page${path.replace(/\//g, '-')}`);
+    assert(problems.length === 0, problems.join('\n'));
+    await page.close();
+  });
+}
+
+// The fingerprint of the group whose example names `word` (the index catches up in seconds).
+async function groupOf(request, word) {
+  return waitFor(async () => {
+    const r = await request.get(`${BASE}/api/v1/failed/groups`);
+    const g = (await r.json()).items.find((i) => i.example.includes(word));
+    return g && g.count === 2 ? g.fingerprint : false;
+  }, 30000, `the ${word} failure group with 2 jobs`);
+}
+
+async function requeueGroup(context, word, ids, name) {
+  const page = await context.newPage();
+  const problems = watch(page);
+  const fp = await groupOf(page.request, word);
+  await page.goto(`${BASE}/failed/groups/${fp}`, { waitUntil: 'load' });
+  await settle(page);
+  const count = (await page.locator('[data-testid="group-count"]').textContent()).trim();
+  assert(count === '2', `group page shows ${count} jobs`);
+  await Promise.all([page.waitForNavigation({ waitUntil: 'load' }), page.click('[data-testid="requeue-group"]')]);
+  await Promise.all([page.waitForNavigation({ waitUntil: 'load' }), page.click('[data-testid="confirm-submit"]')]);
+  for (const id of ids) {
+    await waitFor(() => jobStatus(id) === 'finished', 30000, `job ${id} of the requeued group to finish`);
+  }
+  await shot(page, name);
+  assert(problems.length === 0, problems.join('\n'));
+  await page.close();
+}
+
+test('a failure group is requeued from its group page (JavaScript)', async ({ browser }) => {
+  const context = await browser.newContext();
+  await requeueGroup(context, SEED.groupJsWord, SEED.groupJs, 'group-requeue-js');
+  await context.close();
+});
+
+test('a failure group is requeued from its group page with JavaScript disabled', async ({ browser }) => {
+  const context = await browser.newContext({ javaScriptEnabled: false });
+  await requeueGroup(context, SEED.groupNoJsWord, SEED.groupNoJs, 'group-requeue-nojs');
+  await context.close();
+});
+
+test('run now from the scheduled page enqueues the job and it runs', async ({ browser }) => {
+  const id = SEED.scheduled;
+  const page = await browser.newPage();
+  const problems = watch(page);
+  await page.goto(`${BASE}/scheduled`, { waitUntil: 'load' });
+  await settle(page);
+  assert(await page.locator(`[data-testid="job-row-${id}"]`).count() === 1, 'scheduled job is listed');
+  await Promise.all([page.waitForNavigation({ waitUntil: 'load' }), page.click(`[data-testid="enqueue-now-${id}"]`)]);
+  await waitFor(() => jobStatus(id) === 'finished', 30000, `scheduled job ${id} to run`);
+  await page.goto(`${BASE}/scheduled`, { waitUntil: 'load' });
+  assert(await page.locator(`[data-testid="job-row-${id}"]`).count() === 0, 'job left the scheduled page');
+  await shot(page, 'scheduled-run-now');
+  assert(problems.length === 0, problems.join('\n'));
+  await page.close();
+});
+
+test('the timeline of a job that failed, was requeued and succeeded', async ({ browser }) => {
+  const id = tm('enqueue', '--queue', SEED.queue, 'e2e.flaky', '--args', JSON.stringify([`${SEED.work}/marker-timeline`]));
+  await waitFor(() => jobStatus(id) === 'failed', 30000, `job ${id} to fail`);
+  tm('requeue', id);
+  await waitFor(() => jobStatus(id) === 'finished', 30000, `job ${id} to finish after requeue`);
+  const page = await browser.newPage();
+  const problems = watch(page);
+  await page.goto(`${BASE}/jobs/${id}`, { waitUntil: 'load' });
+  await settle(page);
+  const kinds = await page.locator('[data-testid="timeline"] li').evaluateAll(
+    (lis) => lis.map((li) => li.getAttribute('data-testid')));
+  const at = (k) => kinds.indexOf(`timeline-${k}`);
+  assert(at('failed') >= 0 && at('succeeded') > at('failed'), `timeline: ${kinds.join(', ')}`);
+  assert(kinds.filter((k) => k === 'timeline-started').length === 2, `two starts: ${kinds.join(', ')}`);
+  assert(kinds[kinds.length - 1] === 'timeline-now', `ends with now: ${kinds.join(', ')}`);
+  const now = (await page.locator('[data-testid="timeline-now"]').textContent()).trim();
+  assert(now.includes('finished'), `now: ${now}`);
+  await shot(page, 'timeline');
+  assert(problems.length === 0, problems.join('\n'));
+  await page.close();
+});
+
+test('an export downloads from the failed page and parses back', async ({ browser }) => {
+  const id = tm('enqueue', '--queue', SEED.queue, 'e2e.flaky', '--args', JSON.stringify([`${SEED.work}/marker-export`]));
+  await waitFor(() => jobStatus(id) === 'failed', 30000, `job ${id} to fail`);
+  const context = await browser.newContext({ acceptDownloads: true });
+  const page = await context.newPage();
+  const problems = watch(page);
+  const total = await waitFor(async () => {
+    const r = await page.request.get(`${BASE}/api/v1/failed?limit=1`);
+    const t = (await r.json()).total;
+    return t > 0 ? t : false;
+  }, 30000, 'a failed job');
+  await page.goto(`${BASE}/failed`, { waitUntil: 'load' });
+  await settle(page);
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid="export-json"]')]);
+  assert(download.suggestedFilename() === 'taskmill-failed.json', `file ${download.suggestedFilename()}`);
+  const rows = JSON.parse(readFileSync(await download.path(), 'utf8'));
+  assert(Array.isArray(rows) && rows.length === total, `${rows.length} rows, ${total} failed`);
+  assert(rows.every((r) => r.id && r.status === 'failed'), 'every row is a failed job');
+  const csv = await page.request.get(`${BASE}/api/v1/export/failed?format=csv`);
+  assert((csv.headers()['content-disposition'] || '').startsWith('attachment'), 'csv is an attachment');
+  const lines = (await csv.text()).trimEnd().split('\r\n');
+  assert(lines[0].startsWith('id,queue,status,func_name'), `csv header ${lines[0]}`);
+  assert(lines.length === total + 1, `${lines.length - 1} csv rows, ${total} failed`);
+  assert(lines.some((l) => l.startsWith(`${id},`)), `csv has job ${id}`);
+  await shot(page, 'export');
+  assert(problems.length === 0, problems.join('\n'));
+  await context.close();
+});
+
 // ---- runner -------------------------------------------------------------------------------
 
 // Playwright gives every launch a fresh temporary profile (its own --user-data-dir).

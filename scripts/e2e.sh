@@ -72,10 +72,21 @@ wait_status() { # id status seconds
 wait_status "$finished" finished 30
 wait_status "$failed_js" failed 30
 wait_status "$failed_nojs" failed 30
+# Two failure groups of two jobs each (a call site and message per word), requeued from their
+# group page with and without JavaScript; a job scheduled an hour out, for run-now.
+group_js=() group_nojs=()
+for i in 1 2; do
+    group_js+=("$(tm enqueue --queue "$QUEUE" e2e.flaky --args "[\"$WORK/marker-gjs-$i\", \"groupalpha\"]")")
+    group_nojs+=("$(tm enqueue --queue "$QUEUE" e2e.flaky --args "[\"$WORK/marker-gnojs-$i\", \"groupbravo\"]")")
+done
+for id in "${group_js[@]}" "${group_nojs[@]}"; do wait_status "$id" failed 30; done
+scheduled=$(tm enqueue --queue "$QUEUE" taskmill.echo --args '["run me now"]' --in 3600)
 
 cat >"$WORK/seed.json" <<EOF
 {"queue": "$QUEUE", "holdQueue": "$HOLD", "finished": "$finished", "failedJs": "$failed_js",
- "failedNoJs": "$failed_nojs", "queued": "$queued", "xss": "$xss", "xssMarker": "$MARK"}
+ "failedNoJs": "$failed_nojs", "queued": "$queued", "xss": "$xss", "xssMarker": "$MARK",
+ "groupJs": ["${group_js[0]}", "${group_js[1]}"], "groupNoJs": ["${group_nojs[0]}", "${group_nojs[1]}"],
+ "groupJsWord": "groupalpha", "groupNoJsWord": "groupbravo", "scheduled": "$scheduled", "work": "$WORK"}
 EOF
 info "seeded: $(tr -d '\n' <"$WORK/seed.json")"
 

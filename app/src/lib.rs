@@ -69,6 +69,7 @@ mod root {
         failed_groups::FailedGroupsPage, job::JobPage, not_found::NotFound, overview::OverviewPage,
         queue::QueuePage, stats::StatsPage, workers::WorkersPage,
     };
+    use crate::pages::{canceled::CanceledPage, deferred::DeferredPage, scheduled::ScheduledPage};
 
     /// The HTML document around the app. No inline scripts or styles: the strict CSP
     /// (`script-src 'self' 'wasm-unsafe-eval'`) would refuse them, so hydration starts from
@@ -113,6 +114,9 @@ mod root {
                         <Route path=path!("/audit") view=AuditPage ssr=SsrMode::Async/>
                         <Route path=path!("/stats") view=StatsPage ssr=SsrMode::Async/>
                         <Route path=path!("/search") view=SearchPage ssr=SsrMode::Async/>
+                        <Route path=path!("/scheduled") view=ScheduledPage ssr=SsrMode::Async/>
+                        <Route path=path!("/deferred") view=DeferredPage ssr=SsrMode::Async/>
+                        <Route path=path!("/canceled") view=CanceledPage ssr=SsrMode::Async/>
                     </Routes>
                 </Layout>
             </Router>

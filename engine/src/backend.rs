@@ -10,8 +10,8 @@ use futures::future::BoxFuture;
 
 use crate::actions::{Action, Outcome};
 use crate::model::{
-    AuditEntry, FailureGroup, FailureGroups, FunctionStats, JobDetail, JobList, JobSummary, Page,
-    SearchPage, Series, Snapshot, StatsMetric, StatsRange, WorkerInfo,
+    AuditEntry, DeferredJob, FailureGroup, FailureGroups, FunctionStats, JobDetail, JobList,
+    JobSummary, Page, SearchPage, Series, Snapshot, StatsMetric, StatsRange, WorkerInfo,
 };
 use crate::{Result, Store};
 
@@ -117,6 +117,42 @@ pub trait Backend: Send + Sync {
     /// How many jobs a search bulk action would affect now (a dry run; the search runs to its
     /// end under the bulk cap).
     fn search_count<'a>(&'a self, query: &'a str) -> BoxFuture<'a, Result<u64>>;
+    /// One registry across `queues` (`None`: every queue), merged in one order: soonest first
+    /// for scheduled, newest first otherwise (`registry::across`). A backend without
+    /// cross-queue registries answers `Invalid`.
+    fn across<'a>(
+        &'a self,
+        list: JobList,
+        queues: Option<&'a [String]>,
+        offset: u64,
+        limit: u64,
+    ) -> BoxFuture<'a, Result<Page<JobSummary>>> {
+        let _ = (list, queues, offset, limit);
+        Box::pin(async { Err(crate::Error::Invalid("no cross-queue lists here".into())) })
+    }
+
+    /// A page of deferred jobs with what each waits on (bounded per job). By default: nothing.
+    fn with_dependencies(
+        &self,
+        page: Page<JobSummary>,
+    ) -> BoxFuture<'_, Result<Page<DeferredJob>>> {
+        Box::pin(async move {
+            Ok(Page {
+                items: page
+                    .items
+                    .into_iter()
+                    .map(|job| DeferredJob {
+                        job,
+                        depends_on: Vec::new(),
+                        depends_on_total: 0,
+                    })
+                    .collect(),
+                total: page.total,
+                offset: page.offset,
+                limit: page.limit,
+            })
+        })
+    }
 }
 
 /// Python RQ 2.x (and Taskmill's own workers, which write the same schema).
@@ -285,6 +321,26 @@ impl Backend for Rq {
 
     fn search_count<'a>(&'a self, query: &'a str) -> BoxFuture<'a, Result<u64>> {
         Box::pin(crate::actions::search::live_count(&self.store, query))
+    fn across<'a>(
+        &'a self,
+        list: JobList,
+        queues: Option<&'a [String]>,
+        offset: u64,
+        limit: u64,
+    ) -> BoxFuture<'a, Result<Page<JobSummary>>> {
+        Box::pin(async move {
+            match queues {
+                Some(q) => crate::registry::across(&self.store, list, q, offset, limit).await,
+                None => crate::registry::across_all(&self.store, list, offset, limit).await,
+            }
+        })
+    }
+
+    fn with_dependencies(
+        &self,
+        page: Page<JobSummary>,
+    ) -> BoxFuture<'_, Result<Page<DeferredJob>>> {
+        Box::pin(crate::registry::deferred_with_deps(&self.store, page))
     }
 }
 

@@ -286,6 +286,7 @@ pub async fn fetch(store: &Store, id: &str) -> Result<Option<JobDetail>> {
             detail.summary.exc_summary = Some(s);
         }
     }
+    detail.timeline = crate::timeline::build(&detail);
     Ok(Some(detail))
 }
 
@@ -402,5 +403,6 @@ pub fn detail_from_hash(id: &str, hash: Option<&Hash>, key_type: &str) -> JobDet
         legacy_exc_info,
         key_ttl: -1,
         raw_fields,
+        timeline: Vec::new(),
     }
 }

@@ -30,6 +30,8 @@
 //! - `limits`    — every bound on operator input (ids, names, slots, suspend), checked once.
 //! - `error`     — the crate's error type and its kinds (`Error::kind`).
 //! - `stats`     — history in `taskmill:stats:*`: counters, sampled gauges, function durations.
+//! - `timeline`  — a job's timeline (enqueued, starts, outcomes, now) from what `job` read.
+//! - `export`    — any paged job list as CSV / JSON / NDJSON chunks, page by page.
 //! - `testing`   — test support: a private redis-server on a free port (tests only).
 
 pub mod codec;
@@ -53,6 +55,8 @@ pub mod command;
 pub mod enqueue;
 #[cfg(feature = "runtime")]
 pub mod error;
+#[cfg(feature = "runtime")]
+pub mod export;
 #[cfg(feature = "runtime")]
 pub mod job;
 #[cfg(feature = "runtime")]
@@ -78,6 +82,8 @@ pub mod store;
 #[cfg(feature = "runtime")]
 #[doc(hidden)]
 pub mod testing;
+#[cfg(feature = "runtime")]
+pub mod timeline;
 #[cfg(feature = "runtime")]
 pub mod worker;
 #[cfg(feature = "runtime")]

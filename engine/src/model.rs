@@ -356,6 +356,9 @@ pub struct JobDetail {
     pub key_ttl: i64,
     /// Every raw hash field as (name, printable preview), for the "raw" view.
     pub raw_fields: Vec<(String, String)>,
+    /// What happened to the job, oldest first (`engine::timeline`).
+    #[serde(default)]
+    pub timeline: Vec<TimelineEvent>,
 }
 
 /// One audit-log record.
@@ -397,6 +400,7 @@ pub struct FailureGroups {
     pub as_of: Option<f64>,
     pub items: Vec<FailureGroup>,
 }
+
 /// One page of search results (`GET /api/v1/search`): the matches, the cursor to continue
 /// (`None`: the search reached the end) and how many jobs were examined so far. `exact` is set
 /// when the query was the id of an existing job (the console goes straight to its page).
@@ -407,4 +411,55 @@ pub struct SearchPage {
     pub scanned: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exact: Option<String>,
+}
+
+/// One dependency of a deferred job and its current status (`None`: hash gone or no status).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Dependency {
+    pub id: String,
+    pub status: Option<JobStatus>,
+}
+
+/// A row of the cross-queue deferred view: the job and what it waits on. Serialised flat: a
+/// `JobSummary` with two more fields.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DeferredJob {
+    #[serde(flatten)]
+    pub job: JobSummary,
+    /// Up to `engine::registry::MAX_DEPS_PER_JOB` dependencies, by id.
+    pub depends_on: Vec<Dependency>,
+    /// How many dependencies the job has in all (`SCARD`).
+    pub depends_on_total: u64,
+}
+
+/// What a timeline step was.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TimelineKind {
+    Created,
+    /// The latest (re)enqueue: RQ overwrites `enqueued_at` each time.
+    Enqueued,
+    /// An execution began (`worker`, and `duration` once it ended).
+    Started,
+    /// Result entries: success, failure, stop, a returned `Retry`, retries exhausted.
+    Succeeded,
+    Failed,
+    Stopped,
+    Retried,
+    MaxRetriesExceeded,
+    /// The state the job is in now (`detail` = status, and retries left if any).
+    Now,
+}
+
+/// One step of a job's timeline (`engine::timeline::build`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TimelineEvent {
+    pub kind: TimelineKind,
+    /// Unix seconds, when known.
+    pub at: Option<f64>,
+    pub worker: Option<String>,
+    /// Seconds the execution ran (started → its result), for `started`.
+    pub duration: Option<f64>,
+    /// The exception line of a failure, or the status for `now` (job data: escape when shown).
+    pub detail: Option<String>,
 }

@@ -9,8 +9,10 @@ use crate::model::{JobList, JobSummary, Page};
 use crate::reply;
 use crate::{Result, Store};
 
-mod failed;
-pub use failed::{failed_all, failed_in, SHALLOW};
+mod across;
+pub use across::{across, across_all, ascending, failed_all, failed_in, SHALLOW};
+mod deps;
+pub use deps::{deferred_with_deps, MAX_DEPS_PER_JOB};
 
 /// Largest page a caller may ask for.
 pub const MAX_PAGE: u64 = 500;

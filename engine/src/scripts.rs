@@ -11,7 +11,7 @@
 //! A script is `KT` + `key_lib` + its preludes + its body:
 //! - worker (`finish_lib`, `claim_lib`): claim, finish, reap; the scheduler's move;
 //! - operator actions (`actions_prelude`): cancel, delete, empty, enqueue_now, requeue(_failed);
-//! - plain: heartbeat, schedule lock/unlock, enqueue(_many), failed_cut, data_heads.
+//! - plain: heartbeat, schedule lock/unlock, enqueue(_many), registry_cut, data_heads.
 
 use std::sync::LazyLock;
 
@@ -52,8 +52,8 @@ pub(crate) static ENQUEUE_MANY: Lazy =
     Lazy::new(|| Script::new(include_str!("../lua/enqueue_many.lua")));
 
 // Reads.
-pub(crate) static FAILED_CUT: Lazy =
-    Lazy::new(|| Script::new(include_str!("../lua/failed_cut.lua")));
+pub(crate) static REGISTRY_CUT: Lazy =
+    Lazy::new(|| Script::new(include_str!("../lua/registry_cut.lua")));
 /// Source of the read-only data-heads script, sent with EVAL inside the row pipeline (an
 /// EVALSHA there would not be retried after a NOSCRIPT; Redis caches the compiled body anyway).
 pub(crate) const DATA_HEADS: &str = include_str!("../lua/data_heads.lua");

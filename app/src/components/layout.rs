@@ -17,6 +17,9 @@ pub fn Layout(children: Children) -> impl IntoView {
         ("/workers", "Workers"),
         ("/audit", "Audit log"),
         ("/stats", "Metrics"),
+        ("/scheduled", "Scheduled"),
+        ("/deferred", "Deferred"),
+        ("/canceled", "Canceled"),
     ];
     view! {
         <header class="top">

@@ -6,7 +6,11 @@
 //! - `table`   — the job table with selection checkboxes and per-row actions.
 //! - `pager`   — `?page=&size=` parsing and the pager links.
 //! - `forms`   — hidden return-to fields, confirmation panels, action buttons.
+//! - `across`  — the cross-queue registry pages' shared read, heading and export links.
+//! - `timeline` — the job page's timeline.
 
+#[cfg(feature = "ssr")]
+pub mod across;
 #[cfg(feature = "ssr")]
 pub mod flash;
 #[cfg(feature = "ssr")]
@@ -19,3 +23,5 @@ pub mod pager;
 pub mod status;
 #[cfg(feature = "ssr")]
 pub mod table;
+#[cfg(feature = "ssr")]
+pub mod timeline;

@@ -8,6 +8,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use crate::actions::{RequeueAll, RequeueQueue};
+use crate::components::across::ExportLinks;
 use crate::components::forms::{ConfirmPanel, RowAction, RowForms};
 use crate::components::pager::{PageReq, Pager};
 use crate::components::status::{async_page, console, PageError};
@@ -66,6 +67,7 @@ pub fn FailedPage() -> impl IntoView {
             <h1>"Failed jobs " <span class="count" data-testid="failed-total">{format::count(total)}</span></h1>
             <LiveWatch watch=Watch::Failed initial=live_counts here=here.clone()/>
             <FailedTabs groups=false/>
+            <p class="hint"><ExportLinks path="/api/v1/export/failed".to_string()/></p>
             {confirm}
             {(!failing.is_empty()).then(|| view! {
                 <PerQueue failing=failing.clone() here=here.clone() total=total read_only=read_only/>

@@ -8,6 +8,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::actions::{DeleteGroup, RequeueGroup};
+use crate::components::across::ExportLinks;
 use crate::components::forms::{ConfirmPanel, RowAction, RowForms};
 use crate::components::pager::{PageReq, Pager};
 use crate::components::status::{async_page, console, PageError};
@@ -93,6 +94,7 @@ pub fn FailedGroupPage() -> impl IntoView {
                     <dt>"Last hour / 24 h"</dt><dd>{format!("{} / {}", format::count(group.last_hour), format::count(group.last_day))}</dd>
                     <dt>"Fingerprint"</dt><dd><code>{group.fingerprint.clone()}</code></dd>
                 </dl>
+                <p class="hint"><ExportLinks path=format!("/api/v1/export{base}")/></p>
                 {(!read_only).then(|| view! {
                     <a class="btn" href=format!("{here}&confirm=requeue-group") data-testid="requeue-group">
                         {format!("Requeue all {}", format::count(count))}

@@ -11,6 +11,7 @@ use leptos_router::hooks::use_params_map;
 use crate::actions::{CancelJobs, DeleteJobs, EnqueueNowJobs, RequeueJobs, StopJob};
 use crate::components::forms::PostButton;
 use crate::components::status::{async_page, console, PageError};
+use crate::components::timeline::Timeline;
 use crate::format;
 use crate::watch::{LiveWatch, Watch};
 
@@ -99,6 +100,7 @@ fn JobView(job: JobDetail, now: f64, read_only: bool) -> impl IntoView {
                 {job.meta.clone().map(|m| view! { <h3>"Meta"</h3> {decoded(&m, "job-meta")} })}
             </section>
         </div>
+        <Timeline events=job.timeline.clone() now=now/>
         <Links title="Depends on" ids=job.dependency_ids.clone() testid="dependencies"/>
         <Links title="Dependents" ids=job.dependents.clone() testid="dependents"/>
         <h2>"Results"</h2>

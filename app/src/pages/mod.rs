@@ -11,9 +11,14 @@
 //! - `audit`     — `/audit`: the operator action log.
 //! - `stats`     — `/stats`: the Metrics page, per-function durations and failures.
 //! - `search`    — `/search`: search with a cursor, bulk actions on the matches, id → job.
+//! - `scheduled` — `/scheduled`: scheduled jobs of every queue, soonest first, run now.
+//! - `deferred`  — `/deferred`: deferred jobs of every queue and what each waits on.
+//! - `canceled`  — `/canceled`: canceled jobs of every queue.
 //! - `not_found` — anything else.
 
 pub mod audit;
+pub mod canceled;
+pub mod deferred;
 pub mod failed;
 pub mod failed_group;
 pub mod failed_groups;
@@ -23,4 +28,5 @@ pub mod overview;
 pub mod queue;
 pub mod stats;
 pub mod search;
+pub mod scheduled;
 pub mod workers;

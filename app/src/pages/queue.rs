@@ -9,6 +9,7 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::actions::{EmptyQueue, RequeueQueue};
 use crate::charts::{parse_range, Kind, LiveChart, RangeSwitch};
+use crate::components::across::ExportLinks;
 use crate::components::forms::{ConfirmPanel, RowAction, RowForms};
 use crate::components::pager::{PageReq, Pager};
 use crate::components::status::{async_page, console, PageError};
@@ -119,6 +120,7 @@ pub fn QueuePage() -> impl IntoView {
                 </div>
             </details>
             <Tabs counts=counts.clone() current=list/>
+            <p class="hint"><ExportLinks path=format!("/api/v1/export{}?list={}", format::queue_href(&name), list.as_str())/></p>
             <RowForms actions=actions.clone() return_to=here.clone()/>
             <JobTable
                 jobs=page.items

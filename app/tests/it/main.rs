@@ -8,4 +8,5 @@ mod groups;
 mod pages;
 mod snapshot;
 mod support;
+mod views;
 mod xss;

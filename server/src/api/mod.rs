@@ -12,9 +12,13 @@
 //! - `stats`   — history series and per-function durations.
 //! - `events`  — `/events`: the live feed as server-sent events.
 //! - `search`  — search pages with a cursor; requeue / delete / cancel the matches.
+//! - `across`  — scheduled, deferred (with dependencies) and canceled across queues.
+//! - `export`  — any list streamed as CSV / JSON / NDJSON.
 
+mod across;
 mod ctx;
 mod events;
+mod export;
 mod groups;
 mod jobs;
 mod queues;
@@ -40,6 +44,8 @@ pub fn router(console: Arc<Console>) -> Router {
         .merge(stats::routes())
         .merge(events::routes())
         .merge(search::routes())
+        .merge(across::routes())
+        .merge(export::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(console)

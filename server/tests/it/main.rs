@@ -18,4 +18,5 @@ mod security;
 mod stats;
 mod support;
 mod ui;
+mod views;
 mod vocabulary;
