@@ -84,6 +84,20 @@ pub trait Backend: Send + Sync {
 
     /// Runs an operator action for `who` (validated, atomic, audited).
     fn perform<'a>(&'a self, action: Action, who: &'a str) -> BoxFuture<'a, Result<Outcome>>;
+
+    /// Concurrency and rate limits with their current use (`/limits`); none by default.
+    fn limits(&self) -> BoxFuture<'_, Result<Vec<crate::throttle::LimitUse>>> {
+        Box::pin(async { Ok(Vec::new()) })
+    }
+
+    /// One chord (RQ group with a callback) and its progress (`/groups/{name}`).
+    fn chord<'a>(
+        &'a self,
+        name: &'a str,
+    ) -> BoxFuture<'a, Result<Option<crate::chord::ChordView>>> {
+        let _ = name;
+        Box::pin(async { Ok(None) })
+    }
 }
 
 /// Python RQ 2.x (and Taskmill's own workers, which write the same schema).
@@ -203,6 +217,17 @@ impl Backend for Rq {
 
     fn perform<'a>(&'a self, action: Action, who: &'a str) -> BoxFuture<'a, Result<Outcome>> {
         Box::pin(crate::actions::perform(&self.store, action, who))
+    }
+
+    fn limits(&self) -> BoxFuture<'_, Result<Vec<crate::throttle::LimitUse>>> {
+        Box::pin(crate::throttle::list(&self.store))
+    }
+
+    fn chord<'a>(
+        &'a self,
+        name: &'a str,
+    ) -> BoxFuture<'a, Result<Option<crate::chord::ChordView>>> {
+        Box::pin(crate::chord::get(&self.store, name))
     }
 }
 

@@ -28,6 +28,8 @@
 //! - `limits`    — every bound on operator input (ids, names, slots, suspend), checked once.
 //! - `error`     — the crate's error type and its kinds (`Error::kind`).
 //! - `testing`   — test support: a private redis-server on a free port (tests only).
+//! - `throttle`  — concurrency and rate limits (`--limits FILE.toml`): config, scripts, reads.
+//! - `chord`     — RQ groups with a callback enqueued once when every member has ended.
 
 pub mod codec;
 pub mod groups;
@@ -80,3 +82,7 @@ pub mod workers;
 pub use error::{Error, ErrorKind, Result};
 #[cfg(feature = "runtime")]
 pub use store::Store;
+#[cfg(feature = "runtime")]
+pub mod chord;
+#[cfg(feature = "runtime")]
+pub mod throttle;

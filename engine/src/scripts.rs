@@ -29,8 +29,12 @@ type Lazy = LazyLock<Script>;
 // The worker (`worker/claim.rs`, `finish.rs`, `reaper.rs`, `heartbeat.rs`).
 pub(crate) static CLAIM: Lazy =
     Lazy::new(|| keyed(&[FINISH_LIB, CLAIM_LIB], include_str!("../lua/claim.lua")));
-pub(crate) static FINISH: Lazy =
-    Lazy::new(|| keyed(&[FINISH_LIB, CLAIM_LIB], include_str!("../lua/finish.lua")));
+pub(crate) static FINISH: Lazy = Lazy::new(|| {
+    keyed(
+        &[FINISH_LIB, CLAIM_LIB, CHORD_LIB],
+        include_str!("../lua/finish.lua"),
+    )
+});
 pub(crate) static REAP: Lazy = Lazy::new(|| keyed(&[FINISH_LIB], include_str!("../lua/reap.lua")));
 pub(crate) static HEARTBEAT: Lazy = Lazy::new(|| Script::new(include_str!("../lua/heartbeat.lua")));
 
@@ -71,6 +75,21 @@ pub(crate) static ENQUEUE_NOW: Lazy = Lazy::new(|| action(include_str!("../lua/e
 pub(crate) static REQUEUE: Lazy = Lazy::new(|| action(include_str!("../lua/requeue.lua")));
 pub(crate) static REQUEUE_FAILED: Lazy =
     Lazy::new(|| action(include_str!("../lua/requeue_failed.lua")));
+
+// Concurrency and rate limits (`throttle`, `worker/limiter.rs`).
+const THROTTLE_LIB: &str = include_str!("../lua/throttle_lib.lua");
+pub(crate) static THROTTLE_ACQUIRE: Lazy =
+    Lazy::new(|| keyed(&[THROTTLE_LIB], include_str!("../lua/throttle_acquire.lua")));
+pub(crate) static THROTTLE_TICK: Lazy =
+    Lazy::new(|| keyed(&[THROTTLE_LIB], include_str!("../lua/throttle_tick.lua")));
+
+// Chords (`chord`): RQ groups with a callback; finish.lua records members ending too.
+const CHORD_LIB: &str = include_str!("../lua/chord_lib.lua");
+pub(crate) static CHORD_CREATE: Lazy =
+    Lazy::new(|| keyed(&[CHORD_LIB], include_str!("../lua/chord_create.lua")));
+pub(crate) static CHORD_TICK: Lazy =
+    Lazy::new(|| keyed(&[CHORD_LIB], include_str!("../lua/chord_tick.lua")));
+pub(crate) static CHORD_FIRE: Lazy = Lazy::new(|| Script::new(include_str!("../lua/chord_fire.lua")));
 
 fn action(body: &str) -> Script {
     keyed(&[ACTIONS_LIB], body)
@@ -117,6 +136,15 @@ fn named_templates() -> Vec<(&'static str, String)> {
         ("fg_meta", keys::fg_meta(P)),
         ("fg_jobs", keys::FG_JOBS.to_string()),
         ("fg_groups", keys::FG_GROUPS.to_string()),
+        ("groups", keys::GROUPS.to_string()),
+        ("limit_holders", keys::limit_holders(P)),
+        ("limit_starts", keys::limit_starts(P)),
+        ("limit_waiting", keys::limit_waiting(P)),
+        ("chord", keys::chord(P)),
+        ("chord_members", keys::chord_members(P)),
+        ("chord_ended", keys::chord_ended(P)),
+        ("chords", keys::CHORDS.to_string()),
+        ("chords_open", keys::CHORDS_OPEN.to_string()),
     ]
 }
 
@@ -196,6 +224,12 @@ mod tests {
             include_str!("../lua/groups_scan.lua"),
             include_str!("../lua/groups_apply.lua"),
             include_str!("../lua/groups_prune.lua"),
+            THROTTLE_LIB,
+            include_str!("../lua/throttle_acquire.lua"),
+            include_str!("../lua/throttle_tick.lua"),
+            CHORD_LIB,
+            include_str!("../lua/chord_create.lua"),
+            include_str!("../lua/chord_tick.lua"),
         ]
         .concat();
         let names: Vec<&str> = named_templates().iter().map(|(n, _)| *n).collect();

@@ -65,10 +65,14 @@ pub enum Action {
         fingerprint: String,
         expected: Option<u64>,
     },
+    /// An RQ group with a callback (`crate::chord`): `POST /api/v1/groups`, `taskmill chord`.
+    CreateChord {
+        chord: Box<crate::chord::NewChord>,
+    },
 }
 
 /// Every canonical name, as written into audit records and documented in docs/contracts.md.
-pub const NAMES: [&str; 16] = [
+pub const NAMES: [&str; 17] = [
     "enqueue",
     "requeue",
     "cancel",
@@ -85,6 +89,7 @@ pub const NAMES: [&str; 16] = [
     "resume",
     "requeue-group",
     "delete-group",
+    "create-chord",
 ];
 
 /// What an action did. Serialised untagged, each variant is the JSON body the API answers with.
@@ -110,6 +115,8 @@ pub enum Outcome {
     Suspended {
         suspended: bool,
     },
+    /// Create-chord: the group made (name, members, callback id, status).
+    Chord(crate::chord::Created),
 }
 
 impl Outcome {
@@ -121,6 +128,7 @@ impl Outcome {
             Outcome::Moved { count } => *count,
             Outcome::Sent { receivers } => *receivers,
             Outcome::Stop(s) => u64::from(matches!(s, StopOutcome::Sent { .. })),
+            Outcome::Chord(c) => c.members.len() as u64,
         }
     }
 }
@@ -145,6 +153,7 @@ impl Action {
             Action::Resume => "resume",
             Action::RequeueGroup { .. } => "requeue-group",
             Action::DeleteGroup { .. } => "delete-group",
+            Action::CreateChord { .. } => "create-chord",
         }
     }
 
@@ -179,6 +188,22 @@ impl Action {
                 limits::validate_fingerprint(fingerprint)
             }
             Action::RequeueAll { .. } | Action::Resume => Ok(()),
+            Action::CreateChord { chord } => {
+                if let Some(n) = &chord.name {
+                    limits::validate_group_name(n)?;
+                }
+                if chord.jobs.len() + chord.enqueue.len() > limits::MAX_GROUP_MEMBERS {
+                    return Err(crate::Error::Invalid(format!(
+                        "a chord has at most {} members",
+                        limits::MAX_GROUP_MEMBERS
+                    )));
+                }
+                limits::validate_queue_name(&chord.callback.queue)?;
+                chord
+                    .jobs
+                    .iter()
+                    .try_for_each(|id| limits::validate_job_id(id))
+            }
         }
     }
 
@@ -205,6 +230,10 @@ impl Action {
                 Action::RequeueGroup { fingerprint, .. } | Action::DeleteGroup { fingerprint, .. },
                 _,
             ) => format!("group {fingerprint}"),
+            (Action::CreateChord { .. }, Outcome::Chord(c)) => format!("chord {}", c.name),
+            (Action::CreateChord { chord }, _) => {
+                format!("chord {}", chord.name.as_deref().unwrap_or("(new)"))
+            }
         }
     }
 }
@@ -263,6 +292,15 @@ mod tests {
             Action::DeleteGroup {
                 fingerprint: "undecodable".into(),
                 expected: None,
+            },
+            Action::CreateChord {
+                chord: Box::new(crate::chord::NewChord {
+                    name: Some("g".into()),
+                    jobs: vec!["a".into()],
+                    enqueue: vec![],
+                    callback: NewJob::new("q", "f"),
+                    on_failure: crate::chord::Policy::Fail,
+                }),
             },
         ]
     }

@@ -107,6 +107,9 @@ async fn run(store: &Store, action: &Action) -> Result<Outcome> {
         } => Outcome::Moved {
             count: group::run(store, GroupVerb::Delete, fingerprint, *expected).await?,
         },
+        Action::CreateChord { chord } => {
+            Outcome::Chord(crate::chord::create(store, (**chord).clone()).await?)
+        }
     })
 }
 

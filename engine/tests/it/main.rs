@@ -10,4 +10,5 @@ mod groups;
 mod read;
 mod read_lists;
 mod support;
+mod throttle;
 mod worker;
