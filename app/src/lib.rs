@@ -59,6 +59,7 @@ mod root {
         failed_groups::FailedGroupsPage, job::JobPage, not_found::NotFound, overview::OverviewPage,
         queue::QueuePage, workers::WorkersPage,
     };
+    use crate::pages::{chord::ChordPage, limits::LimitsPage};
 
     /// The HTML document around the app. No inline scripts or styles: the strict CSP
     /// (`script-src 'self' 'wasm-unsafe-eval'`) would refuse them, so hydration starts from
@@ -101,6 +102,8 @@ mod root {
                         <Route path=path!("/failed/groups") view=FailedGroupsPage ssr=SsrMode::Async/>
                         <Route path=path!("/failed/groups/:fingerprint") view=FailedGroupPage ssr=SsrMode::Async/>
                         <Route path=path!("/audit") view=AuditPage ssr=SsrMode::Async/>
+                        <Route path=path!("/limits") view=LimitsPage ssr=SsrMode::Async/>
+                        <Route path=path!("/groups/:name") view=ChordPage ssr=SsrMode::Async/>
                     </Routes>
                 </Layout>
             </Router>

@@ -89,7 +89,8 @@ pub(crate) static CHORD_CREATE: Lazy =
     Lazy::new(|| keyed(&[CHORD_LIB], include_str!("../lua/chord_create.lua")));
 pub(crate) static CHORD_TICK: Lazy =
     Lazy::new(|| keyed(&[CHORD_LIB], include_str!("../lua/chord_tick.lua")));
-pub(crate) static CHORD_FIRE: Lazy = Lazy::new(|| Script::new(include_str!("../lua/chord_fire.lua")));
+pub(crate) static CHORD_FIRE: Lazy =
+    Lazy::new(|| Script::new(include_str!("../lua/chord_fire.lua")));
 
 fn action(body: &str) -> Script {
     keyed(&[ACTIONS_LIB], body)

@@ -8,7 +8,7 @@ use clap::{Parser, Subcommand};
 use engine::actions::Action;
 
 use crate::process::DEFAULT_REDIS;
-use crate::{chaos, demo, info, ops, serve, worker_cmd};
+use crate::{chaos, chord_cmd, demo, info, ops, serve, worker_cmd};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -99,6 +99,8 @@ pub enum Cmd {
     },
     /// Fault injection: SIGKILL workers mid-run, then prove nothing was lost or run twice
     Chaos(chaos::ChaosArgs),
+    /// Chords: a group of jobs plus a callback enqueued once every member has ended
+    Chord(chord_cmd::ChordArgs),
     /// `taskmill worker` plus the chaos probe handler (spawned by `taskmill chaos`)
     #[command(hide = true)]
     ChaosWorker(chaos::ProbeWorkerArgs),
@@ -174,6 +176,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Cmd::Shutdown { worker } => ops::command(&url, Action::Shutdown { worker }).await,
         Cmd::Chaos(a) => chaos::run(&url, a).await,
         Cmd::ChaosWorker(a) => chaos::probe_worker(&url, a).await,
+        Cmd::Chord(a) => chord_cmd::run(&url, a).await,
     }
 }
 

@@ -17,10 +17,12 @@
 //! - `demo_traffic` — the demo's handlers and traffic generator.
 //! - `redis_child`  — the demo's private `redis-server` guard.
 //! - `chaos`        — `taskmill chaos`: SIGKILL workers mid-run and verify nothing is lost.
+//! - `chord_cmd`    — `taskmill chord create|show`: chords (groups with a callback).
 
 pub mod api;
 pub mod args;
 pub mod chaos;
+pub mod chord_cmd;
 pub mod cli;
 pub mod demo;
 pub mod demo_traffic;

@@ -16,6 +16,7 @@ pub fn Layout(children: Children) -> impl IntoView {
         ("/failed", "Failed"),
         ("/workers", "Workers"),
         ("/audit", "Audit log"),
+        ("/limits", "Limits"),
     ];
     view! {
         <header class="top">

@@ -9,13 +9,17 @@
 //! - `failed_groups` — `/failed/groups`: failures grouped by fingerprint, largest first.
 //! - `failed_group`  — `/failed/groups/:fingerprint`: one group's jobs, requeue / delete all.
 //! - `audit`     — `/audit`: the operator action log.
+//! - `limits`    — `/limits`: concurrency / rate limits and their use now.
+//! - `chord`     — `/groups/:name`: one chord (RQ group + callback), progress and members.
 //! - `not_found` — anything else.
 
 pub mod audit;
+pub mod chord;
 pub mod failed;
 pub mod failed_group;
 pub mod failed_groups;
 pub mod job;
+pub mod limits;
 pub mod not_found;
 pub mod overview;
 pub mod queue;

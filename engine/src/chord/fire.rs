@@ -70,7 +70,10 @@ pub async fn fire(store: &Store, name: &str) -> Result<bool> {
     let replies: Vec<Value> = p.query_async(&mut conn).await?;
     let (mut statuses, mut results) = (Map::new(), Map::new());
     for (i, id) in ids.iter().enumerate() {
-        let st = replies.get(2 * i).and_then(text).unwrap_or_else(|| "gone".into());
+        let st = replies
+            .get(2 * i)
+            .and_then(text)
+            .unwrap_or_else(|| "gone".into());
         statuses.insert(id.clone(), json!(st));
         if let Some(v) = replies.get(2 * i + 1).and_then(json_result) {
             results.insert(id.clone(), v);

@@ -130,7 +130,7 @@ pub async fn create(store: &Store, chord: NewChord) -> Result<Created> {
         return Err(Error::Conflict(format!("group {name:?} already exists")));
     }
     let mut members = chord.jobs.clone();
-    if !chord.enqueue.is_empty() {
+    if !chord.enqueue.is_empty() && !chord.jobs.is_empty() {
         // Refuse unknown existing ids before enqueueing anything.
         let mut p = redis::pipe();
         for id in &chord.jobs {
@@ -147,6 +147,8 @@ pub async fn create(store: &Store, chord: NewChord) -> Result<Created> {
         if !unknown.is_empty() {
             return Err(unknown_ids(unknown.into_iter().cloned().collect()));
         }
+    }
+    if !chord.enqueue.is_empty() {
         members.extend(enqueue::enqueue_many(store, chord.enqueue.clone()).await?);
     }
     let now = time::now();

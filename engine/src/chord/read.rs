@@ -116,7 +116,10 @@ pub async fn get(store: &Store, name: &str) -> Result<Option<ChordView>> {
     };
     Ok(Some(ChordView {
         name: name.to_string(),
-        status: hash.get("status").cloned().unwrap_or_else(|| "group".into()),
+        status: hash
+            .get("status")
+            .cloned()
+            .unwrap_or_else(|| "group".into()),
         policy: hash.get("policy").cloned().unwrap_or_default(),
         total: if hash.is_empty() {
             members.len() as u64

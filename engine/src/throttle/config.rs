@@ -74,7 +74,10 @@ pub fn parse(text: &str) -> Result<Limits, ConfigError> {
         reason: e.message().to_string(),
     })?;
     let mut limits = Vec::new();
-    let scopes = [(Scope::Function, file.functions), (Scope::Queue, file.queues)];
+    let scopes = [
+        (Scope::Function, file.functions),
+        (Scope::Queue, file.queues),
+    ];
     for (scope, entries) in scopes {
         for (name, entry) in entries {
             let line = line_of(text, entry.span().start);

@@ -166,7 +166,12 @@ impl Limiter {
         let score = time::now() + shared.lease_secs as f64;
         let mut p = redis::pipe();
         for (id, member) in &leases {
-            if self.limits.all().iter().any(|l| l.id() == *id && l.concurrency.is_some()) {
+            if self
+                .limits
+                .all()
+                .iter()
+                .any(|l| l.id() == *id && l.concurrency.is_some())
+            {
                 p.cmd("ZADD")
                     .arg(keys::limit_holders(id))
                     .arg("XX")

@@ -162,7 +162,14 @@ pub async fn run(
     handlers: Handlers,
     shutdown: Shutdown,
 ) -> Result<PoolReport> {
-    run_limited(store, config, handlers, shutdown, crate::throttle::Limits::default()).await
+    run_limited(
+        store,
+        config,
+        handlers,
+        shutdown,
+        crate::throttle::Limits::default(),
+    )
+    .await
 }
 
 /// [`run`] under concurrency and rate limits (`crate::throttle`; empty = none).

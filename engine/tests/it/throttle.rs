@@ -16,7 +16,12 @@ use serde_json::{json, Value};
 use crate::support::store;
 use crate::worker::cfg;
 
-fn pools(store: &Store, queue: &str, n: usize, limits: &Limits) -> (Vec<tokio::task::JoinHandle<()>>, Shutdown) {
+fn pools(
+    store: &Store,
+    queue: &str,
+    n: usize,
+    limits: &Limits,
+) -> (Vec<tokio::task::JoinHandle<()>>, Shutdown) {
     let shutdown = Shutdown::default();
     let hs = (0..n)
         .map(|_| {
@@ -51,7 +56,10 @@ async fn spans(store: &Store, ids: &[String]) -> Vec<(f64, f64)> {
 }
 
 fn max_overlap(spans: &[(f64, f64)]) -> usize {
-    let mut ev: Vec<(f64, i32)> = spans.iter().flat_map(|(s, e)| [(*s, 1), (*e, -1)]).collect();
+    let mut ev: Vec<(f64, i32)> = spans
+        .iter()
+        .flat_map(|(s, e)| [(*s, 1), (*e, -1)])
+        .collect();
     ev.sort_by(|a, b| a.0.partial_cmp(&b.0).unwrap().then(a.1.cmp(&b.1)));
     let (mut cur, mut max) = (0, 0);
     for (_, d) in ev {
@@ -69,7 +77,10 @@ async fn wait_finished(store: &Store, ids: &[String], secs: u64) {
             p.hget(keys::job(id), "status");
         }
         let st: Vec<Option<String>> = p.query_async(&mut store.conn()).await.unwrap();
-        let left = st.iter().filter(|s| s.as_deref() != Some("finished")).count();
+        let left = st
+            .iter()
+            .filter(|s| s.as_deref() != Some("finished"))
+            .count();
         if left == 0 {
             return;
         }
@@ -112,7 +123,11 @@ async fn racing_pools_never_exceed_a_concurrency_limit() {
     assert!(o <= 3, "{o} overlapping runs");
     assert_eq!(o, 3, "the limit was never reached");
     let left: u64 = store.conn().zcard(&holders).await.unwrap();
-    let waiting: u64 = store.conn().llen(keys::limit_waiting("fn:taskmill.span")).await.unwrap();
+    let waiting: u64 = store
+        .conn()
+        .llen(keys::limit_waiting("fn:taskmill.span"))
+        .await
+        .unwrap();
     assert_eq!((left, waiting), (0, 0));
     // Each job ran once.
     for id in &ids {
@@ -128,7 +143,11 @@ async fn a_dead_holders_permit_is_handed_on_after_its_lease() {
     // A holder that will never release (its worker "died"): lease runs out in 1.5 s.
     let holders = keys::limit_holders("q:lease");
     let expiry = engine::time::now() + 1.5;
-    let _: () = store.conn().zadd(&holders, "ghost:x", expiry).await.unwrap();
+    let _: () = store
+        .conn()
+        .zadd(&holders, "ghost:x", expiry)
+        .await
+        .unwrap();
     let ids = enqueue_many(
         &store,
         vec![NewJob::new("lease", "taskmill.span").args(vec![json!(0)]); 3],
@@ -138,13 +157,24 @@ async fn a_dead_holders_permit_is_handed_on_after_its_lease() {
     let (hs, shutdown) = pools(&store, "lease", 1, &limits);
     tokio::time::sleep(Duration::from_millis(800)).await;
     // Parked, not failed, not running.
-    let waiting: u64 = store.conn().llen(keys::limit_waiting("q:lease")).await.unwrap();
+    let waiting: u64 = store
+        .conn()
+        .llen(keys::limit_waiting("q:lease"))
+        .await
+        .unwrap();
     assert_eq!(waiting, 3, "all three wait for the permit");
-    let st: Option<String> = store.conn().hget(keys::job(&ids[0]), "status").await.unwrap();
+    let st: Option<String> = store
+        .conn()
+        .hget(keys::job(&ids[0]), "status")
+        .await
+        .unwrap();
     assert_eq!(st.as_deref(), Some("queued"));
     wait_finished(&store, &ids, 10).await;
     let runs = spans(&store, &ids).await;
-    assert!(runs.iter().all(|r| r.0 >= expiry - 0.05), "{runs:?} started before {expiry}");
+    assert!(
+        runs.iter().all(|r| r.0 >= expiry - 0.05),
+        "{runs:?} started before {expiry}"
+    );
     assert_eq!(max_overlap(&runs), 1);
     shutdown.graceful.cancel();
     for h in hs {
@@ -163,12 +193,22 @@ async fn burst_pool_waits_for_its_parked_jobs_and_keeps_the_rate() {
     .await
     .unwrap();
     let t = Instant::now();
-    let report = worker::run_limited(store.clone(), cfg(&["rate"], 8, true), Handlers::builtin(), Shutdown::default(), limits)
-        .await
-        .unwrap();
+    let report = worker::run_limited(
+        store.clone(),
+        cfg(&["rate"], 8, true),
+        Handlers::builtin(),
+        Shutdown::default(),
+        limits,
+    )
+    .await
+    .unwrap();
     assert_eq!(report.succeeded, 25, "{report:?}");
     // 25 starts at 10/s: the third window opens 2 s after the first start.
-    assert!(t.elapsed() >= Duration::from_millis(1900), "{:?}", t.elapsed());
+    assert!(
+        t.elapsed() >= Duration::from_millis(1900),
+        "{:?}",
+        t.elapsed()
+    );
     let mut starts: Vec<f64> = spans(&store, &ids).await.iter().map(|s| s.0).collect();
     starts.sort_by(|a, b| a.partial_cmp(b).unwrap());
     for (i, s) in starts.iter().enumerate() {

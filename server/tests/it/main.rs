@@ -3,10 +3,12 @@
 
 mod api;
 mod chaos;
+mod chords;
 mod cli;
 mod demo;
 mod errors;
 mod groups;
+mod limits;
 mod metrics;
 mod pages;
 mod props;
@@ -16,3 +18,8 @@ mod security;
 mod support;
 mod ui;
 mod vocabulary;
+
+/// Repository root (for `.venv` and `tests/interop`).
+pub fn support_repo_root() -> std::path::PathBuf {
+    std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
