@@ -258,10 +258,13 @@ fn batch_invocation(chunk: &[Prepared]) -> redis::ScriptInvocation<'static> {
     inv
 }
 
+/// A job hash's field / value pairs in RQ's write order.
+pub(crate) type Fields = Vec<(&'static str, Vec<u8>)>;
+
 /// A plain job's id, queue name and hash fields in RQ's write order (`status` = queued), for a
 /// script that writes the job as part of a larger step (`chord_fire.lua`). Validated like
 /// [`enqueue`]; dependencies and schedules are refused.
-pub(crate) fn plain_fields(job: NewJob) -> Result<(String, String, Vec<(&'static str, Vec<u8>)>)> {
+pub(crate) fn plain_fields(job: NewJob) -> Result<(String, String, Fields)> {
     if !job.depends_on.is_empty() || job.schedule_at.is_some() {
         return Err(Error::Invalid(
             "a chord callback has no dependencies or schedule".into(),

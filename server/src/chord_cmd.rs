@@ -24,7 +24,7 @@ pub struct ChordArgs {
 #[derive(Subcommand, Debug)]
 pub enum ChordCmd {
     /// Create a chord; prints its name (or the whole record with --json)
-    Create(CreateArgs),
+    Create(Box<CreateArgs>),
     /// Show a chord's progress and members
     Show {
         /// The group name

@@ -23,11 +23,7 @@ pub fn ChordPage() -> impl IntoView {
                 format!("There is no group named \u{201c}{name}\u{201d}."),
             ));
         };
-        let pct = if c.total > 0 {
-            c.ended * 100 / c.total
-        } else {
-            0
-        };
+        let pct = (c.ended * 100).checked_div(c.total).unwrap_or(0);
         let heading = format!("Group {}", c.name);
         Ok(view! {
             <Title text=heading.clone()/>
