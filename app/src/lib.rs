@@ -70,6 +70,7 @@ mod root {
         queue::QueuePage, stats::StatsPage, workers::WorkersPage,
     };
     use crate::pages::{canceled::CanceledPage, deferred::DeferredPage, scheduled::ScheduledPage};
+    use crate::pages::{chord::ChordPage, limits::LimitsPage};
 
     /// The HTML document around the app. No inline scripts or styles: the strict CSP
     /// (`script-src 'self' 'wasm-unsafe-eval'`) would refuse them, so hydration starts from
@@ -117,6 +118,8 @@ mod root {
                         <Route path=path!("/scheduled") view=ScheduledPage ssr=SsrMode::Async/>
                         <Route path=path!("/deferred") view=DeferredPage ssr=SsrMode::Async/>
                         <Route path=path!("/canceled") view=CanceledPage ssr=SsrMode::Async/>
+                        <Route path=path!("/limits") view=LimitsPage ssr=SsrMode::Async/>
+                        <Route path=path!("/groups/:name") view=ChordPage ssr=SsrMode::Async/>
                     </Routes>
                 </Layout>
             </Router>

@@ -69,6 +69,22 @@ struct Processed {
 
 /// Drains `queues` (already filled) with a burst pool of `conc` slots.
 async fn process(store: &Store, queues: &[&str], conc: usize, stats: bool) -> Processed {
+    process_limited(store, queues, conc, stats, limits_none()).await
+}
+
+/// No limits (this build may predate them: `BENCH_NO_LIMITS` keeps the A/B baseline buildable).
+fn limits_none() -> Option<&'static str> {
+    None
+}
+
+/// [`process`] with a `--limits` TOML text (`None` = a pool without limits).
+async fn process_limited(
+    store: &Store,
+    queues: &[&str],
+    conc: usize,
+    stats: bool,
+    limits: Option<&str>,
+) -> Processed {
     let mut c = store.conn();
     if stats {
         let _: () = redis::cmd("CONFIG")
@@ -86,9 +102,18 @@ async fn process(store: &Store, queues: &[&str], conc: usize, stats: bool) -> Pr
         ..PoolConfig::default()
     };
     let (t, own0) = (Instant::now(), own_cpu());
-    let report = worker::run(store.clone(), cfg, Handlers::builtin(), Shutdown::default())
-        .await
-        .unwrap();
+    let limits = limits
+        .map(|t| engine::throttle::parse(t).expect("bench limits"))
+        .unwrap_or_default();
+    let report = worker::run_limited(
+        store.clone(),
+        cfg,
+        Handlers::builtin(),
+        Shutdown::default(),
+        limits,
+    )
+    .await
+    .unwrap();
     let dt = t.elapsed().as_secs_f64();
     let own = own_cpu() - own0;
     let (cpu1, cmd1) = redis_totals(store).await;
@@ -302,6 +327,34 @@ async fn main() {
     out.insert("process_multi_per_s".into(), json!(p.per_s));
     out.insert("cmds_per_job_multi".into(), json!(p.cmds_per_job));
     out.insert("cpu_us_per_job_multi".into(), json!(p.cpu_us_per_job));
+    let _: () = redis::cmd("FLUSHDB").query_async(&mut c).await.unwrap();
+
+    // Limits: unlimited jobs in a pool that has limits (on another function) pay ~nothing; a
+    // rate-limited function runs at its configured rate (RATE/s, jobs over 3 windows).
+    for start in (0..n).step_by(1000) {
+        let batch = (start..(start + 1000).min(n))
+            .map(|i| job("bench", i))
+            .collect();
+        enqueue_many(&store, batch).await.unwrap();
+    }
+    let other = "[functions.\"other.func\"]\nconcurrency = 2\nrate = \"10/s\"\n";
+    let p = process_limited(&store, &["bench"], conc, false, Some(other)).await;
+    out.insert("process_limits_pool_per_s".into(), json!(p.per_s));
+    out.insert("cmds_per_job_limits_pool".into(), json!(p.cmds_per_job));
+    let _: () = redis::cmd("FLUSHDB").query_async(&mut c).await.unwrap();
+    const RATE: usize = 200;
+    let rated = 3 * RATE + 1;
+    for start in (0..rated).step_by(1000) {
+        let batch = (start..(start + 1000).min(rated))
+            .map(|i| job("rated", i))
+            .collect();
+        enqueue_many(&store, batch).await.unwrap();
+    }
+    let limit = format!("[functions.\"taskmill.echo\"]\nrate = \"{RATE}/s\"\n");
+    let p = process_limited(&store, &["rated"], conc, false, Some(&limit)).await;
+    out.insert("rate_configured_per_s".into(), json!(RATE));
+    out.insert("rate_limited_per_s".into(), json!(p.per_s));
+    out.insert("rate_limited_jobs".into(), json!(p.done));
     let _: () = redis::cmd("FLUSHDB").query_async(&mut c).await.unwrap();
 
     // Latency at low load: a live pool, one job at a time; multi-queue: into the last queue.

@@ -1,5 +1,6 @@
 -- finish: record the end of several executions at once (RQ 5.5 steps 3-5 and 7), and let each
--- freed slot that asks for it claim its next job in the same call (claim_lib).
+-- freed slot that asks for it claim its next job in the same call (claim_lib). A job of a chord
+-- (its `group_id`) that ends here is recorded in the chord in this same step (chord_lib).
 -- KEYS[1]: rq:suspended (only read when a slot asks for a next job)
 -- ARGV[1]: now (unix float)   ARGV[2]: n entries
 -- ARGV[3]: '1' if this batch is being retried after an error (the first call may have run)
@@ -82,6 +83,8 @@ for e = 0, n - 1 do
   local st, et, endtxt, payload = arg(e, 5), arg(e, 6), arg(e, 7), arg(e, 9)
   local jkey = K('job', id)
   local outcome
+  -- Chords (chord_lib): read before the job hash may be deleted (result_ttl 0).
+  local gid = held[e] and call('HGET', jkey, 'group_id')
   if not held[e] then
     -- Someone else (reaper, cancel, delete) owns the job now.
     outcome = 'lease_lost'
@@ -149,6 +152,9 @@ for e = 0, n - 1 do
   if held[e] then
     execs[#execs + 1] = K('execution', id, x)
     call('ZREM', K('executions', id), x)
+  end
+  if gid and gid ~= '' and (outcome == 'finished' or outcome == 'failed' or outcome == 'stopped') then
+    chord_member_ended(gid, id, outcome, endtxt)
   end
   outcomes[#outcomes + 1] = outcome
 end

@@ -153,6 +153,20 @@ pub trait Backend: Send + Sync {
             })
         })
     }
+
+    /// Concurrency and rate limits with their current use (`/limits`); none by default.
+    fn limits(&self) -> BoxFuture<'_, Result<Vec<crate::throttle::LimitUse>>> {
+        Box::pin(async { Ok(Vec::new()) })
+    }
+
+    /// One chord (RQ group with a callback) and its progress (`/groups/{name}`).
+    fn chord<'a>(
+        &'a self,
+        name: &'a str,
+    ) -> BoxFuture<'a, Result<Option<crate::chord::ChordView>>> {
+        let _ = name;
+        Box::pin(async { Ok(None) })
+    }
 }
 
 /// Python RQ 2.x (and Taskmill's own workers, which write the same schema).
@@ -341,6 +355,17 @@ impl Backend for Rq {
         page: Page<JobSummary>,
     ) -> BoxFuture<'_, Result<Page<DeferredJob>>> {
         Box::pin(crate::registry::deferred_with_deps(&self.store, page))
+    }
+
+    fn limits(&self) -> BoxFuture<'_, Result<Vec<crate::throttle::LimitUse>>> {
+        Box::pin(crate::throttle::list(&self.store))
+    }
+
+    fn chord<'a>(
+        &'a self,
+        name: &'a str,
+    ) -> BoxFuture<'a, Result<Option<crate::chord::ChordView>>> {
+        Box::pin(crate::chord::get(&self.store, name))
     }
 }
 

@@ -258,6 +258,22 @@ fn batch_invocation(chunk: &[Prepared]) -> redis::ScriptInvocation<'static> {
     inv
 }
 
+/// A job hash's field / value pairs in RQ's write order.
+pub(crate) type Fields = Vec<(&'static str, Vec<u8>)>;
+
+/// A plain job's id, queue name and hash fields in RQ's write order (`status` = queued), for a
+/// script that writes the job as part of a larger step (`chord_fire.lua`). Validated like
+/// [`enqueue`]; dependencies and schedules are refused.
+pub(crate) fn plain_fields(job: NewJob) -> Result<(String, String, Fields)> {
+    if !job.depends_on.is_empty() || job.schedule_at.is_some() {
+        return Err(Error::Invalid(
+            "a chord callback has no dependencies or schedule".into(),
+        ));
+    }
+    let p = prepare(job, &time::format_rq(time::now()))?;
+    Ok((p.id, p.queue, p.fields))
+}
+
 /// A random (version 4) UUID in its 8-4-4-4-12 text form, like Python's `str(uuid4())`.
 pub fn uuid4() -> String {
     let mut b: [u8; 16] = rand::random();

@@ -172,6 +172,39 @@ pub fn stats_lock(interval: u64, slot: i64) -> String {
 /// SCAN pattern of job hashes (search; also matches `rq:job:<id>:dependents`, filtered out).
 pub const JOB_SCAN_PATTERN: &str = "rq:job:*";
 
+/// Concurrency and rate limits (`engine::throttle`). A limit id is `fn:<function>` or
+/// `q:<queue>`. Registry of the limits workers run with: limit id → config JSON (refreshed by
+/// every `--limits` worker's tick, so the console lists them without being told).
+pub const LIMITS: &str = "taskmill:limits";
+/// Who holds a permit: `<job id>:<execution id>` scored by lease expiry (unix seconds).
+pub fn limit_holders(limit: &str) -> String {
+    format!("taskmill:limit:{limit}:holders")
+}
+/// Starts inside the rate window: `<job id>:<execution id>` scored by start time.
+pub fn limit_starts(limit: &str) -> String {
+    format!("taskmill:limit:{limit}:starts")
+}
+/// Jobs parked because this limit was full, oldest first (ids; status stays `queued`).
+pub fn limit_waiting(limit: &str) -> String {
+    format!("taskmill:limit:{limit}:waiting")
+}
+/// Chords (`engine::chord`): the callback and state of an RQ group (`rq:group:<name>`).
+pub fn chord(name: &str) -> String {
+    format!("taskmill:chord:{name}")
+}
+/// The chord's own copy of its member ids (RQ's maintenance trims `rq:group:<name>`).
+pub fn chord_members(name: &str) -> String {
+    format!("taskmill:chord:{name}:members")
+}
+/// Members seen ended (finished, failed for good, stopped, canceled, gone).
+pub fn chord_ended(name: &str) -> String {
+    format!("taskmill:chord:{name}:ended")
+}
+/// Every chord, name → creation time (listing, newest first).
+pub const CHORDS: &str = "taskmill:chords";
+/// Chords not yet completed or ready to fire, name → next check time (the tick's work list).
+pub const CHORDS_OPEN: &str = "taskmill:chords:open";
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -222,6 +255,12 @@ mod tests {
         assert_eq!(stats_functions("h", "0"), "taskmill:stats:fi:h:0");
         assert_eq!(stats_totals("q"), "taskmill:stats:t:q");
         assert_eq!(stats_lock(10, 5), "taskmill:stats:lock:10:5");
+        assert_eq!(limit_holders("fn:a.b"), "taskmill:limit:fn:a.b:holders");
+        assert_eq!(limit_starts("q:r"), "taskmill:limit:q:r:starts");
+        assert_eq!(limit_waiting("q:r"), "taskmill:limit:q:r:waiting");
+        assert_eq!(chord("g"), "taskmill:chord:g");
+        assert_eq!(chord_members("g"), "taskmill:chord:g:members");
+        assert_eq!(chord_ended("g"), "taskmill:chord:g:ended");
     }
 
     #[test]

@@ -33,6 +33,8 @@
 //! - `timeline`  — a job's timeline (enqueued, starts, outcomes, now) from what `job` read.
 //! - `export`    — any paged job list as CSV / JSON / NDJSON chunks, page by page.
 //! - `testing`   — test support: a private redis-server on a free port (tests only).
+//! - `throttle`  — concurrency and rate limits (`--limits FILE.toml`): config, scripts, reads.
+//! - `chord`     — RQ groups with a callback enqueued once when every member has ended.
 
 pub mod codec;
 pub mod groups;
@@ -93,3 +95,7 @@ pub mod workers;
 pub use error::{Error, ErrorKind, Result};
 #[cfg(feature = "runtime")]
 pub use store::Store;
+#[cfg(feature = "runtime")]
+pub mod chord;
+#[cfg(feature = "runtime")]
+pub mod throttle;

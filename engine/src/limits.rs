@@ -139,6 +139,20 @@ pub(crate) fn shorten(s: &str) -> String {
     s.chars().take(200).collect()
 }
 
+/// Most members of one chord (RQ groups are unbounded; a chord's completion check walks them).
+pub const MAX_GROUP_MEMBERS: usize = MAX_IDS;
+
+/// A chord / RQ group name: like a job id, `[A-Za-z0-9_-]`, 1 to [`MAX_JOB_ID_LEN`] bytes (RQ's
+/// own names are uuid4 hex), so it is safe in a URL path and a key.
+pub fn validate_group_name(name: &str) -> Result<()> {
+    validate_job_id(name).map_err(|_| {
+        Error::Invalid(format!(
+            "invalid group name {:?}: 1-128 characters of [A-Za-z0-9_-]",
+            shorten(name)
+        ))
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

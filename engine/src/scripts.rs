@@ -31,7 +31,7 @@ pub(crate) static CLAIM: Lazy =
     Lazy::new(|| keyed(&[FINISH_LIB, CLAIM_LIB], include_str!("../lua/claim.lua")));
 pub(crate) static FINISH: Lazy = Lazy::new(|| {
     keyed(
-        &[FINISH_LIB, CLAIM_LIB, STATS_LIB],
+        &[FINISH_LIB, CLAIM_LIB, STATS_LIB, CHORD_LIB],
         include_str!("../lua/finish.lua"),
     )
 });
@@ -82,6 +82,22 @@ pub(crate) static ENQUEUE_NOW: Lazy = Lazy::new(|| action(include_str!("../lua/e
 pub(crate) static REQUEUE: Lazy = Lazy::new(|| action(include_str!("../lua/requeue.lua")));
 pub(crate) static REQUEUE_FAILED: Lazy =
     Lazy::new(|| action(include_str!("../lua/requeue_failed.lua")));
+
+// Concurrency and rate limits (`throttle`, `worker/limiter.rs`).
+const THROTTLE_LIB: &str = include_str!("../lua/throttle_lib.lua");
+pub(crate) static THROTTLE_ACQUIRE: Lazy =
+    Lazy::new(|| keyed(&[THROTTLE_LIB], include_str!("../lua/throttle_acquire.lua")));
+pub(crate) static THROTTLE_TICK: Lazy =
+    Lazy::new(|| keyed(&[THROTTLE_LIB], include_str!("../lua/throttle_tick.lua")));
+
+// Chords (`chord`): RQ groups with a callback; finish.lua records members ending too.
+const CHORD_LIB: &str = include_str!("../lua/chord_lib.lua");
+pub(crate) static CHORD_CREATE: Lazy =
+    Lazy::new(|| keyed(&[CHORD_LIB], include_str!("../lua/chord_create.lua")));
+pub(crate) static CHORD_TICK: Lazy =
+    Lazy::new(|| keyed(&[CHORD_LIB], include_str!("../lua/chord_tick.lua")));
+pub(crate) static CHORD_FIRE: Lazy =
+    Lazy::new(|| Script::new(include_str!("../lua/chord_fire.lua")));
 
 fn action(body: &str) -> Script {
     keyed(&[ACTIONS_LIB], body)
@@ -142,6 +158,15 @@ fn named_templates() -> Vec<(&'static str, String)> {
         ("stats_config", keys::STATS_CONFIG.to_string()),
         ("stats_rq_seen", keys::STATS_RQ_SEEN.to_string()),
         ("stats_rq_seen_at", keys::STATS_RQ_SEEN_AT.to_string()),
+        ("groups", keys::GROUPS.to_string()),
+        ("limit_holders", keys::limit_holders(P)),
+        ("limit_starts", keys::limit_starts(P)),
+        ("limit_waiting", keys::limit_waiting(P)),
+        ("chord", keys::chord(P)),
+        ("chord_members", keys::chord_members(P)),
+        ("chord_ended", keys::chord_ended(P)),
+        ("chords", keys::CHORDS.to_string()),
+        ("chords_open", keys::CHORDS_OPEN.to_string()),
     ]
 }
 
@@ -224,6 +249,12 @@ mod tests {
             STATS_LIB,
             include_str!("../lua/stats_sample.lua"),
             include_str!("../lua/stats_record.lua"),
+            THROTTLE_LIB,
+            include_str!("../lua/throttle_acquire.lua"),
+            include_str!("../lua/throttle_tick.lua"),
+            CHORD_LIB,
+            include_str!("../lua/chord_create.lua"),
+            include_str!("../lua/chord_tick.lua"),
         ]
         .concat();
         let names: Vec<&str> = named_templates().iter().map(|(n, _)| *n).collect();

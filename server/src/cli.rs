@@ -13,7 +13,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use engine::actions::Action;
 
 use crate::redis_args::{Redis, RedisArgs, URL_ENV};
-use crate::{chaos, demo, info, ops, serve, worker_cmd};
+use crate::{chaos, chord_cmd, demo, info, ops, serve, worker_cmd};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -114,6 +114,8 @@ pub enum Cmd {
     },
     /// Fault injection: SIGKILL workers mid-run, then prove nothing was lost or run twice
     Chaos(chaos::ChaosArgs),
+    /// Chords: a group of jobs plus a callback enqueued once every member has ended
+    Chord(chord_cmd::ChordArgs),
     /// `taskmill worker` plus the chaos probe handler (spawned by `taskmill chaos`)
     #[command(hide = true)]
     ChaosWorker(chaos::ProbeWorkerArgs),
@@ -267,6 +269,7 @@ async fn run(cli: Cli, file: crate::config::FileConfig) -> anyhow::Result<()> {
         Cmd::Shutdown { worker } => ops::command(r, Action::Shutdown { worker }).await,
         Cmd::Chaos(a) => chaos::run(r, a).await,
         Cmd::ChaosWorker(a) => chaos::probe_worker(r, a).await,
+        Cmd::Chord(a) => chord_cmd::run(r, a).await,
     }
 }
 

@@ -21,11 +21,13 @@
 //! - `config`       — `--config taskmill.toml` and `TASKMILL_<FLAG>` for every flag.
 //! - `password`     — `[[serve.users]]` argon2 hashes, verified once per credential.
 //! - `access_log`   — one log line per request (method, path, status, ms, principal).
+//! - `chord_cmd`    — `taskmill chord create|show`: chords (groups with a callback).
 
 pub mod access_log;
 pub mod api;
 pub mod args;
 pub mod chaos;
+pub mod chord_cmd;
 pub mod cli;
 pub mod config;
 pub mod demo;

@@ -242,7 +242,7 @@ pub async fn command(redis: &Redis, action: Action) -> anyhow::Result<()> {
 }
 
 /// Connects and performs `action` as `cli:<$USER>` (the audit record's "who").
-async fn perform(redis: &Redis, action: Action) -> anyhow::Result<Outcome> {
+pub(crate) async fn perform(redis: &Redis, action: Action) -> anyhow::Result<Outcome> {
     action.validate()?;
     let store = connect(redis).await?;
     let who = format!(

@@ -14,6 +14,7 @@ use crate::process::UsageError;
 #[command(after_help = "Examples:
   taskmill worker --queues high,default,low --concurrency 8
   taskmill worker --queues reports --handlers handlers.toml --burst
+  taskmill worker --queues llm --limits limits.toml
   taskmill worker -u redis+sentinel://10.0.0.5:26379,10.0.0.6:26379/mymaster --queues default
   TASKMILL_QUEUES=high,low taskmill worker --config taskmill.toml")]
 pub struct WorkerArgs {
@@ -37,6 +38,10 @@ pub struct WorkerArgs {
     /// Seconds to wait for running jobs on shutdown
     #[arg(long, default_value_t = 30, value_name = "SECS")]
     pub drain_timeout: u64,
+    /// TOML file of fleet-wide concurrency / rate limits per function and queue
+    /// (`[functions."llm.summarize"] concurrency = 2, rate = "60/m"`; `[queues.reports]`)
+    #[arg(long, value_name = "FILE.toml")]
+    pub limits: Option<PathBuf>,
 }
 
 impl WorkerArgs {
@@ -60,6 +65,18 @@ impl WorkerArgs {
     }
 }
 
+/// The limits of `--limits FILE.toml`, or none. A bad file is a usage error (exit 2) naming
+/// the file, the line and the reason.
+pub fn limits(file: Option<&std::path::Path>) -> anyhow::Result<engine::throttle::Limits> {
+    let Some(path) = file else {
+        return Ok(engine::throttle::Limits::default());
+    };
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| UsageError(format!("{}: {e}", path.display())))?;
+    engine::throttle::parse(&text)
+        .map_err(|e| UsageError(format!("{}: {e}", path.display())).into())
+}
+
 /// The built-in handlers plus, if given, the exec handlers of a TOML file.
 pub fn handlers(file: Option<&std::path::Path>) -> anyhow::Result<Handlers> {
     let mut h = Handlers::builtin();
@@ -74,11 +91,12 @@ pub fn handlers(file: Option<&std::path::Path>) -> anyhow::Result<Handlers> {
 pub async fn run(redis: &crate::redis_args::Redis, args: WorkerArgs) -> anyhow::Result<()> {
     let config = args.pool_config()?;
     let handlers = handlers(args.handlers.as_deref())?;
+    let limits = limits(args.limits.as_deref())?;
     let store = redis.connect().await?;
     let shutdown = Shutdown::default();
     let signals = tokio::spawn(two_stage_signals(shutdown.clone()));
     tracing::info!(queues = ?config.queues, concurrency = config.concurrency, "worker starting");
-    let report = worker::run(store, config, handlers, shutdown).await;
+    let report = worker::run_limited(store, config, handlers, shutdown, limits).await;
     signals.abort();
     let report = report?;
     tracing::info!(

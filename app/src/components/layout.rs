@@ -20,6 +20,7 @@ pub fn Layout(children: Children) -> impl IntoView {
         ("/scheduled", "Scheduled"),
         ("/deferred", "Deferred"),
         ("/canceled", "Canceled"),
+        ("/limits", "Limits"),
     ];
     view! {
         <header class="top">

@@ -14,15 +14,19 @@
 //! - `scheduled` — `/scheduled`: scheduled jobs of every queue, soonest first, run now.
 //! - `deferred`  — `/deferred`: deferred jobs of every queue and what each waits on.
 //! - `canceled`  — `/canceled`: canceled jobs of every queue.
+//! - `limits`    — `/limits`: concurrency / rate limits and their use now.
+//! - `chord`     — `/groups/:name`: one chord (RQ group + callback), progress and members.
 //! - `not_found` — anything else.
 
 pub mod audit;
 pub mod canceled;
 pub mod deferred;
+pub mod chord;
 pub mod failed;
 pub mod failed_group;
 pub mod failed_groups;
 pub mod job;
+pub mod limits;
 pub mod not_found;
 pub mod overview;
 pub mod queue;

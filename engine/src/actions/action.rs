@@ -77,10 +77,14 @@ pub enum Action {
         query: String,
         expected: Option<u64>,
     },
+    /// An RQ group with a callback (`crate::chord`): `POST /api/v1/groups`, `taskmill chord`.
+    CreateChord {
+        chord: Box<crate::chord::NewChord>,
+    },
 }
 
 /// Every canonical name, as written into audit records and documented in docs/contracts.md.
-pub const NAMES: [&str; 19] = [
+pub const NAMES: [&str; 20] = [
     "enqueue",
     "requeue",
     "cancel",
@@ -100,6 +104,7 @@ pub const NAMES: [&str; 19] = [
     "requeue-search",
     "delete-search",
     "cancel-search",
+    "create-chord",
 ];
 
 /// What an action did. Serialised untagged, each variant is the JSON body the API answers with.
@@ -126,6 +131,8 @@ pub enum Outcome {
     Suspended {
         suspended: bool,
     },
+    /// Create-chord: the group made (name, members, callback id, status).
+    Chord(crate::chord::Created),
 }
 
 impl Outcome {
@@ -137,6 +144,7 @@ impl Outcome {
             Outcome::Moved { count } => *count,
             Outcome::Sent { receivers } => *receivers,
             Outcome::Stop(s) => u64::from(matches!(s, StopOutcome::Sent { .. })),
+            Outcome::Chord(c) => c.members.len() as u64,
         }
     }
 }
@@ -164,6 +172,7 @@ impl Action {
             Action::RequeueSearch { .. } => "requeue-search",
             Action::DeleteSearch { .. } => "delete-search",
             Action::CancelSearch { .. } => "cancel-search",
+            Action::CreateChord { .. } => "create-chord",
         }
     }
 
@@ -201,6 +210,22 @@ impl Action {
             | Action::DeleteSearch { query, .. }
             | Action::CancelSearch { query, .. } => crate::search::query::parse(query).map(|_| ()),
             Action::RequeueAll { .. } | Action::Resume => Ok(()),
+            Action::CreateChord { chord } => {
+                if let Some(n) = &chord.name {
+                    limits::validate_group_name(n)?;
+                }
+                if chord.jobs.len() + chord.enqueue.len() > limits::MAX_GROUP_MEMBERS {
+                    return Err(crate::Error::Invalid(format!(
+                        "a chord has at most {} members",
+                        limits::MAX_GROUP_MEMBERS
+                    )));
+                }
+                limits::validate_queue_name(&chord.callback.queue)?;
+                chord
+                    .jobs
+                    .iter()
+                    .try_for_each(|id| limits::validate_job_id(id))
+            }
         }
     }
 
@@ -233,6 +258,10 @@ impl Action {
                 | Action::CancelSearch { query, .. },
                 _,
             ) => format!("search {:?}", crate::value::truncate_chars(query, 200)),
+            (Action::CreateChord { .. }, Outcome::Chord(c)) => format!("chord {}", c.name),
+            (Action::CreateChord { chord }, _) => {
+                format!("chord {}", chord.name.as_deref().unwrap_or("(new)"))
+            }
         }
     }
 }
@@ -291,6 +320,15 @@ mod tests {
             Action::DeleteGroup {
                 fingerprint: "undecodable".into(),
                 expected: None,
+            },
+            Action::CreateChord {
+                chord: Box::new(crate::chord::NewChord {
+                    name: Some("g".into()),
+                    jobs: vec!["a".into()],
+                    enqueue: vec![],
+                    callback: NewJob::new("q", "f"),
+                    on_failure: crate::chord::Policy::Fail,
+                }),
             },
             Action::RequeueSearch {
                 query: "status:failed boom".into(),

@@ -117,6 +117,9 @@ async fn run(store: &Store, action: &Action) -> Result<Outcome> {
         Action::CancelSearch { query, expected } => Outcome::Moved {
             count: search::run(store, SearchVerb::Cancel, query, *expected).await?,
         },
+        Action::CreateChord { chord } => {
+            Outcome::Chord(crate::chord::create(store, (**chord).clone()).await?)
+        }
     })
 }
 

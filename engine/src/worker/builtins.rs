@@ -1,5 +1,6 @@
 //! Built-in handlers every Taskmill worker knows: `taskmill.echo`, `taskmill.sleep`,
-//! `taskmill.fail`. They make demos and end-to-end tests possible without user code.
+//! `taskmill.fail`, `taskmill.span`. They make demos and end-to-end tests possible without user
+//! code (`taskmill.span` returns when it ran, so tests can measure overlap across processes).
 
 use std::time::Duration;
 
@@ -13,7 +14,8 @@ const MAX_SLEEP_SECS: f64 = 86_400.0;
 impl Handlers {
     /// The built-ins: `taskmill.echo` (returns `{"args": [...], "kwargs": {...}}`),
     /// `taskmill.sleep` (seconds as first arg or `seconds=`; returns the seconds) and
-    /// `taskmill.fail` (fails with the message as the traceback).
+    /// `taskmill.fail` (fails with the message as the traceback), `taskmill.span` (sleeps like
+    /// `taskmill.sleep`; returns `{"start", "end"}` in unix seconds).
     pub fn builtin() -> Handlers {
         let mut h = Handlers::new();
         register(&mut h);
@@ -29,6 +31,12 @@ fn register(h: &mut Handlers) {
         let secs = sleep_secs(&args, &kwargs)?;
         tokio::time::sleep(Duration::from_secs_f64(secs)).await;
         Ok(json!(secs))
+    });
+    h.register("taskmill.span", |args, kwargs| async move {
+        let secs = sleep_secs(&args, &kwargs)?;
+        let start = crate::time::now();
+        tokio::time::sleep(Duration::from_secs_f64(secs)).await;
+        Ok(json!({"start": start, "end": crate::time::now()}))
     });
     h.register("taskmill.fail", |args, kwargs| async move {
         Err(JobError {

@@ -115,7 +115,11 @@ pub(crate) async fn dispatch(shared: Arc<Shared>, tx: UnboundedSender<Completion
                 }
                 if burst {
                     if shared.busy_count() == 0 {
-                        return Exit::BurstDone;
+                        // Jobs parked by a limit come back to the queue when permits free up.
+                        if !super::limiter::parked_remain(&shared).await {
+                            return Exit::BurstDone;
+                        }
+                        continue;
                     }
                     tokio::select! {
                         _ = shared.stop.cancelled() => {}

@@ -112,6 +112,10 @@ async fn finish_batch(
         .map(|go| go.then(claim::new_exec_id))
         .collect();
     let (outcomes, claimed, at) = write_with_retry(&shared, &batch, &next, &counts).await;
+    if let Some(l) = &shared.limiter {
+        let xs: Vec<&str> = batch.iter().map(|c| c.exec_id.as_str()).collect();
+        l.release(&shared, &xs).await;
+    }
     {
         let mut st = shared.state();
         for (c, o) in batch.iter().zip(&outcomes) {

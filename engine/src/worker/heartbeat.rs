@@ -1,5 +1,6 @@
 //! Heartbeats: every `heartbeat_interval`, one `heartbeat.lua` call refreshes the pool record,
-//! every slot's worker hash (idle ones too) and every running execution's lease.
+//! every slot's worker hash (idle ones too) and every running execution's lease (and, under
+//! `--limits`, one pipeline pushing the leases of the permits running jobs hold).
 //!
 //! Two findings come back: slots whose hash expired (e.g. after a long Redis outage) are born
 //! again in full, and executions whose started-registry entry is gone (the reaper or an operator
@@ -28,6 +29,11 @@ pub(crate) async fn run(shared: Arc<Shared>, cancel: CancellationToken) {
         }
         if let Err(e) = beat_once(&shared).await {
             warn!(error = %e, "heartbeat failed; retrying next interval");
+        }
+        if let Some(l) = &shared.limiter {
+            if let Err(e) = l.refresh(&shared).await {
+                warn!(error = %e, "limit lease refresh failed; retrying next interval");
+            }
         }
     }
 }

@@ -11,6 +11,9 @@
 //! - `finish`   — writes completions in batches (`finish.lua`); each freed slot claims its next
 //!   job in that same call while the pool is claiming, else it is freed for the dispatcher.
 //! - `heartbeat`, `reaper`, `commands` (pub/sub), and the `crate::scheduler` when enabled.
+//! - `limiter` — with `--limits` only: admits claimed jobs under concurrency / rate limits
+//!   (or parks them), releases permits after the finish write (`crate::throttle`).
+//! - `ticks`   — once a second: the limit tick (with limits) and the chord tick (`crate::chord`).
 //!
 //! # `run` behaviour
 //! - **Burst** (`burst: true`): one scheduler pass (if `with_scheduler`), then jobs are claimed
@@ -55,11 +58,13 @@ pub mod exec;
 mod finish;
 pub mod handlers;
 mod heartbeat;
+mod limiter;
 mod pool;
 mod reaper;
 mod run;
 mod slot;
 mod table;
+mod ticks;
 mod wait;
 
 pub use finish::FinishOutcome;
@@ -157,6 +162,24 @@ pub async fn run(
     handlers: Handlers,
     shutdown: Shutdown,
 ) -> Result<PoolReport> {
+    run_limited(
+        store,
+        config,
+        handlers,
+        shutdown,
+        crate::throttle::Limits::default(),
+    )
+    .await
+}
+
+/// [`run`] under concurrency and rate limits (`crate::throttle`; empty = none).
+pub async fn run_limited(
+    store: Store,
+    config: PoolConfig,
+    handlers: Handlers,
+    shutdown: Shutdown,
+    limits: crate::throttle::Limits,
+) -> Result<PoolReport> {
     validate(&config)?;
     let lease_secs = config.lease.as_secs_f64().ceil().max(1.0) as i64;
     let mut ident = slot::Identity::new(config.queues.clone());
@@ -179,6 +202,7 @@ pub async fn run(
         immediate: shutdown.immediate.clone(),
         sink: tokio::sync::Mutex::new(None),
         scale_lock: tokio::sync::Mutex::new(()),
+        limiter: limiter::Limiter::new(limits),
         cfg: config,
     });
     let births: Vec<(String, Option<slot::BirthJob>)> =
@@ -210,6 +234,7 @@ pub async fn run(
         tokio::spawn(commands::listen(shared.clone(), bg.clone(), ready.clone())),
         tokio::spawn(heartbeat::run(shared.clone(), bg.clone())),
         tokio::spawn(reaper::run(shared.clone(), bg.clone())),
+        tokio::spawn(ticks::run(shared.clone(), bg.clone())),
     ];
     if shared.cfg.with_scheduler {
         let mut sched = crate::scheduler::Scheduler::new(

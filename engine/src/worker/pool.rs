@@ -38,6 +38,8 @@ pub(crate) struct Shared {
     pub sink: tokio::sync::Mutex<Option<PubSubSink>>,
     /// Serialises `scale` calls so their birth and death writes cannot interleave.
     pub scale_lock: tokio::sync::Mutex<()>,
+    /// Concurrency and rate limits (`--limits`); `None` = this pool runs no limit code.
+    pub limiter: Option<super::limiter::Limiter>,
 }
 
 /// One locked step of the slot table each (see `table.rs` for what they do).

@@ -9,6 +9,7 @@ use tokio::sync::mpsc::UnboundedSender;
 
 use super::claim::{Claimed, FinishHints};
 use super::encode;
+use super::limiter::{free_slot, Admit};
 use super::pool::Shared;
 use super::table::{Abort, AbortKind, Running};
 use crate::time;
@@ -63,8 +64,17 @@ pub(crate) fn spawn(
     );
     let tx = tx.clone();
     let handlers = shared.handlers.clone();
+    let limited = shared.limiter.is_some().then(|| shared.clone());
     tokio::spawn(async move {
         let mut func = String::new();
+        if let Some(shared) = limited {
+            if let Some(l) = &shared.limiter {
+                if let Admit::Skip = l.admit(&shared, &job, &queue, &slot.1).await {
+                    free_slot(&shared, slot.0).await;
+                    return;
+                }
+            }
+        }
         let end = tokio::select! {
             biased;
             _ = abort.token.cancelled() => Ended::Aborted(abort.kind().unwrap_or(AbortKind::Shutdown)),

@@ -12,4 +12,5 @@ mod read_lists;
 mod stats;
 mod search;
 mod support;
+mod throttle;
 mod worker;

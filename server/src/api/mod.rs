@@ -14,8 +14,10 @@
 //! - `search`  — search pages with a cursor; requeue / delete / cancel the matches.
 //! - `across`  — scheduled, deferred (with dependencies) and canceled across queues.
 //! - `export`  — any list streamed as CSV / JSON / NDJSON.
+//! - `chords`  — concurrency / rate limits in use; chords (RQ groups with a callback).
 
 mod across;
+mod chords;
 mod ctx;
 mod events;
 mod export;
@@ -46,6 +48,7 @@ pub fn router(console: Arc<Console>) -> Router {
         .merge(search::routes())
         .merge(across::routes())
         .merge(export::routes())
+        .merge(chords::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(console)

@@ -3,11 +3,13 @@
 
 mod api;
 mod chaos;
+mod chords;
 mod cli;
 mod demo;
 mod errors;
 mod events;
 mod groups;
+mod limits;
 mod metrics;
 mod pages;
 mod props;
@@ -20,3 +22,8 @@ mod support;
 mod ui;
 mod views;
 mod vocabulary;
+
+/// Repository root (for `.venv` and `tests/interop`).
+pub fn support_repo_root() -> std::path::PathBuf {
+    std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
