@@ -84,6 +84,11 @@ pub trait Backend: Send + Sync {
 
     /// Runs an operator action for `who` (validated, atomic, audited).
     fn perform<'a>(&'a self, action: Action, who: &'a str) -> BoxFuture<'a, Result<Outcome>>;
+
+    /// Cron schedulers and their jobs; a system without cron answers an empty overview.
+    fn cron(&self) -> BoxFuture<'_, Result<crate::cron::CronOverview>> {
+        Box::pin(async { Ok(crate::cron::CronOverview::default()) })
+    }
 }
 
 /// Python RQ 2.x (and Taskmill's own workers, which write the same schema).
@@ -203,6 +208,10 @@ impl Backend for Rq {
 
     fn perform<'a>(&'a self, action: Action, who: &'a str) -> BoxFuture<'a, Result<Outcome>> {
         Box::pin(crate::actions::perform(&self.store, action, who))
+    }
+
+    fn cron(&self) -> BoxFuture<'_, Result<crate::cron::CronOverview>> {
+        Box::pin(crate::cron::state::overview(&self.store, crate::time::now()))
     }
 }
 

@@ -27,9 +27,12 @@
 //! - `worker`    — the Taskmill worker: pool of slots, handlers, exec handlers, reaper, scheduler.
 //! - `limits`    — every bound on operator input (ids, names, slots, suspend), checked once.
 //! - `error`     — the crate's error type and its kinds (`Error::kind`).
+//! - `cron`      — periodic jobs from TOML: schedules, per-tick lock, RQ 2.12's cron keys.
+//! - `pypool`    — supervised Python worker pools (`taskmill pool`): record, adoption, commands.
 //! - `testing`   — test support: a private redis-server on a free port (tests only).
 
 pub mod codec;
+pub mod cron;
 pub mod groups;
 pub mod keys;
 #[cfg(feature = "runtime")]
@@ -75,6 +78,8 @@ pub mod testing;
 pub mod worker;
 #[cfg(feature = "runtime")]
 pub mod workers;
+#[cfg(feature = "runtime")]
+pub mod pypool;
 
 #[cfg(feature = "runtime")]
 pub use error::{Error, ErrorKind, Result};

@@ -65,10 +65,14 @@ pub enum Action {
         fingerprint: String,
         expected: Option<u64>,
     },
+    /// Enqueue a cron job's job now, outside its schedule (any registered scheduler's job).
+    RunCron {
+        name: String,
+    },
 }
 
 /// Every canonical name, as written into audit records and documented in docs/contracts.md.
-pub const NAMES: [&str; 16] = [
+pub const NAMES: [&str; 17] = [
     "enqueue",
     "requeue",
     "cancel",
@@ -85,6 +89,7 @@ pub const NAMES: [&str; 16] = [
     "resume",
     "requeue-group",
     "delete-group",
+    "run-cron",
 ];
 
 /// What an action did. Serialised untagged, each variant is the JSON body the API answers with.
@@ -145,6 +150,7 @@ impl Action {
             Action::Resume => "resume",
             Action::RequeueGroup { .. } => "requeue-group",
             Action::DeleteGroup { .. } => "delete-group",
+            Action::RunCron { .. } => "run-cron",
         }
     }
 
@@ -179,6 +185,7 @@ impl Action {
                 limits::validate_fingerprint(fingerprint)
             }
             Action::RequeueAll { .. } | Action::Resume => Ok(()),
+            Action::RunCron { name } => limits::validate_cron_name(name),
         }
     }
 
@@ -205,6 +212,8 @@ impl Action {
                 Action::RequeueGroup { fingerprint, .. } | Action::DeleteGroup { fingerprint, .. },
                 _,
             ) => format!("group {fingerprint}"),
+            (Action::RunCron { name }, Outcome::Enqueued { id }) => format!("cron {name} → {id}"),
+            (Action::RunCron { name }, _) => format!("cron {name}"),
         }
     }
 }
@@ -264,6 +273,9 @@ mod tests {
                 fingerprint: "undecodable".into(),
                 expected: None,
             },
+            Action::RunCron {
+                name: "nightly-report".into(),
+            },
         ]
     }
 
@@ -311,6 +323,9 @@ mod tests {
             Action::DeleteGroup {
                 fingerprint: "0123456789ABCDEF".into(),
                 expected: None,
+            },
+            Action::RunCron {
+                name: "a\nb".into(),
             },
         ];
         for a in bad {
