@@ -54,6 +54,7 @@ mod root {
     use leptos_router::{path, SsrMode};
 
     use crate::components::layout::Layout;
+    use crate::pages::cron::CronPage;
     use crate::pages::{
         audit::AuditPage, failed::FailedPage, failed_group::FailedGroupPage,
         failed_groups::FailedGroupsPage, job::JobPage, not_found::NotFound, overview::OverviewPage,
@@ -101,6 +102,7 @@ mod root {
                         <Route path=path!("/failed/groups") view=FailedGroupsPage ssr=SsrMode::Async/>
                         <Route path=path!("/failed/groups/:fingerprint") view=FailedGroupPage ssr=SsrMode::Async/>
                         <Route path=path!("/audit") view=AuditPage ssr=SsrMode::Async/>
+                        <Route path=path!("/cron") view=CronPage ssr=SsrMode::Async/>
                     </Routes>
                 </Layout>
             </Router>

@@ -211,7 +211,10 @@ impl Backend for Rq {
     }
 
     fn cron(&self) -> BoxFuture<'_, Result<crate::cron::CronOverview>> {
-        Box::pin(crate::cron::state::overview(&self.store, crate::time::now()))
+        Box::pin(crate::cron::state::overview(
+            &self.store,
+            crate::time::now(),
+        ))
     }
 }
 

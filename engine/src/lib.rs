@@ -56,6 +56,8 @@ pub mod error;
 #[cfg(feature = "runtime")]
 pub mod job;
 #[cfg(feature = "runtime")]
+pub mod pypool;
+#[cfg(feature = "runtime")]
 pub mod queue;
 #[cfg(feature = "runtime")]
 pub mod registry;
@@ -78,8 +80,6 @@ pub mod testing;
 pub mod worker;
 #[cfg(feature = "runtime")]
 pub mod workers;
-#[cfg(feature = "runtime")]
-pub mod pypool;
 
 #[cfg(feature = "runtime")]
 pub use error::{Error, ErrorKind, Result};

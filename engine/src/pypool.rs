@@ -132,7 +132,13 @@ pub async fn unmatched_children(
 }
 
 /// Marks `worker` as the pool's child if its hash still says `pid` on `hostname`.
-pub async fn adopt(store: &Store, pool_id: &str, worker: &str, pid: u32, hostname: &str) -> Result<bool> {
+pub async fn adopt(
+    store: &Store,
+    pool_id: &str,
+    worker: &str,
+    pid: u32,
+    hostname: &str,
+) -> Result<bool> {
     let n: i64 = POOL_ADOPT
         .key(keys::worker(worker))
         .arg(pool_id)
@@ -154,7 +160,10 @@ pub async fn bounds(store: &Store, pool_id: &str) -> Result<Option<(u64, u64)>> 
         return Ok(None);
     }
     let num = |i: usize| v.get(i).cloned().flatten().and_then(|s| s.parse().ok());
-    Ok(Some((num(1).unwrap_or(1), num(2).unwrap_or(crate::limits::MAX_SLOTS))))
+    Ok(Some((
+        num(1).unwrap_or(1),
+        num(2).unwrap_or(crate::limits::MAX_SLOTS),
+    )))
 }
 
 /// Sends `scale` to a Python pool after checking its bounds; returns PUBLISH's receivers.
@@ -188,7 +197,12 @@ pub async fn pressure(store: &Store, queues: &[String], now: f64) -> Result<(u64
     }
     let v: Vec<Value> = p.query_async(&mut conn).await?;
     let depth: u64 = v.iter().step_by(2).map(reply::count).sum();
-    let heads: Vec<String> = v.iter().skip(1).step_by(2).filter_map(reply::string).collect();
+    let heads: Vec<String> = v
+        .iter()
+        .skip(1)
+        .step_by(2)
+        .filter_map(reply::string)
+        .collect();
     if heads.is_empty() {
         return Ok((depth, 0.0));
     }

@@ -82,7 +82,8 @@ pub(crate) static CRON_ENQUEUE: Lazy = Lazy::new(|| {
 });
 
 // Supervised Python pools (`pypool.rs`).
-pub(crate) static POOL_ADOPT: Lazy = Lazy::new(|| Script::new(include_str!("../lua/pool_adopt.lua")));
+pub(crate) static POOL_ADOPT: Lazy =
+    Lazy::new(|| Script::new(include_str!("../lua/pool_adopt.lua")));
 
 fn action(body: &str) -> Script {
     keyed(&[ACTIONS_LIB], body)

@@ -17,11 +17,14 @@
 //! - `demo_traffic` — the demo's handlers and traffic generator.
 //! - `redis_child`  — the demo's private `redis-server` guard.
 //! - `chaos`        — `taskmill chaos`: SIGKILL workers mid-run and verify nothing is lost.
+//! - `cron_cmd`     — `taskmill cron`, `worker --cron`, `run-cron`: cron files and the loop.
+//! - `pool/`        — `taskmill pool`: supervised Python worker processes.
 
 pub mod api;
 pub mod args;
 pub mod chaos;
 pub mod cli;
+pub mod cron_cmd;
 pub mod demo;
 pub mod demo_traffic;
 pub mod error;
@@ -29,6 +32,7 @@ pub mod extract;
 pub mod info;
 pub mod metrics;
 pub mod ops;
+pub mod pool;
 pub mod process;
 pub mod redis_child;
 pub mod security;

@@ -243,7 +243,7 @@ pub async fn command(url: &str, action: Action) -> anyhow::Result<()> {
 }
 
 /// Connects and performs `action` as `cli:<$USER>` (the audit record's "who").
-async fn perform(url: &str, action: Action) -> anyhow::Result<Outcome> {
+pub(crate) async fn perform(url: &str, action: Action) -> anyhow::Result<Outcome> {
     action.validate()?;
     let store = connect(url).await?;
     let who = format!(

@@ -35,6 +35,9 @@ pub struct WorkerArgs {
     /// Seconds to wait for running jobs on shutdown
     #[arg(long, default_value_t = 30, value_name = "SECS")]
     pub drain_timeout: u64,
+    /// Also run the cron jobs of this TOML file (same format as `taskmill cron --cron`)
+    #[arg(long = "cron", value_name = "FILE.toml")]
+    pub cron: Option<PathBuf>,
 }
 
 impl WorkerArgs {
@@ -72,14 +75,27 @@ pub fn handlers(file: Option<&std::path::Path>) -> anyhow::Result<Handlers> {
 pub async fn run(url: &str, args: WorkerArgs) -> anyhow::Result<()> {
     let config = args.pool_config()?;
     let handlers = handlers(args.handlers.as_deref())?;
+    let cron_jobs = match &args.cron {
+        Some(path) => Some((path.clone(), crate::cron_cmd::load(path)?)),
+        None => None,
+    };
     let store = engine::Store::connect(url)
         .await
         .map_err(|e| anyhow::anyhow!("cannot connect to Redis at {url}: {e}"))?;
     let shutdown = Shutdown::default();
     let signals = tokio::spawn(two_stage_signals(shutdown.clone()));
+    // The cron loop stops with the first signal, when the worker stops fetching.
+    let cron = cron_jobs.map(|(path, jobs)| {
+        crate::cron_cmd::spawn(store.clone(), &path, jobs, shutdown.graceful.clone())
+    });
     tracing::info!(queues = ?config.queues, concurrency = config.concurrency, "worker starting");
+    let graceful = shutdown.graceful.clone();
     let report = worker::run(store, config, handlers, shutdown).await;
     signals.abort();
+    if let Some(cron) = cron {
+        graceful.cancel();
+        let _ = cron.await;
+    }
     let report = report?;
     tracing::info!(
         succeeded = report.succeeded,

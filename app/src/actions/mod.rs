@@ -8,12 +8,15 @@
 //! - `queues`  — requeue a queue's failed jobs, requeue all failed, empty a queue.
 //! - `groups`  — requeue / delete every failure of one failure group.
 //! - `workers` — shutdown, kill-horse, scale, suspend / resume.
+//! - `cron`    — run a cron job now.
 
+pub mod cron;
 pub mod groups;
 pub mod jobs;
 pub mod queues;
 pub mod workers;
 
+pub use cron::RunCron;
 pub use groups::{DeleteGroup, RequeueGroup};
 pub use jobs::{CancelJobs, DeleteJobs, EnqueueNowJobs, RequeueJobs, StopJob};
 pub use queues::{EmptyQueue, RequeueAll, RequeueQueue};

@@ -16,6 +16,7 @@ pub fn Layout(children: Children) -> impl IntoView {
         ("/failed", "Failed"),
         ("/workers", "Workers"),
         ("/audit", "Audit log"),
+        ("/cron", "Cron"),
     ];
     view! {
         <header class="top">

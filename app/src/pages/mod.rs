@@ -9,9 +9,11 @@
 //! - `failed_groups` — `/failed/groups`: failures grouped by fingerprint, largest first.
 //! - `failed_group`  — `/failed/groups/:fingerprint`: one group's jobs, requeue / delete all.
 //! - `audit`     — `/audit`: the operator action log.
+//! - `cron`      — `/cron`: cron schedulers (rq cron and Taskmill) and their jobs, run now.
 //! - `not_found` — anything else.
 
 pub mod audit;
+pub mod cron;
 pub mod failed;
 pub mod failed_group;
 pub mod failed_groups;

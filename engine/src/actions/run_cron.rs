@@ -18,6 +18,8 @@ pub async fn run_cron(store: &Store, name: &str) -> Result<String> {
     match state::enqueue(store, &def, None, now).await? {
         TickOutcome::Enqueued(id) => Ok(id),
         // Without a tick the script never answers "taken".
-        TickOutcome::Taken => Err(Error::Conflict("cron enqueue without a tick was refused".into())),
+        TickOutcome::Taken => Err(Error::Conflict(
+            "cron enqueue without a tick was refused".into(),
+        )),
     }
 }

@@ -66,17 +66,28 @@ struct RawJob {
 
 /// Parses a whole file; the first problem found refuses it.
 pub fn parse(text: &str) -> Result<Vec<CronJobDef>, ConfigError> {
-    let line_of = |pos: usize| text[..pos.min(text.len())].matches('\n').count() + 1;
+    // An error at the end of the file (an unclosed array) belongs to its last written line.
+    let end = text.trim_end().len().saturating_sub(1);
+    let line_of = |pos: usize| text[..pos.min(end)].matches('\n').count() + 1;
     let err = |pos: usize, reason: String| ConfigError {
         line: line_of(pos),
         reason,
     };
     let file: File = toml::from_str(text).map_err(|e| {
         let pos = e.span().map_or(0, |s| s.start);
-        err(pos, e.message().to_string())
+        let reason: Vec<&str> = e
+            .message()
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .collect();
+        err(pos, reason.join("; "))
     })?;
     if file.jobs.is_empty() {
-        return Err(err(0, "no [jobs.<name>] tables: nothing to schedule".into()));
+        return Err(err(
+            0,
+            "no [jobs.<name>] tables: nothing to schedule".into(),
+        ));
     }
     let mut out = Vec::new();
     for (name, job) in file.jobs {
@@ -88,7 +99,10 @@ pub fn parse(text: &str) -> Result<Vec<CronJobDef>, ConfigError> {
         let func_pos = job.func.span().start;
         let func = job.func.into_inner();
         if func.trim().is_empty() || func.len() > 1000 {
-            return Err(err(func_pos, format!("[jobs.{name}] func must be a function name (1 to 1000 bytes)")));
+            return Err(err(
+                func_pos,
+                format!("[jobs.{name}] func must be a function name (1 to 1000 bytes)"),
+            ));
         }
         let queue = match job.queue {
             Some(q) => {
@@ -109,12 +123,24 @@ pub fn parse(text: &str) -> Result<Vec<CronJobDef>, ConfigError> {
         let cron_text = job.cron.as_ref().map(|c| c.get_ref().trim().to_string());
         let schedule = match (job.cron, job.interval) {
             (Some(_), Some(i)) => {
-                return Err(err(i.span().start, format!("[jobs.{name}] has both cron and interval: pick one")))
+                return Err(err(
+                    i.span().start,
+                    format!("[jobs.{name}] has both cron and interval: pick one"),
+                ))
             }
-            (None, None) => return Err(err(at, format!("[jobs.{name}] needs cron = \"...\" or interval = SECONDS"))),
+            (None, None) => {
+                return Err(err(
+                    at,
+                    format!("[jobs.{name}] needs cron = \"...\" or interval = SECONDS"),
+                ))
+            }
             (Some(c), None) => {
-                let expr = CronExpr::parse(c.get_ref())
-                    .map_err(|why| err(c.span().start, format!("[jobs.{name}] cron {:?}: {why}", c.get_ref())))?;
+                let expr = CronExpr::parse(c.get_ref()).map_err(|why| {
+                    err(
+                        c.span().start,
+                        format!("[jobs.{name}] cron {:?}: {why}", c.get_ref()),
+                    )
+                })?;
                 Schedule::Cron {
                     expr,
                     tz: tz.unwrap_or(chrono_tz::Tz::UTC),
@@ -122,7 +148,10 @@ pub fn parse(text: &str) -> Result<Vec<CronJobDef>, ConfigError> {
             }
             (None, Some(i)) => {
                 if let Some(t) = &job.timezone {
-                    return Err(err(t.span().start, format!("[jobs.{name}] timezone only applies to cron schedules")));
+                    return Err(err(
+                        t.span().start,
+                        format!("[jobs.{name}] timezone only applies to cron schedules"),
+                    ));
                 }
                 let secs = *i.get_ref();
                 if secs < MIN_INTERVAL {
@@ -172,9 +201,18 @@ kwargs = { deep = true }
         let jobs = parse(GOOD).unwrap();
         assert_eq!(jobs.len(), 2);
         let n = &jobs[0];
-        assert_eq!((n.name.as_str(), n.func.as_str(), n.queue.as_str()), ("nightly-report", "reports.build", "reports"));
+        assert_eq!(
+            (n.name.as_str(), n.func.as_str(), n.queue.as_str()),
+            ("nightly-report", "reports.build", "reports")
+        );
         assert_eq!(n.args, vec![Value::from(1)]);
-        assert!(matches!(n.schedule, Schedule::Cron { tz: chrono_tz::Europe::Berlin, .. }));
+        assert!(matches!(
+            n.schedule,
+            Schedule::Cron {
+                tz: chrono_tz::Europe::Berlin,
+                ..
+            }
+        ));
         assert_eq!(n.timezone.as_deref(), Some("Europe/Berlin"));
         let p = &jobs[1];
         assert_eq!(p.queue, "default");
@@ -185,15 +223,44 @@ kwargs = { deep = true }
     #[test]
     fn refusals_name_the_line_and_reason() {
         let cases = [
-            ("[jobs.a]\nfunc = \"f\"\ncron = \"61 * * * *\"\n", 3, "minute: 61 is out of range"),
-            ("[jobs.a]\nfunc = \"f\"\ncron = \"* * * * *\"\ntimezone = \"Mars/Olympus\"\n", 4, "not an IANA time zone"),
-            ("[jobs.a]\nfunc = \"f\"\n\ncron = \"* * * * *\"\ninterval = 5\n", 5, "both cron and interval"),
+            (
+                "[jobs.a]\nfunc = \"f\"\ncron = \"61 * * * *\"\n",
+                3,
+                "minute: 61 is out of range",
+            ),
+            (
+                "[jobs.a]\nfunc = \"f\"\ncron = \"* * * * *\"\ntimezone = \"Mars/Olympus\"\n",
+                4,
+                "not an IANA time zone",
+            ),
+            (
+                "[jobs.a]\nfunc = \"f\"\n\ncron = \"* * * * *\"\ninterval = 5\n",
+                5,
+                "both cron and interval",
+            ),
             ("[jobs.a]\nfunc = \"f\"\n", 1, "needs cron"),
-            ("[jobs.a]\nfunc = \"f\"\ninterval = 0\n", 3, "at least 1 second"),
-            ("[jobs.a]\nfunc = \"f\"\ninterval = 5\ncolour = 1\n", 4, "unknown field"),
+            (
+                "[jobs.a]\nfunc = \"f\"\ninterval = 0\n",
+                3,
+                "at least 1 second",
+            ),
+            (
+                "[jobs.a]\nfunc = \"f\"\ninterval = 5\ncolour = 1\n",
+                4,
+                "unknown field",
+            ),
             ("[jobs.a]\nfunc = \"f\"\ninterval = = 5\n", 3, ""),
-            ("[jobs.a]\nfunc = \"f\"\ninterval = 5\ntimezone = \"UTC\"\n", 4, "only applies to cron"),
-            ("[jobs.a]\nfunc = \"f\"\nqueue = \"\"\ninterval = 5\n", 3, "queue"),
+            ("[jobs.a]\nfunc = \"f\"\ninterval = [\n\n", 3, "expected"),
+            (
+                "[jobs.a]\nfunc = \"f\"\ninterval = 5\ntimezone = \"UTC\"\n",
+                4,
+                "only applies to cron",
+            ),
+            (
+                "[jobs.a]\nfunc = \"f\"\nqueue = \"\"\ninterval = 5\n",
+                3,
+                "queue",
+            ),
             ("# nothing\n", 1, "no [jobs"),
         ];
         for (text, line, why) in cases {

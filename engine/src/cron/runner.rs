@@ -202,7 +202,13 @@ mod tests {
             tz: chrono_tz::Tz::UTC,
         };
         let day = 86_400;
-        assert_eq!(first_tick(&nightly, None, (3 * day + 5) as f64), Some(4 * day));
-        assert_eq!(first_tick(&nightly, Some(day), (10 * day + 5) as f64), Some(2 * day));
+        assert_eq!(
+            first_tick(&nightly, None, (3 * day + 5) as f64),
+            Some(4 * day)
+        );
+        assert_eq!(
+            first_tick(&nightly, Some(day), (10 * day + 5) as f64),
+            Some(2 * day)
+        );
     }
 }

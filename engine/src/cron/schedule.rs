@@ -17,9 +17,14 @@ use chrono_tz::Tz;
 /// How often a job runs: a cron expression in a zone, or every N seconds.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Schedule {
-    Cron { expr: CronExpr, tz: Tz },
+    Cron {
+        expr: CronExpr,
+        tz: Tz,
+    },
     /// Ticks are the multiples of `secs` since the Unix epoch, so every process agrees on them.
-    Interval { secs: u64 },
+    Interval {
+        secs: u64,
+    },
 }
 
 impl Schedule {
@@ -57,17 +62,18 @@ impl CronExpr {
     /// Parses an expression; the error says which field is wrong and why.
     pub fn parse(text: &str) -> Result<CronExpr, String> {
         let text = text.trim();
-        let expanded = match text.to_ascii_lowercase().as_str() {
-            "@yearly" | "@annually" => "0 0 1 1 *".to_string(),
-            "@monthly" => "0 0 1 * *".to_string(),
-            "@weekly" => "0 0 * * 0".to_string(),
-            "@daily" | "@midnight" => "0 0 * * *".to_string(),
-            "@hourly" => "0 * * * *".to_string(),
-            other if other.starts_with('@') => {
-                return Err(format!("unknown macro {text:?} (use @hourly, @daily, @weekly, @monthly or @yearly)"))
-            }
-            _ => text.to_string(),
-        };
+        let expanded =
+            match text.to_ascii_lowercase().as_str() {
+                "@yearly" | "@annually" => "0 0 1 1 *".to_string(),
+                "@monthly" => "0 0 1 * *".to_string(),
+                "@weekly" => "0 0 * * 0".to_string(),
+                "@daily" | "@midnight" => "0 0 * * *".to_string(),
+                "@hourly" => "0 * * * *".to_string(),
+                other if other.starts_with('@') => return Err(format!(
+                    "unknown macro {text:?} (use @hourly, @daily, @weekly, @monthly or @yearly)"
+                )),
+                _ => text.to_string(),
+            };
         let fields: Vec<&str> = expanded.split_whitespace().collect();
         if fields.len() != 5 {
             return Err(format!(
@@ -178,7 +184,10 @@ fn field(text: &str, what: &str, lo: u32, hi: u32, names: &[&str]) -> Result<u64
         let (a, b) = if range == "*" || range == "?" {
             (lo, hi)
         } else if let Some((a, b)) = range.split_once('-') {
-            (value(a, what, lo, hi, names)?, value(b, what, lo, hi, names)?)
+            (
+                value(a, what, lo, hi, names)?,
+                value(b, what, lo, hi, names)?,
+            )
         } else {
             let a = value(range, what, lo, hi, names)?;
             // `5/15` means from 5 to the end, every 15.
@@ -205,7 +214,10 @@ fn value(text: &str, what: &str, lo: u32, hi: u32, names: &[&str]) -> Result<u32
     match text.parse::<u32>() {
         Ok(v) if (lo..=hi).contains(&v) => Ok(v),
         Ok(v) => Err(format!("{what}: {v} is out of range {lo}-{hi}")),
-        Err(_) => Err(format!("{what}: {text:?} is not a number{}", if names.is_empty() { "" } else { " or a name" })),
+        Err(_) => Err(format!(
+            "{what}: {text:?} is not a number{}",
+            if names.is_empty() { "" } else { " or a name" }
+        )),
     }
 }
 
@@ -234,13 +246,24 @@ mod tests {
 
     #[test]
     fn nightly_in_utc_and_berlin() {
-        assert_eq!(next("30 2 * * *", Tz::UTC, "2026-03-01 00:00"), "2026-03-01 02:30 UTC");
-        assert_eq!(next("30 2 * * *", Tz::UTC, "2026-03-01 02:30"), "2026-03-02 02:30 UTC");
+        assert_eq!(
+            next("30 2 * * *", Tz::UTC, "2026-03-01 00:00"),
+            "2026-03-01 02:30 UTC"
+        );
+        assert_eq!(
+            next("30 2 * * *", Tz::UTC, "2026-03-01 02:30"),
+            "2026-03-02 02:30 UTC"
+        );
         let b = chrono_tz::Europe::Berlin;
         // 2026-03-01 01:00 UTC = 02:00 CET.
-        assert_eq!(next("30 2 * * *", b, "2026-03-01 01:00"), "2026-03-01 02:30 CET");
         assert_eq!(
-            CronExpr::parse("30 2 * * *").unwrap().next_after(at("2026-03-01 01:00"), b),
+            next("30 2 * * *", b, "2026-03-01 01:00"),
+            "2026-03-01 02:30 CET"
+        );
+        assert_eq!(
+            CronExpr::parse("30 2 * * *")
+                .unwrap()
+                .next_after(at("2026-03-01 01:00"), b),
             Some(at("2026-03-01 01:30"))
         );
     }
@@ -249,27 +272,63 @@ mod tests {
     fn dst_gap_runs_an_hour_later_and_overlap_runs_once() {
         let b = chrono_tz::Europe::Berlin;
         // Spring forward 2026-03-29 02:00 CET → 03:00 CEST: 02:30 does not exist.
-        assert_eq!(next("30 2 * * *", b, "2026-03-28 12:00"), "2026-03-29 03:30 CEST");
+        assert_eq!(
+            next("30 2 * * *", b, "2026-03-28 12:00"),
+            "2026-03-29 03:30 CEST"
+        );
         // Fall back 2026-10-25 03:00 CEST → 02:00 CET: 02:30 happens twice, runs once.
         let e = CronExpr::parse("30 2 * * *").unwrap();
         let first = e.next_after(at("2026-10-24 12:00"), b).unwrap();
         assert_eq!(show(first, b), "2026-10-25 02:30 CEST");
-        assert_eq!(show(e.next_after(first, b).unwrap(), b), "2026-10-26 02:30 CET");
+        assert_eq!(
+            show(e.next_after(first, b).unwrap(), b),
+            "2026-10-26 02:30 CET"
+        );
     }
 
     #[test]
     fn fields_steps_lists_names() {
-        assert_eq!(next("*/15 * * * *", Tz::UTC, "2026-01-01 10:07"), "2026-01-01 10:15 UTC");
-        assert_eq!(next("0 9-17/4 * * *", Tz::UTC, "2026-01-01 13:00"), "2026-01-01 17:00 UTC");
-        assert_eq!(next("0 0 * * mon", Tz::UTC, "2026-01-01 00:00"), "2026-01-05 00:00 UTC");
-        assert_eq!(next("0 0 * * 7", Tz::UTC, "2026-01-01 00:00"), "2026-01-04 00:00 UTC");
-        assert_eq!(next("0 0 1 feb *", Tz::UTC, "2026-01-01 00:00"), "2026-02-01 00:00 UTC");
-        assert_eq!(next("5,10 1 * * *", Tz::UTC, "2026-01-01 01:05"), "2026-01-01 01:10 UTC");
-        assert_eq!(next("@hourly", Tz::UTC, "2026-01-01 01:05"), "2026-01-01 02:00 UTC");
-        assert_eq!(next("0 0 29 2 *", Tz::UTC, "2026-03-01 00:00"), "2028-02-29 00:00 UTC");
+        assert_eq!(
+            next("*/15 * * * *", Tz::UTC, "2026-01-01 10:07"),
+            "2026-01-01 10:15 UTC"
+        );
+        assert_eq!(
+            next("0 9-17/4 * * *", Tz::UTC, "2026-01-01 13:00"),
+            "2026-01-01 17:00 UTC"
+        );
+        assert_eq!(
+            next("0 0 * * mon", Tz::UTC, "2026-01-01 00:00"),
+            "2026-01-05 00:00 UTC"
+        );
+        assert_eq!(
+            next("0 0 * * 7", Tz::UTC, "2026-01-01 00:00"),
+            "2026-01-04 00:00 UTC"
+        );
+        assert_eq!(
+            next("0 0 1 feb *", Tz::UTC, "2026-01-01 00:00"),
+            "2026-02-01 00:00 UTC"
+        );
+        assert_eq!(
+            next("5,10 1 * * *", Tz::UTC, "2026-01-01 01:05"),
+            "2026-01-01 01:10 UTC"
+        );
+        assert_eq!(
+            next("@hourly", Tz::UTC, "2026-01-01 01:05"),
+            "2026-01-01 02:00 UTC"
+        );
+        assert_eq!(
+            next("0 0 29 2 *", Tz::UTC, "2026-03-01 00:00"),
+            "2028-02-29 00:00 UTC"
+        );
         // Both day fields restricted: either matches (the 13th, or a Friday).
-        assert_eq!(next("0 0 13 * fri", Tz::UTC, "2026-01-01 00:00"), "2026-01-02 00:00 UTC");
-        assert!(CronExpr::parse("0 0 31 2 *").unwrap().next_after(0, Tz::UTC).is_none());
+        assert_eq!(
+            next("0 0 13 * fri", Tz::UTC, "2026-01-01 00:00"),
+            "2026-01-02 00:00 UTC"
+        );
+        assert!(CronExpr::parse("0 0 31 2 *")
+            .unwrap()
+            .next_after(0, Tz::UTC)
+            .is_none());
     }
 
     #[test]

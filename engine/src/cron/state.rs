@@ -66,7 +66,11 @@ pub fn job_dict(def: &CronJobDef, latest: Option<f64>, next: Option<f64>) -> Jso
     o.insert("next_enqueue_time".into(), json!(next.map(format_rq)));
     let job = def.new_job();
     o.insert("result_ttl".into(), json!(job.result_ttl));
-    for (k, v) in [("job_timeout", def.timeout), ("ttl", def.ttl), ("failure_ttl", def.failure_ttl)] {
+    for (k, v) in [
+        ("job_timeout", def.timeout),
+        ("ttl", def.ttl),
+        ("failure_ttl", def.failure_ttl),
+    ] {
         if let Some(v) = v {
             o.insert(k.into(), json!(v));
         }
@@ -80,16 +84,30 @@ pub fn job_dict(def: &CronJobDef, latest: Option<f64>, next: Option<f64>) -> Jso
 /// Birth (`register_birth`): ZADD NX into the registry, the full hash, its TTL.
 pub async fn register(store: &Store, rec: &SchedulerRecord, jobs: &[Json], now: f64) -> Result<()> {
     let mut p = redis::pipe();
-    p.cmd("ZADD").arg(keys::CRON_SCHEDULERS).arg("NX").arg(now).arg(&rec.name).ignore();
+    p.cmd("ZADD")
+        .arg(keys::CRON_SCHEDULERS)
+        .arg("NX")
+        .arg(now)
+        .arg(&rec.name)
+        .ignore();
     save(&mut p, rec, jobs);
     p.query_async::<()>(&mut store.conn()).await?;
     Ok(())
 }
 
 /// Heartbeat: registry score, the hash again (it carries next / latest times), its TTL.
-pub async fn heartbeat(store: &Store, rec: &SchedulerRecord, jobs: &[Json], now: f64) -> Result<()> {
+pub async fn heartbeat(
+    store: &Store,
+    rec: &SchedulerRecord,
+    jobs: &[Json],
+    now: f64,
+) -> Result<()> {
     let mut p = redis::pipe();
-    p.cmd("ZADD").arg(keys::CRON_SCHEDULERS).arg(now).arg(&rec.name).ignore();
+    p.cmd("ZADD")
+        .arg(keys::CRON_SCHEDULERS)
+        .arg(now)
+        .arg(&rec.name)
+        .ignore();
     save(&mut p, rec, jobs);
     p.query_async::<()>(&mut store.conn()).await?;
     Ok(())
@@ -139,7 +157,9 @@ pub async fn last_ticks(store: &Store, names: &[&str]) -> Result<Vec<Option<i64>
         p.cmd("GET").arg(keys::cron_last(n));
     }
     let v: Vec<Option<String>> = p.query_async(&mut store.conn()).await?;
-    Ok(v.into_iter().map(|s| s.and_then(|s| s.parse().ok())).collect())
+    Ok(v.into_iter()
+        .map(|s| s.and_then(|s| s.parse().ok()))
+        .collect())
 }
 
 /// What one tick did.
@@ -152,7 +172,12 @@ pub enum TickOutcome {
 
 /// Enqueues `def`'s job for `tick` (unix seconds) if no process did yet, or now regardless of
 /// ticks (`None`: run now), recording it in the job's history and `rq:cron_jobs`.
-pub async fn enqueue(store: &Store, def: &CronJobDef, tick: Option<i64>, now: f64) -> Result<TickOutcome> {
+pub async fn enqueue(
+    store: &Store,
+    def: &CronJobDef,
+    tick: Option<i64>,
+    now: f64,
+) -> Result<TickOutcome> {
     let extra = [
         keys::cron_last(&def.name),
         keys::cron_job_history(&def.name),
@@ -208,7 +233,12 @@ pub async fn overview(store: &Store, now: f64) -> Result<CronOverview> {
     })
 }
 
-fn scheduler_from(name: &str, score: Option<f64>, h: Option<reply::Hash>, now: f64) -> CronSchedulerInfo {
+fn scheduler_from(
+    name: &str,
+    score: Option<f64>,
+    h: Option<reply::Hash>,
+    now: f64,
+) -> CronSchedulerInfo {
     let h = h.unwrap_or_default();
     let text = |f: &str| field(&h, f).map(|s| s.into_owned());
     let kind = match text("version") {
@@ -219,7 +249,10 @@ fn scheduler_from(name: &str, score: Option<f64>, h: Option<reply::Hash>, now: f
         None => (Vec::new(), None),
         Some(raw) => match serde_json::from_slice::<Vec<Json>>(raw) {
             Ok(list) => (list.iter().map(job_from).collect(), None),
-            Err(e) => (Vec::new(), Some(format!("cron_jobs is not a JSON list: {e}"))),
+            Err(e) => (
+                Vec::new(),
+                Some(format!("cron_jobs is not a JSON list: {e}")),
+            ),
         },
     };
     CronSchedulerInfo {
@@ -241,7 +274,9 @@ fn job_from(j: &Json) -> CronJobInfo {
     let t = |k: &str| j.get(k).and_then(Json::as_str).and_then(parse_rq);
     let func_name = s("func_name").unwrap_or_else(|| "?".into());
     CronJobInfo {
-        name: s("name").filter(|n| !n.is_empty()).unwrap_or_else(|| func_name.clone()),
+        name: s("name")
+            .filter(|n| !n.is_empty())
+            .unwrap_or_else(|| func_name.clone()),
         func_name,
         queue_name: s("queue_name").unwrap_or_else(|| "?".into()),
         cron: s("cron"),
@@ -256,9 +291,12 @@ fn job_from(j: &Json) -> CronJobInfo {
     }
 }
 
+/// A job's newest history entry: job id and enqueue time.
+type LastRun = (String, Option<f64>);
+
 /// The newest entry of each job's history and that job's status.
 async fn fill_last_runs(store: &Store, schedulers: &mut [CronSchedulerInfo]) -> Result<()> {
-    let names: BTreeMap<String, Option<(String, Option<f64>)>> = schedulers
+    let names: BTreeMap<String, Option<LastRun>> = schedulers
         .iter()
         .flat_map(|s| s.jobs.iter().map(|j| (j.name.clone(), None)))
         .collect();
@@ -268,15 +306,23 @@ async fn fill_last_runs(store: &Store, schedulers: &mut [CronSchedulerInfo]) -> 
     let mut conn = store.conn();
     let mut p = redis::pipe();
     for n in names.keys() {
-        p.cmd("ZRANGE").arg(keys::cron_job_history(n)).arg(0).arg(0).arg("REV").arg("WITHSCORES");
+        p.cmd("ZRANGE")
+            .arg(keys::cron_job_history(n))
+            .arg(0)
+            .arg(0)
+            .arg("REV")
+            .arg("WITHSCORES");
     }
     let v: Vec<Value> = p.query_async(&mut conn).await?;
-    let last: Vec<(String, Option<(String, Option<f64>)>)> = names
+    let last: Vec<(String, Option<LastRun>)> = names
         .into_keys()
         .zip(v.iter())
         .map(|(n, v)| (n, reply::scored(v).into_iter().next()))
         .collect();
-    let ids: Vec<&String> = last.iter().filter_map(|(_, l)| l.as_ref().map(|(id, _)| id)).collect();
+    let ids: Vec<&String> = last
+        .iter()
+        .filter_map(|(_, l)| l.as_ref().map(|(id, _)| id))
+        .collect();
     let mut status = BTreeMap::new();
     if !ids.is_empty() {
         let mut p = redis::pipe();
@@ -286,8 +332,10 @@ async fn fill_last_runs(store: &Store, schedulers: &mut [CronSchedulerInfo]) -> 
         let v: Vec<Option<String>> = p.query_async(&mut conn).await?;
         status = ids.into_iter().cloned().zip(v).collect();
     }
-    let last: BTreeMap<String, (String, Option<f64>)> =
-        last.into_iter().filter_map(|(n, l)| Some((n, l?))).collect();
+    let last: BTreeMap<String, LastRun> = last
+        .into_iter()
+        .filter_map(|(n, l)| Some((n, l?)))
+        .collect();
     for j in schedulers.iter_mut().flat_map(|s| s.jobs.iter_mut()) {
         if let Some((id, at)) = last.get(&j.name) {
             j.last_job_status = status.get(id).cloned().flatten();
@@ -302,15 +350,25 @@ async fn fill_last_runs(store: &Store, schedulers: &mut [CronSchedulerInfo]) -> 
 pub async fn find_job(store: &Store, name: &str, now: f64) -> Result<Option<CronJobDef>> {
     let mut o = overview(store, now).await?;
     o.schedulers.sort_by_key(|s| s.stale);
-    let Some(j) = o.schedulers.iter().flat_map(|s| s.jobs.iter()).find(|j| j.name == name) else {
+    let Some(j) = o
+        .schedulers
+        .iter()
+        .flat_map(|s| s.jobs.iter())
+        .find(|j| j.name == name)
+    else {
         return Ok(None);
     };
-    let parse = |t: &Option<String>| t.as_deref().and_then(|t| serde_json::from_str::<Json>(t).ok());
+    let parse = |t: &Option<String>| {
+        t.as_deref()
+            .and_then(|t| serde_json::from_str::<Json>(t).ok())
+    };
     Ok(Some(CronJobDef {
         name: j.name.clone(),
         func: j.func_name.clone(),
         queue: j.queue_name.clone(),
-        schedule: super::schedule::Schedule::Interval { secs: j.interval.unwrap_or(60).max(1) },
+        schedule: super::schedule::Schedule::Interval {
+            secs: j.interval.unwrap_or(60).max(1),
+        },
         cron: j.cron.clone(),
         timezone: j.timezone.clone(),
         args: match parse(&j.args) {

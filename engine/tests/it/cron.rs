@@ -98,17 +98,29 @@ async fn downtime_gets_one_catch_up_not_a_replay() {
     // Last ran 1000 s ago (100 ticks of 10 s and 16 minutes missed).
     let _: () = store
         .conn()
-        .set(keys::cron_last("tick10"), (t0 as i64 - 1 - 1000).to_string())
+        .set(
+            keys::cron_last("tick10"),
+            (t0 as i64 - 1 - 1000).to_string(),
+        )
         .await
         .unwrap();
     let _: () = store
         .conn()
-        .set(keys::cron_last("minutely"), (t0 as i64 - 1 - 960).to_string())
+        .set(
+            keys::cron_last("minutely"),
+            (t0 as i64 - 1 - 960).to_string(),
+        )
         .await
         .unwrap();
     let clock = Arc::new(ManualClock::new(t0 + 3.0));
     let cancel = CancellationToken::new();
-    let task = tokio::spawn(run(store.clone(), jobs, clock.clone(), cfg(), cancel.clone()));
+    let task = tokio::spawn(run(
+        store.clone(),
+        jobs,
+        clock.clone(),
+        cfg(),
+        cancel.clone(),
+    ));
     tokio::time::sleep(Duration::from_millis(400)).await;
     assert_eq!(zcard(&store, &keys::cron_job_history("tick10")).await, 1);
     assert_eq!(zcard(&store, &keys::cron_job_history("minutely")).await, 1);
@@ -159,7 +171,11 @@ async fn python_reads_taskmill_schedulers_and_taskmill_lists_rq_cron() {
     let mut overview = None;
     for _ in 0..100 {
         let o = state::overview(&store, engine::time::now()).await.unwrap();
-        let py_ran = o.schedulers.iter().flat_map(|s| &s.jobs).any(|j| j.name == "py-nightly" && j.last_job_id.is_some());
+        let py_ran = o
+            .schedulers
+            .iter()
+            .flat_map(|s| &s.jobs)
+            .any(|j| j.name == "py-nightly" && j.last_job_id.is_some());
         if o.schedulers.len() == 2 && py_ran {
             overview = Some(o);
             break;
@@ -168,7 +184,10 @@ async fn python_reads_taskmill_schedulers_and_taskmill_lists_rq_cron() {
     }
     let o = overview.expect("both schedulers listed, rq's interval job enqueued");
     let kinds: Vec<&str> = o.schedulers.iter().map(|s| s.kind.as_str()).collect();
-    assert!(kinds.contains(&"rq") && kinds.contains(&"taskmill"), "{kinds:?}");
+    assert!(
+        kinds.contains(&"rq") && kinds.contains(&"taskmill"),
+        "{kinds:?}"
+    );
     let rq_s = o.schedulers.iter().find(|s| s.kind == "rq").unwrap();
     assert!(!rq_s.stale && rq_s.undecodable.is_none());
     let py_cron = rq_s.jobs.iter().find(|j| j.name == "py-cron").unwrap();
@@ -195,15 +214,39 @@ async fn python_reads_taskmill_schedulers_and_taskmill_lists_rq_cron() {
 
     // Run now: the rq cron job, by name, as JSON; history and audit written.
     let before = zcard(&store, &keys::cron_job_history("py-cron")).await;
-    let out = perform(&store, Action::RunCron { name: "py-cron".into() }, "tester").await.unwrap();
-    let Outcome::Enqueued { id } = out else { panic!("{out:?}") };
-    assert_eq!(zcard(&store, &keys::cron_job_history("py-cron")).await, before + 1);
-    let func: String = store.conn().hget(keys::job(&id), "description").await.unwrap();
+    let out = perform(
+        &store,
+        Action::RunCron {
+            name: "py-cron".into(),
+        },
+        "tester",
+    )
+    .await
+    .unwrap();
+    let Outcome::Enqueued { id } = out else {
+        panic!("{out:?}")
+    };
+    assert_eq!(
+        zcard(&store, &keys::cron_job_history("py-cron")).await,
+        before + 1
+    );
+    let func: String = store
+        .conn()
+        .hget(keys::job(&id), "description")
+        .await
+        .unwrap();
     assert!(func.contains("nightly"), "{func}");
     let audit = engine::audit::page(&store, 0, 1).await.unwrap();
     assert_eq!(audit.items[0].action, "run-cron");
     assert_eq!(audit.items[0].target, format!("cron py-cron → {id}"));
-    let missing = perform(&store, Action::RunCron { name: "nope".into() }, "tester").await;
+    let missing = perform(
+        &store,
+        Action::RunCron {
+            name: "nope".into(),
+        },
+        "tester",
+    )
+    .await;
     assert_eq!(missing.unwrap_err().kind(), engine::ErrorKind::NotFound);
 
     rq.0.kill().ok();

@@ -9,7 +9,9 @@
 //! - `groups`  — failure groups, a group's jobs, requeue / delete a group.
 //! - `jobs`    — job detail, single and bulk job actions.
 //! - `workers` — worker list and commands, suspend / resume.
+//! - `cron`    — cron schedulers and their jobs, run a cron job now.
 
+mod cron;
 mod ctx;
 mod groups;
 mod jobs;
@@ -31,6 +33,7 @@ pub fn router(console: Arc<Console>) -> Router {
         .merge(jobs::routes())
         .merge(groups::routes())
         .merge(workers::routes())
+        .merge(cron::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(console)

@@ -4,6 +4,7 @@
 mod api;
 mod chaos;
 mod cli;
+mod cron_pool;
 mod demo;
 mod errors;
 mod groups;
