@@ -310,3 +310,53 @@ async fn python_pool_scales_1_3_1_and_restarts_a_crashed_child() {
     assert!(status.success(), "{status:?}");
     assert!(!exists(&c.store, &keys::pool(&pool_id)).await);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn python_pool_autoscales_on_depth() {
+    let Some(rq) = rq_bin() else { return };
+    let c = ctx().await;
+    let url = c.store.url().to_string();
+    // Six jobs waiting on a queue the workers do not serve, so the backlog stays put.
+    for _ in 0..6 {
+        enqueue(&c.store, "backlog", "taskmill.echo").await;
+    }
+    let cmd = format!("{} worker -u {url} poolq", rq.display());
+    let _pool = Kill(
+        Command::new(env!("CARGO_BIN_EXE_taskmill"))
+            .args(["pool", "--command", &cmd, "--min", "1", "--max", "4"])
+            .args([
+                "--autoscale",
+                "depth=2",
+                "--cooldown",
+                "0",
+                "--queues",
+                "backlog",
+            ])
+            .env("REDIS_URL", &url)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start taskmill pool"),
+    );
+    // ceil(6 / 2) = 3 processes.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let ids: Vec<String> = redis(&c.store, redis::cmd("SMEMBERS").arg(keys::POOLS)).await;
+        if let Some(id) = ids.first() {
+            if children(&c.store, id).await.len() == 3 {
+                let desired: u64 = redis(
+                    &c.store,
+                    redis::cmd("HGET").arg(keys::pool(id)).arg("concurrency"),
+                )
+                .await;
+                assert_eq!(desired, 3);
+                break;
+            }
+        }
+        assert!(
+            Instant::now() < deadline,
+            "autoscale never reached 3 processes"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
