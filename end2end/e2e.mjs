@@ -97,6 +97,7 @@ const PAGES = [
   ['workers', '/workers'],
   ['failed', '/failed'],
   ['audit', '/audit'],
+  ['cron', '/cron'],
 ];
 for (const [name, path] of PAGES) {
   test(`page ${path} loads with no console errors and no failed requests`, async ({ browser }) => {
@@ -448,6 +449,40 @@ test('an export downloads from the failed page and parses back', async ({ browse
   await shot(page, 'export');
   assert(problems.length === 0, problems.join('\n'));
   await context.close();
+});
+
+test('Cron page lists a running taskmill cron scheduler and Run now enqueues its job', async ({ browser }) => {
+  const { spawn } = await import('node:child_process');
+  const { writeFileSync, mkdtempSync, rmSync } = await import('node:fs');
+  const dir = mkdtempSync('/tmp/taskmill-e2e-cron-');
+  const file = `${dir}/cron.toml`;
+  writeFileSync(file, '[jobs.e2e-nightly]\nfunc = "taskmill.echo"\nqueue = "e2e-hold"\n'
+    + 'cron = "30 2 * * *"\ntimezone = "Europe/Berlin"\nargs = ["cron"]\n');
+  const child = spawn(TM, ['cron', '--cron', file, '--redis', REDIS], { stdio: 'ignore' });
+  try {
+    const page = await browser.newPage();
+    const problems = watch(page);
+    const row = '[data-testid="cron-job-e2e-nightly"]';
+    await waitFor(async () => {
+      await page.goto(BASE + '/cron', { waitUntil: 'load' });
+      return (await page.locator(row).count()) > 0;
+    }, 15000, 'the cron job on /cron');
+    await settle(page);
+    const text = await page.locator(row).textContent();
+    assert(text.includes('30 2 * * * (Europe/Berlin)') && text.includes('taskmill.echo'), `row: ${text}`);
+    await Promise.all([page.waitForNavigation({ waitUntil: 'load' }), page.click('[data-testid="run-now-e2e-nightly"]')]);
+    await settle(page);
+    const link = page.locator(`${row} a[href^="/jobs/"]`);
+    assert((await link.count()) === 1, 'the last run links its job after Run now');
+    const id = (await link.textContent()).trim();
+    assert(jobStatus(id) === 'queued', `run-now job is ${jobStatus(id)}`);
+    await shot(page, 'cron-run-now');
+    assert(problems.length === 0, problems.join('\n'));
+    await page.close();
+  } finally {
+    child.kill('SIGTERM');
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 // ---- runner -------------------------------------------------------------------------------

@@ -64,6 +64,7 @@ mod root {
 
     use crate::components::layout::Layout;
     use crate::pages::search::SearchPage;
+    use crate::pages::cron::CronPage;
     use crate::pages::{
         audit::AuditPage, failed::FailedPage, failed_group::FailedGroupPage,
         failed_groups::FailedGroupsPage, job::JobPage, not_found::NotFound, overview::OverviewPage,
@@ -120,6 +121,7 @@ mod root {
                         <Route path=path!("/canceled") view=CanceledPage ssr=SsrMode::Async/>
                         <Route path=path!("/limits") view=LimitsPage ssr=SsrMode::Async/>
                         <Route path=path!("/groups/:name") view=ChordPage ssr=SsrMode::Async/>
+                        <Route path=path!("/cron") view=CronPage ssr=SsrMode::Async/>
                     </Routes>
                 </Layout>
             </Router>

@@ -167,6 +167,11 @@ pub trait Backend: Send + Sync {
         let _ = name;
         Box::pin(async { Ok(None) })
     }
+
+    /// Cron schedulers and their jobs; a system without cron answers an empty overview.
+    fn cron(&self) -> BoxFuture<'_, Result<crate::cron::CronOverview>> {
+        Box::pin(async { Ok(crate::cron::CronOverview::default()) })
+    }
 }
 
 /// Python RQ 2.x (and Taskmill's own workers, which write the same schema).
@@ -366,6 +371,13 @@ impl Backend for Rq {
         name: &'a str,
     ) -> BoxFuture<'a, Result<Option<crate::chord::ChordView>>> {
         Box::pin(crate::chord::get(&self.store, name))
+    }
+
+    fn cron(&self) -> BoxFuture<'_, Result<crate::cron::CronOverview>> {
+        Box::pin(crate::cron::state::overview(
+            &self.store,
+            crate::time::now(),
+        ))
     }
 }
 

@@ -121,10 +121,27 @@ impl NewJob {
 /// Creates one job; returns its id. Deferred if a dependency is unfinished, scheduled if
 /// `schedule_at` is set, queued otherwise.
 pub async fn enqueue(store: &Store, job: NewJob) -> Result<String> {
+    let (id, status) = enqueue_via(store, job, &ENQUEUE, &[], &[]).await?;
+    if status == "duplicate" {
+        return Err(Error::DuplicateJob(id));
+    }
+    Ok(id)
+}
+
+/// Runs enqueue.lua's body through `script`, which may first check or write more: its own keys
+/// follow enqueue.lua's (after the parents'), its own arguments come first (cron's tick lock,
+/// `lua/cron_enqueue.lua`). Returns the id and the script's reply.
+pub(crate) async fn enqueue_via(
+    store: &Store,
+    job: NewJob,
+    script: &redis::Script,
+    extra_keys: &[String],
+    lead_args: &[String],
+) -> Result<(String, String)> {
     let now = time::now();
     let p = prepare(job, &time::format_rq(now))?;
     let n = p.parents.len();
-    let mut inv = ENQUEUE.prepare_invoke();
+    let mut inv = script.prepare_invoke();
     inv.key(keys::QUEUES)
         .key(&p.job_key)
         .key(&p.queue_key)
@@ -137,6 +154,12 @@ pub async fn enqueue(store: &Store, job: NewJob) -> Result<String> {
     }
     for parent in &p.parents {
         inv.key(keys::dependents(parent));
+    }
+    for k in extra_keys {
+        inv.key(k);
+    }
+    for a in lead_args {
+        inv.arg(a);
     }
     inv.arg(&p.id)
         .arg(n)
@@ -151,10 +174,7 @@ pub async fn enqueue(store: &Store, job: NewJob) -> Result<String> {
         inv.arg(*f).arg(v.as_slice());
     }
     let status: String = inv.invoke_async(&mut store.conn()).await?;
-    if status == "duplicate" {
-        return Err(Error::DuplicateJob(p.id));
-    }
-    Ok(p.id)
+    Ok((p.id, status))
 }
 
 /// Creates many jobs. Plain jobs (no dependencies, no schedule) go to Redis in `enqueue_many.lua`

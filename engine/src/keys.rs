@@ -205,6 +205,25 @@ pub const CHORDS: &str = "taskmill:chords";
 /// Chords not yet completed or ready to fire, name → next check time (the tick's work list).
 pub const CHORDS_OPEN: &str = "taskmill:chords:open";
 
+/// RQ 2.12 cron (`rq/cron.py`): scheduler hash, scheduler registry (zset name → heartbeat),
+/// per-job history (zset job id → enqueued_at), job-name registry (zset name → last enqueue).
+pub const CRON_SCHEDULERS: &str = "rq:cron_schedulers";
+pub const CRON_JOBS: &str = "rq:cron_jobs";
+pub fn cron_scheduler(name: &str) -> String {
+    format!("rq:cron_scheduler:{name}")
+}
+pub fn cron_job_history(name: &str) -> String {
+    format!("rq:cron_job:{name}:jobs")
+}
+/// Taskmill's per-tick lock: the last tick (unix seconds) enqueued for a cron job.
+pub fn cron_last(name: &str) -> String {
+    format!("taskmill:cron:last:{name}")
+}
+/// Commands to a supervised Python pool (`taskmill pool`): `scale` goes here, not to a worker.
+pub fn pool_commands(pool_id: &str) -> String {
+    format!("taskmill:pool:{pool_id}:commands")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -261,6 +280,10 @@ mod tests {
         assert_eq!(chord("g"), "taskmill:chord:g");
         assert_eq!(chord_members("g"), "taskmill:chord:g:members");
         assert_eq!(chord_ended("g"), "taskmill:chord:g:ended");
+        assert_eq!(cron_scheduler("h:1:ab"), "rq:cron_scheduler:h:1:ab");
+        assert_eq!(cron_job_history("n"), "rq:cron_job:n:jobs");
+        assert_eq!(cron_last("n"), "taskmill:cron:last:n");
+        assert_eq!(pool_commands("p"), "taskmill:pool:p:commands");
     }
 
     #[test]

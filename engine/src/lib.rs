@@ -32,11 +32,14 @@
 //! - `stats`     — history in `taskmill:stats:*`: counters, sampled gauges, function durations.
 //! - `timeline`  — a job's timeline (enqueued, starts, outcomes, now) from what `job` read.
 //! - `export`    — any paged job list as CSV / JSON / NDJSON chunks, page by page.
+//! - `cron`      — periodic jobs from TOML: schedules, per-tick lock, RQ 2.12's cron keys.
+//! - `pypool`    — supervised Python worker pools (`taskmill pool`): record, adoption, commands.
 //! - `testing`   — test support: a private redis-server on a free port (tests only).
 //! - `throttle`  — concurrency and rate limits (`--limits FILE.toml`): config, scripts, reads.
 //! - `chord`     — RQ groups with a callback enqueued once when every member has ended.
 
 pub mod codec;
+pub mod cron;
 pub mod groups;
 pub mod keys;
 #[cfg(feature = "runtime")]
@@ -61,6 +64,8 @@ pub mod error;
 pub mod export;
 #[cfg(feature = "runtime")]
 pub mod job;
+#[cfg(feature = "runtime")]
+pub mod pypool;
 #[cfg(feature = "runtime")]
 pub mod queue;
 #[cfg(feature = "runtime")]

@@ -130,6 +130,21 @@ pub fn validate_search_limit(limit: u64) -> Result<u64> {
     }
 }
 
+/// Longest cron job name (free text in RQ; part of `rq:cron_job:<name>:jobs`).
+pub const MAX_CRON_NAME_LEN: usize = 200;
+
+/// Cron job names: 1 to [`MAX_CRON_NAME_LEN`] bytes without control characters.
+pub fn validate_cron_name(name: &str) -> Result<()> {
+    if free_text_ok(name, MAX_CRON_NAME_LEN) {
+        Ok(())
+    } else {
+        Err(Error::Invalid(format!(
+            "invalid cron job name {:?}: 1-{MAX_CRON_NAME_LEN} bytes without control characters",
+            shorten(name)
+        )))
+    }
+}
+
 fn free_text_ok(s: &str, max: usize) -> bool {
     !s.is_empty() && s.len() <= max && !s.chars().any(char::is_control)
 }

@@ -160,6 +160,22 @@ pub struct WorkerInfo {
 pub struct PoolInfo {
     pub pool_id: String,
     pub concurrency: u64,
+    /// `python` for a `taskmill pool` supervising `rq worker` processes; `None` = Taskmill's own.
+    #[serde(default)]
+    pub kind: Option<String>,
+    /// Python pools: processes wanted, processes running, and the bounds.
+    #[serde(default)]
+    pub actual: Option<u64>,
+    #[serde(default)]
+    pub min: Option<u64>,
+    #[serde(default)]
+    pub max: Option<u64>,
+}
+
+impl PoolInfo {
+    pub fn is_python(&self) -> bool {
+        self.kind.as_deref() == Some("python")
+    }
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]

@@ -99,6 +99,19 @@ pub(crate) static CHORD_TICK: Lazy =
 pub(crate) static CHORD_FIRE: Lazy =
     Lazy::new(|| Script::new(include_str!("../lua/chord_fire.lua")));
 
+// Cron (`cron/state.rs`): the per-tick check and history, then enqueue.lua's body.
+pub(crate) static CRON_ENQUEUE: Lazy = Lazy::new(|| {
+    Script::new(&format!(
+        "{}\n{}",
+        include_str!("../lua/cron_enqueue.lua"),
+        include_str!("../lua/enqueue.lua")
+    ))
+});
+
+// Supervised Python pools (`pypool.rs`).
+pub(crate) static POOL_ADOPT: Lazy =
+    Lazy::new(|| Script::new(include_str!("../lua/pool_adopt.lua")));
+
 fn action(body: &str) -> Script {
     keyed(&[ACTIONS_LIB], body)
 }

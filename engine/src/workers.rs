@@ -79,11 +79,12 @@ pub async fn load(store: &Store, names: &[String]) -> Result<Vec<WorkerInfo>> {
         .collect())
 }
 
-/// `concurrency` of every `taskmill:pool:<id>` named by a `taskmill_pool` field.
+/// The `taskmill:pool:<id>` record of every pool named by a `taskmill_pool` field: slot count
+/// (`concurrency`; a Python pool's desired process count) and, for Python pools, the rest.
 pub(crate) async fn pool_sizes<'a>(
     store: &Store,
     hashes: impl Iterator<Item = &'a Hash>,
-) -> Result<HashMap<String, u64>> {
+) -> Result<HashMap<String, PoolInfo>> {
     let ids: BTreeSet<String> = hashes
         .filter_map(|h| field(h, "taskmill_pool").map(|s| s.into_owned()))
         .collect();
@@ -93,13 +94,27 @@ pub(crate) async fn pool_sizes<'a>(
     let mut p = redis::pipe();
     p.ignore_errors();
     for id in &ids {
-        p.cmd("HGET").arg(keys::pool(id)).arg("concurrency");
+        p.cmd("HMGET")
+            .arg(keys::pool(id))
+            .arg(&["concurrency", "kind", "actual", "min", "max"]);
     }
     let v: Vec<Value> = p.query_async(&mut store.conn()).await?;
     Ok(ids
         .into_iter()
         .zip(v.iter())
-        .filter_map(|(id, v)| Some((id, reply::int(v)?.max(0) as u64)))
+        .map(|(id, v)| {
+            let f = reply::items(v);
+            let num = |i: usize| f.get(i).and_then(reply::int).map(|n| n.max(0) as u64);
+            let info = PoolInfo {
+                concurrency: num(0).unwrap_or(0),
+                kind: f.get(1).and_then(reply::string),
+                actual: num(2),
+                min: num(3),
+                max: num(4),
+                pool_id: id.clone(),
+            };
+            (id, info)
+        })
         .collect())
 }
 
@@ -108,7 +123,7 @@ pub fn from_hash(
     name: &str,
     h: Option<&Hash>,
     now: f64,
-    pools: &HashMap<String, u64>,
+    pools: &HashMap<String, PoolInfo>,
 ) -> WorkerInfo {
     let empty = Hash::new();
     let hh = h.unwrap_or(&empty);
@@ -120,9 +135,15 @@ pub fn from_hash(
     let death = ts("death");
     let stale =
         h.is_none() || death.is_some() || heartbeat_age.is_some_and(|a| a > STALE_AFTER_SECS);
-    let pool = text("taskmill_pool").map(|id| PoolInfo {
-        concurrency: pools.get(&id).copied().unwrap_or(0),
-        pool_id: id,
+    let pool = text("taskmill_pool").map(|id| {
+        pools.get(&id).cloned().unwrap_or(PoolInfo {
+            pool_id: id,
+            concurrency: 0,
+            kind: None,
+            actual: None,
+            min: None,
+            max: None,
+        })
     });
     WorkerInfo {
         name: name.to_string(),

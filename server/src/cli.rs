@@ -13,7 +13,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use engine::actions::Action;
 
 use crate::redis_args::{Redis, RedisArgs, URL_ENV};
-use crate::{chaos, chord_cmd, demo, info, ops, serve, worker_cmd};
+use crate::{chaos, chord_cmd, cron_cmd, demo, info, ops, pool, serve, worker_cmd};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -96,14 +96,14 @@ pub enum Cmd {
     /// Resume suspended workers
     #[command(after_help = "Example:\n  taskmill resume")]
     Resume,
-    /// Set a Taskmill worker pool's slot count
+    /// Set a pool's size: a Taskmill worker's slots, or a `taskmill pool`'s Python processes
     #[command(
-        after_help = "Example (any slot name of the pool, as `taskmill info` lists it):\n  taskmill scale web-1.4242.9f3a1c2b.0 8"
+        after_help = "Example (any slot name of the pool, as `taskmill info` lists it):\n  taskmill scale web-1.4242.9f3a1c2b.0 8\n  taskmill scale web-1.5151.0a1b2c3d 3   (a `taskmill pool` id, or any of its rq workers)"
     )]
     Scale {
-        /// Any slot of a `taskmill worker` pool (Python workers cannot be scaled)
+        /// A slot of a `taskmill worker`, a `taskmill pool` id or one of its rq workers (a plain rq worker cannot be scaled)
         worker: String,
-        /// The new slot count, 1 to 256
+        /// The new size: 1 to 256 slots, or within the pool's --min / --max
         slots: u64,
     },
     /// Ask a worker to shut down gracefully
@@ -164,6 +164,16 @@ pub fn parse(argv: Vec<OsString>) -> Result<(Cli, crate::config::FileConfig), an
         )
     });
     Ok((cli, file))
+    /// Run the cron jobs of a TOML file (exactly once per tick however many run the same file)
+    Cron(cron_cmd::CronArgs),
+    /// Enqueue a cron job's job now (any scheduler's, Taskmill's or `rq cron`'s); prints its id
+    #[command(after_help = "Example:\n  taskmill run-cron nightly-report")]
+    RunCron {
+        /// The cron job's name (`[jobs.<name>]`, or RQ's `name` / function name)
+        name: String,
+    },
+    /// Supervise N Python worker processes (restart, scale, autoscale)
+    Pool(pool::PoolArgs),
 }
 
 pub fn main() -> ExitCode {
@@ -209,7 +219,12 @@ fn init_tracing(cmd: &Cmd, format: LogFormat) {
     // Long-running commands log their progress; one-shot commands only warnings, so their
     // stdout stays machine-readable.
     let default = match cmd {
-        Cmd::Serve(_) | Cmd::Worker(_) | Cmd::Demo(_) | Cmd::ChaosWorker(_) => "info",
+        Cmd::Serve(_)
+        | Cmd::Worker(_)
+        | Cmd::Demo(_)
+        | Cmd::ChaosWorker(_)
+        | Cmd::Cron(_)
+        | Cmd::Pool(_) => "info",
         _ => "warn",
     };
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default));
@@ -270,6 +285,9 @@ async fn run(cli: Cli, file: crate::config::FileConfig) -> anyhow::Result<()> {
         Cmd::Chaos(a) => chaos::run(r, a).await,
         Cmd::ChaosWorker(a) => chaos::probe_worker(r, a).await,
         Cmd::Chord(a) => chord_cmd::run(r, a).await,
+        Cmd::Cron(a) => cron_cmd::run(r, a).await,
+        Cmd::RunCron { name } => cron_cmd::run_now(r, name).await,
+        Cmd::Pool(a) => pool::run(r, a).await,
     }
 }
 

@@ -22,6 +22,8 @@
 //! - `password`     — `[[serve.users]]` argon2 hashes, verified once per credential.
 //! - `access_log`   — one log line per request (method, path, status, ms, principal).
 //! - `chord_cmd`    — `taskmill chord create|show`: chords (groups with a callback).
+//! - `cron_cmd`     — `taskmill cron`, `worker --cron`, `run-cron`: cron files and the loop.
+//! - `pool/`        — `taskmill pool`: supervised Python worker processes.
 
 pub mod access_log;
 pub mod api;
@@ -30,6 +32,7 @@ pub mod chaos;
 pub mod chord_cmd;
 pub mod cli;
 pub mod config;
+pub mod cron_cmd;
 pub mod demo;
 pub mod demo_traffic;
 pub mod error;
@@ -38,6 +41,7 @@ pub mod info;
 pub mod metrics;
 pub mod ops;
 pub mod password;
+pub mod pool;
 pub mod process;
 pub mod redis_args;
 pub mod redis_child;

@@ -42,6 +42,9 @@ pub struct WorkerArgs {
     /// (`[functions."llm.summarize"] concurrency = 2, rate = "60/m"`; `[queues.reports]`)
     #[arg(long, value_name = "FILE.toml")]
     pub limits: Option<PathBuf>,
+    /// Also run the cron jobs of this TOML file (same format as `taskmill cron --cron`)
+    #[arg(long = "cron", value_name = "FILE.toml")]
+    pub cron: Option<PathBuf>,
 }
 
 impl WorkerArgs {
@@ -92,12 +95,25 @@ pub async fn run(redis: &crate::redis_args::Redis, args: WorkerArgs) -> anyhow::
     let config = args.pool_config()?;
     let handlers = handlers(args.handlers.as_deref())?;
     let limits = limits(args.limits.as_deref())?;
+    let cron_jobs = match &args.cron {
+        Some(path) => Some((path.clone(), crate::cron_cmd::load(path)?)),
+        None => None,
+    };
     let store = redis.connect().await?;
     let shutdown = Shutdown::default();
     let signals = tokio::spawn(two_stage_signals(shutdown.clone()));
+    // The cron loop stops with the first signal, when the worker stops fetching.
+    let cron = cron_jobs.map(|(path, jobs)| {
+        crate::cron_cmd::spawn(store.clone(), &path, jobs, shutdown.graceful.clone())
+    });
     tracing::info!(queues = ?config.queues, concurrency = config.concurrency, "worker starting");
+    let graceful = shutdown.graceful.clone();
     let report = worker::run_limited(store, config, handlers, shutdown, limits).await;
     signals.abort();
+    if let Some(cron) = cron {
+        graceful.cancel();
+        let _ = cron.await;
+    }
     let report = report?;
     tracing::info!(
         succeeded = report.succeeded,

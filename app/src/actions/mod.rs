@@ -9,13 +9,16 @@
 //! - `groups`  — requeue / delete every failure of one failure group.
 //! - `workers` — shutdown, kill-horse, scale, suspend / resume.
 //! - `search`  — requeue / delete / cancel every match of a search.
+//! - `cron`    — run a cron job now.
 
+pub mod cron;
 pub mod groups;
 pub mod jobs;
 pub mod queues;
 pub mod search;
 pub mod workers;
 
+pub use cron::RunCron;
 pub use groups::{DeleteGroup, RequeueGroup};
 pub use jobs::{CancelJobs, DeleteJobs, EnqueueNowJobs, RequeueJobs, StopJob};
 pub use queues::{EmptyQueue, RequeueAll, RequeueQueue};

@@ -21,6 +21,7 @@ pub fn Layout(children: Children) -> impl IntoView {
         ("/deferred", "Deferred"),
         ("/canceled", "Canceled"),
         ("/limits", "Limits"),
+        ("/cron", "Cron"),
     ];
     view! {
         <header class="top">

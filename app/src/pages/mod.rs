@@ -16,12 +16,14 @@
 //! - `canceled`  — `/canceled`: canceled jobs of every queue.
 //! - `limits`    — `/limits`: concurrency / rate limits and their use now.
 //! - `chord`     — `/groups/:name`: one chord (RQ group + callback), progress and members.
+//! - `cron`      — `/cron`: cron schedulers (rq cron and Taskmill) and their jobs, run now.
 //! - `not_found` — anything else.
 
 pub mod audit;
 pub mod canceled;
 pub mod deferred;
 pub mod chord;
+pub mod cron;
 pub mod failed;
 pub mod failed_group;
 pub mod failed_groups;

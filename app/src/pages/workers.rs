@@ -1,9 +1,11 @@
 //! `/workers`: every worker in `rq:workers`, Taskmill slots grouped by their pool (process)
-//! with a scale form, other (Python RQ) workers in their own group. Stale workers are flagged.
+//! with a scale form, Python workers supervised by `taskmill pool` grouped by that pool (desired
+//! vs running processes, scale form), other (Python RQ) workers in their own group. Stale
+//! workers are flagged.
 
 use std::collections::BTreeMap;
 
-use engine::model::WorkerInfo;
+use engine::model::{PoolInfo, WorkerInfo};
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
@@ -27,13 +29,13 @@ pub fn WorkersPage() -> impl IntoView {
         let range = parse_range(query.get("range").as_deref()).map_err(PageError::BadRequest)?;
         let snap = console.snapshot().await?;
         let busy = crate::charts::load::views(&console, &[Kind::Busy], None, range).await;
-        let mut pools: BTreeMap<String, (u64, Vec<WorkerInfo>)> = BTreeMap::new();
+        let mut pools: BTreeMap<String, (PoolInfo, Vec<WorkerInfo>)> = BTreeMap::new();
         let mut others = Vec::new();
         for w in snap.workers.iter().cloned() {
             match w.pool.clone() {
                 Some(p) => pools
-                    .entry(p.pool_id)
-                    .or_insert((p.concurrency, Vec::new()))
+                    .entry(p.pool_id.clone())
+                    .or_insert((p, Vec::new()))
                     .1
                     .push(w),
                 None => others.push(w),
@@ -62,14 +64,30 @@ pub fn WorkersPage() -> impl IntoView {
                 )}
             </p>
             {none.then(|| view! { <p class="empty">"No workers registered."</p> })}
-            {pools.into_iter().map(|(pool_id, (concurrency, workers))| view! {
-                <section class="pool" data-testid=format!("pool-{}", format::dom_id(&pool_id))>
-                    <h2>"Taskmill pool " <code>{pool_id.clone()}</code></h2>
-                    {(!read_only).then(|| view! {
-                        <ScaleForm worker=workers[0].name.clone() concurrency=concurrency/>
-                    })}
-                    <WorkerTable workers=workers now=snap.taken_at read_only=read_only/>
-                </section>
+            {pools.into_iter().map(|(pool_id, (pool, workers))| {
+                let python = pool.is_python();
+                // A Python pool is scaled by its id; a Taskmill pool through any of its slots.
+                let target = if python { pool_id.clone() } else { workers[0].name.clone() };
+                view! {
+                    <section class="pool" data-testid=format!("pool-{}", format::dom_id(&pool_id))>
+                        <h2>{if python { "Python pool " } else { "Taskmill pool " }} <code>{pool_id.clone()}</code></h2>
+                        {python.then(|| view! {
+                            <p class="desc" data-testid="pool-sizes">{format!(
+                                "{} processes desired · {} running · {} RQ workers registered (min {}, max {})",
+                                pool.concurrency,
+                                pool.actual.unwrap_or(0),
+                                workers.len(),
+                                pool.min.unwrap_or(1),
+                                pool.max.unwrap_or(engine::limits::MAX_SLOTS),
+                            )}</p>
+                        })}
+                        {(!read_only).then(|| view! {
+                            <ScaleForm worker=target concurrency=pool.concurrency python=python
+                                max=pool.max.unwrap_or(engine::limits::MAX_SLOTS)/>
+                        })}
+                        <WorkerTable workers=workers now=snap.taken_at read_only=read_only/>
+                    </section>
+                }
             }).collect_view()}
             {(!others.is_empty()).then(|| view! {
                 <section class="pool" data-testid="other-workers">
@@ -83,14 +101,14 @@ pub fn WorkersPage() -> impl IntoView {
 }
 
 #[component]
-fn ScaleForm(worker: String, concurrency: u64) -> impl IntoView {
-    let max = engine::limits::MAX_SLOTS;
+fn ScaleForm(worker: String, concurrency: u64, python: bool, max: u64) -> impl IntoView {
+    let label = if python { "Processes " } else { "Slots " };
     view! {
         <form class="inline scale" method="post" action=ScaleWorkers::PATH>
             <ReturnTo to=HERE.to_string()/>
             <input type="hidden" name="worker" value=worker/>
             <label>
-                "Slots "
+                {label}
                 <input type="number" name="slots" class="narrow" min="1" max=max.to_string()
                     value=concurrency.to_string() required=true data-testid="scale-slots"/>
             </label>

@@ -81,10 +81,14 @@ pub enum Action {
     CreateChord {
         chord: Box<crate::chord::NewChord>,
     },
+    /// Enqueue a cron job's job now, outside its schedule (any registered scheduler's job).
+    RunCron {
+        name: String,
+    },
 }
 
 /// Every canonical name, as written into audit records and documented in docs/contracts.md.
-pub const NAMES: [&str; 20] = [
+pub const NAMES: [&str; 21] = [
     "enqueue",
     "requeue",
     "cancel",
@@ -105,6 +109,7 @@ pub const NAMES: [&str; 20] = [
     "delete-search",
     "cancel-search",
     "create-chord",
+    "run-cron",
 ];
 
 /// What an action did. Serialised untagged, each variant is the JSON body the API answers with.
@@ -173,6 +178,7 @@ impl Action {
             Action::DeleteSearch { .. } => "delete-search",
             Action::CancelSearch { .. } => "cancel-search",
             Action::CreateChord { .. } => "create-chord",
+            Action::RunCron { .. } => "run-cron",
         }
     }
 
@@ -226,6 +232,7 @@ impl Action {
                     .iter()
                     .try_for_each(|id| limits::validate_job_id(id))
             }
+            Action::RunCron { name } => limits::validate_cron_name(name),
         }
     }
 
@@ -262,6 +269,8 @@ impl Action {
             (Action::CreateChord { chord }, _) => {
                 format!("chord {}", chord.name.as_deref().unwrap_or("(new)"))
             }
+            (Action::RunCron { name }, Outcome::Enqueued { id }) => format!("cron {name} → {id}"),
+            (Action::RunCron { name }, _) => format!("cron {name}"),
         }
     }
 }
@@ -342,6 +351,9 @@ mod tests {
                 query: "queue:q".into(),
                 expected: Some(0),
             },
+            Action::RunCron {
+                name: "nightly-report".into(),
+            },
         ]
     }
 
@@ -397,6 +409,9 @@ mod tests {
             Action::CancelSearch {
                 query: "\"open".into(),
                 expected: None,
+            },
+            Action::RunCron {
+                name: "a\nb".into(),
             },
         ];
         for a in bad {

@@ -12,6 +12,7 @@ pub mod enqueue_now;
 pub mod group;
 pub mod perform;
 pub mod requeue;
+pub mod run_cron;
 pub mod scale;
 pub mod search;
 pub mod shutdown;

@@ -9,7 +9,9 @@
 use super::action::{Action, Outcome};
 use super::group::{self, GroupVerb};
 use super::search::{self, SearchVerb};
-use super::{cancel, delete, empty, enqueue_now, requeue, scale, shutdown, stop, suspend};
+use super::{
+    cancel, delete, empty, enqueue_now, requeue, run_cron, scale, shutdown, stop, suspend,
+};
 use crate::model::AuditEntry;
 use crate::{keys, Error, Result, Store};
 
@@ -76,18 +78,9 @@ async fn run(store: &Store, action: &Action) -> Result<Outcome> {
                 receivers: shutdown::kill_horse(store, worker).await?,
             }
         }
-        Action::Scale { worker, slots } => {
-            if known_worker(store, worker).await?.pool.is_none() {
-                // A Python `rq worker` would get the message and ignore it.
-                return Err(Error::Conflict(format!(
-                    "{worker} is not a Taskmill pool: only `taskmill worker` processes can be \
-                     scaled (a Python rq worker ignores the command)"
-                )));
-            }
-            Outcome::Sent {
-                receivers: scale::scale(store, worker, *slots).await?,
-            }
-        }
+        Action::Scale { worker, slots } => Outcome::Sent {
+            receivers: scale::scale_any(store, worker, *slots).await?,
+        },
         Action::Suspend { secs } => {
             suspend::suspend(store, *secs).await?;
             Outcome::Suspended { suspended: true }
@@ -120,6 +113,9 @@ async fn run(store: &Store, action: &Action) -> Result<Outcome> {
         Action::CreateChord { chord } => {
             Outcome::Chord(crate::chord::create(store, (**chord).clone()).await?)
         }
+        Action::RunCron { name } => Outcome::Enqueued {
+            id: run_cron::run_cron(store, name).await?,
+        },
     })
 }
 
@@ -133,7 +129,7 @@ async fn known_queue(store: &Store, queue: &str) -> Result<()> {
 }
 
 /// Worker commands need the worker's hash (a command to a name nobody uses is a typo).
-async fn known_worker(store: &Store, worker: &str) -> Result<crate::model::WorkerInfo> {
+pub(crate) async fn known_worker(store: &Store, worker: &str) -> Result<crate::model::WorkerInfo> {
     crate::workers::get(store, worker)
         .await?
         .ok_or_else(|| Error::NotFound(format!("no worker named {worker:?}")))

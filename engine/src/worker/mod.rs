@@ -70,6 +70,7 @@ mod wait;
 pub use finish::FinishOutcome;
 pub use handlers::{Handlers, JobError};
 pub use reaper::Reaped;
+pub(crate) use slot::hostname;
 
 use pool::{Shared, State};
 use table::{AbortKind, SlotTable};

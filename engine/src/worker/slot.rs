@@ -183,7 +183,7 @@ pub(crate) async fn own_address<C: ConnectionLike>(conn: &mut C) -> String {
         .unwrap_or_else(|| "unknown".into())
 }
 
-fn hostname() -> String {
+pub(crate) fn hostname() -> String {
     let mut buf = [0u8; 256];
     // SAFETY: the buffer is valid for its length; gethostname NUL-terminates within it or we
     // stop at the buffer end.

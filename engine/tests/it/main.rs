@@ -3,6 +3,7 @@
 
 mod actions;
 mod codec_props;
+mod cron;
 mod enqueue;
 mod failed_pages;
 mod fixture;

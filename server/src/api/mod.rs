@@ -15,9 +15,11 @@
 //! - `across`  — scheduled, deferred (with dependencies) and canceled across queues.
 //! - `export`  — any list streamed as CSV / JSON / NDJSON.
 //! - `chords`  — concurrency / rate limits in use; chords (RQ groups with a callback).
+//! - `cron`    — cron schedulers and their jobs, run a cron job now.
 
 mod across;
 mod chords;
+mod cron;
 mod ctx;
 mod events;
 mod export;
@@ -49,6 +51,7 @@ pub fn router(console: Arc<Console>) -> Router {
         .merge(across::routes())
         .merge(export::routes())
         .merge(chords::routes())
+        .merge(cron::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(console)

@@ -5,6 +5,7 @@ mod api;
 mod chaos;
 mod chords;
 mod cli;
+mod cron_pool;
 mod demo;
 mod errors;
 mod events;
