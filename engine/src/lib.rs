@@ -28,6 +28,7 @@
 //! - `limits`    — every bound on operator input (ids, names, slots, suspend), checked once.
 //! - `error`     — the crate's error type and its kinds (`Error::kind`).
 //! - `testing`   — test support: a private redis-server on a free port (tests only).
+//! - `celery`    — Celery on Redis: queues, workers from events, task records, pidbox control.
 
 pub mod codec;
 pub mod groups;
@@ -80,3 +81,6 @@ pub mod workers;
 pub use error::{Error, ErrorKind, Result};
 #[cfg(feature = "runtime")]
 pub use store::Store;
+
+/// Celery on Redis beside RQ (`celery::types` builds without the runtime).
+pub mod celery;

@@ -72,6 +72,10 @@ pub(crate) static REQUEUE: Lazy = Lazy::new(|| action(include_str!("../lua/reque
 pub(crate) static REQUEUE_FAILED: Lazy =
     Lazy::new(|| action(include_str!("../lua/requeue_failed.lua")));
 
+// Celery (`celery/tasks.rs`): Taskmill's task records, every key in KEYS.
+pub(crate) static CELERY_RECORD: Lazy =
+    Lazy::new(|| Script::new(include_str!("../lua/celery_record.lua")));
+
 fn action(body: &str) -> Script {
     keyed(&[ACTIONS_LIB], body)
 }

@@ -65,7 +65,69 @@ pub enum Action {
         fingerprint: String,
         expected: Option<u64>,
     },
+    // Celery (run by `crate::celery::perform` against the broker given to `taskmill serve`).
+    CeleryRevoke {
+        id: String,
+        terminate: bool,
+        signal: Option<String>,
+    },
+    CeleryRetry {
+        id: String,
+    },
+    CeleryPoolGrow {
+        worker: String,
+        n: u64,
+    },
+    CeleryPoolShrink {
+        worker: String,
+        n: u64,
+    },
+    CeleryAutoscale {
+        worker: String,
+        max: u64,
+        min: u64,
+    },
+    CeleryRateLimit {
+        worker: String,
+        task: String,
+        rate: String,
+    },
+    CeleryTimeLimit {
+        worker: String,
+        task: String,
+        soft: Option<f64>,
+        hard: Option<f64>,
+    },
+    CeleryAddConsumer {
+        worker: String,
+        queue: String,
+    },
+    CeleryCancelConsumer {
+        worker: String,
+        queue: String,
+    },
+    CeleryShutdown {
+        worker: String,
+    },
+    CeleryPoolRestart {
+        worker: String,
+    },
 }
+
+/// The canonical names of the Celery actions (audit records, docs/contracts.md).
+pub const CELERY_NAMES: [&str; 11] = [
+    "celery-revoke",
+    "celery-retry",
+    "celery-pool-grow",
+    "celery-pool-shrink",
+    "celery-autoscale",
+    "celery-rate-limit",
+    "celery-time-limit",
+    "celery-add-consumer",
+    "celery-cancel-consumer",
+    "celery-shutdown",
+    "celery-pool-restart",
+];
 
 /// Every canonical name, as written into audit records and documented in docs/contracts.md.
 pub const NAMES: [&str; 16] = [
@@ -110,6 +172,10 @@ pub enum Outcome {
     Suspended {
         suspended: bool,
     },
+    /// Celery control commands: each worker's reply, by node name.
+    Replies {
+        replies: std::collections::BTreeMap<String, serde_json::Value>,
+    },
 }
 
 impl Outcome {
@@ -121,6 +187,7 @@ impl Outcome {
             Outcome::Moved { count } => *count,
             Outcome::Sent { receivers } => *receivers,
             Outcome::Stop(s) => u64::from(matches!(s, StopOutcome::Sent { .. })),
+            Outcome::Replies { replies } => replies.len() as u64,
         }
     }
 }
@@ -145,7 +212,23 @@ impl Action {
             Action::Resume => "resume",
             Action::RequeueGroup { .. } => "requeue-group",
             Action::DeleteGroup { .. } => "delete-group",
+            Action::CeleryRevoke { .. } => "celery-revoke",
+            Action::CeleryRetry { .. } => "celery-retry",
+            Action::CeleryPoolGrow { .. } => "celery-pool-grow",
+            Action::CeleryPoolShrink { .. } => "celery-pool-shrink",
+            Action::CeleryAutoscale { .. } => "celery-autoscale",
+            Action::CeleryRateLimit { .. } => "celery-rate-limit",
+            Action::CeleryTimeLimit { .. } => "celery-time-limit",
+            Action::CeleryAddConsumer { .. } => "celery-add-consumer",
+            Action::CeleryCancelConsumer { .. } => "celery-cancel-consumer",
+            Action::CeleryShutdown { .. } => "celery-shutdown",
+            Action::CeleryPoolRestart { .. } => "celery-pool-restart",
         }
+    }
+
+    /// Whether this action is for Celery (it needs the console's Celery broker).
+    pub fn is_celery(&self) -> bool {
+        self.name().starts_with("celery-")
     }
 
     /// Checks the input against [`crate::limits`], without Redis.
@@ -179,6 +262,7 @@ impl Action {
                 limits::validate_fingerprint(fingerprint)
             }
             Action::RequeueAll { .. } | Action::Resume => Ok(()),
+            _ => crate::celery::perform::validate(self),
         }
     }
 
@@ -205,6 +289,7 @@ impl Action {
                 Action::RequeueGroup { fingerprint, .. } | Action::DeleteGroup { fingerprint, .. },
                 _,
             ) => format!("group {fingerprint}"),
+            _ => crate::celery::perform::target(self),
         }
     }
 }

@@ -107,6 +107,12 @@ async fn run(store: &Store, action: &Action) -> Result<Outcome> {
         } => Outcome::Moved {
             count: group::run(store, GroupVerb::Delete, fingerprint, *expected).await?,
         },
+        // `crate::celery::perform` runs these; an RQ-only console has no broker for them.
+        _ => {
+            return Err(Error::NotFound(
+                "no Celery broker is configured (taskmill serve --celery-broker URL)".into(),
+            ))
+        }
     })
 }
 

@@ -11,3 +11,5 @@ mod read;
 mod read_lists;
 mod support;
 mod worker;
+mod celery;
+mod celery_workers;
