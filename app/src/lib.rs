@@ -59,6 +59,11 @@ mod root {
         failed_groups::FailedGroupsPage, job::JobPage, not_found::NotFound, overview::OverviewPage,
         queue::QueuePage, workers::WorkersPage,
     };
+    use crate::pages::{
+        celery_queue::CeleryQueuePage, celery_queues::CeleryQueuesPage,
+        celery_task::CeleryTaskPage, celery_tasks::CeleryTasksPage,
+        celery_worker::CeleryWorkerPage, celery_workers::CeleryWorkersPage,
+    };
 
     /// The HTML document around the app. No inline scripts or styles: the strict CSP
     /// (`script-src 'self' 'wasm-unsafe-eval'`) would refuse them, so hydration starts from
@@ -101,6 +106,12 @@ mod root {
                         <Route path=path!("/failed/groups") view=FailedGroupsPage ssr=SsrMode::Async/>
                         <Route path=path!("/failed/groups/:fingerprint") view=FailedGroupPage ssr=SsrMode::Async/>
                         <Route path=path!("/audit") view=AuditPage ssr=SsrMode::Async/>
+                        <Route path=path!("/celery") view=CeleryQueuesPage ssr=SsrMode::Async/>
+                        <Route path=path!("/celery/queues/:name") view=CeleryQueuePage ssr=SsrMode::Async/>
+                        <Route path=path!("/celery/workers") view=CeleryWorkersPage ssr=SsrMode::Async/>
+                        <Route path=path!("/celery/workers/:hostname") view=CeleryWorkerPage ssr=SsrMode::Async/>
+                        <Route path=path!("/celery/tasks") view=CeleryTasksPage ssr=SsrMode::Async/>
+                        <Route path=path!("/celery/tasks/:id") view=CeleryTaskPage ssr=SsrMode::Async/>
                     </Routes>
                 </Layout>
             </Router>

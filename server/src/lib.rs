@@ -9,6 +9,7 @@
 //! - `error`        — the API's `{code, message}` errors and their one status table.
 //! - `extract`      — extractors with JSON rejections; id / paging validation.
 //! - `api/`         — `/api/v1`: reads, and actions translated into `engine::actions::Action`.
+//! - `celery_args`  — `serve`'s `--celery-*` flags: the Celery handle and its event task.
 //! - `metrics`      — `/metrics` in Prometheus text from one cached snapshot.
 //! - `worker_cmd`   — `taskmill worker` with two-stage signal shutdown.
 //! - `info`         — `taskmill info`, like `rq info`.
@@ -19,6 +20,7 @@
 //! - `chaos`        — `taskmill chaos`: SIGKILL workers mid-run and verify nothing is lost.
 
 pub mod api;
+pub mod celery_args;
 pub mod args;
 pub mod chaos;
 pub mod cli;

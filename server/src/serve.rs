@@ -31,7 +31,8 @@ use crate::{api, metrics};
 #[command(after_help = "Examples:
   taskmill serve --redis redis://127.0.0.1:6379
   taskmill serve --bind 0.0.0.0:9181 --user alice:s3cret --metrics-token scrape-me
-  taskmill serve --read-only")]
+  taskmill serve --read-only
+  taskmill serve --celery-broker redis://127.0.0.1:6379/0 --celery-backend redis://127.0.0.1:6379/1")]
 pub struct ServeArgs {
     /// Hide and refuse every action
     #[arg(long)]
@@ -53,6 +54,8 @@ pub struct ServeArgs {
     pub metrics_token: Option<String>,
     #[command(flatten)]
     pub site: crate::args::SiteArgs,
+    #[command(flatten)]
+    pub celery: crate::celery_args::CeleryArgs,
 }
 
 /// The site's output name: `/pkg/taskmill.{js,wasm,css}`.
@@ -149,6 +152,7 @@ pub async fn serve(
         );
     }
     let indexer = tokio::spawn(index_failures(console.clone()));
+    let celery_events = console.celery.as_ref().map(crate::celery_args::spawn);
     let app = router(console, cfg);
     let listener = tokio::net::TcpListener::bind(bind)
         .await
@@ -158,6 +162,9 @@ pub async fn serve(
         .with_graceful_shutdown(shutdown)
         .await;
     indexer.abort();
+    if let Some(h) = celery_events {
+        h.abort();
+    }
     served?;
     Ok(())
 }
@@ -198,7 +205,11 @@ pub async fn run(url: &str, args: ServeArgs) -> anyhow::Result<()> {
     security::check_bind(&args.site.bind, &cfg.auth).map_err(crate::process::UsageError)?;
     let store = engine::Store::connect_lazy(url)
         .map_err(|e| crate::process::UsageError(format!("bad --redis URL: {e}")))?;
-    let console = Arc::new(Console::new(store, args.read_only));
+    let mut console = Console::new(store, args.read_only);
+    if let Some(c) = args.celery.connect()? {
+        console = console.with_celery(c);
+    }
+    let console = Arc::new(console);
     serve(
         console,
         cfg,

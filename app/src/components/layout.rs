@@ -11,12 +11,16 @@ use crate::components::status::console;
 pub fn Layout(children: Children) -> impl IntoView {
     let read_only = console().read_only;
     let path = use_location().pathname.get_untracked();
-    let nav = [
+    let mut nav = vec![
         ("/", "Overview"),
         ("/failed", "Failed"),
         ("/workers", "Workers"),
         ("/audit", "Audit log"),
     ];
+    // Only with a Celery broker configured.
+    if console().celery.is_some() {
+        nav.push(("/celery", "Celery"));
+    }
     view! {
         <header class="top">
             <a class="brand" href="/">"Taskmill"</a>

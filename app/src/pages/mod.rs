@@ -10,6 +10,12 @@
 //! - `failed_group`  — `/failed/groups/:fingerprint`: one group's jobs, requeue / delete all.
 //! - `audit`     — `/audit`: the operator action log.
 //! - `not_found` — anything else.
+//! - `celery_queues` — `/celery`: Celery queues (also unconsumed), reserved / ETA; helpers.
+//! - `celery_queue`  — `/celery/queues/:name`: peek at messages, reserved ones.
+//! - `celery_workers` — `/celery/workers`: workers from events, pool grow / shrink, shutdown.
+//! - `celery_worker`  — `/celery/workers/:hostname`: inspect replies or "no reply in N ms".
+//! - `celery_tasks`  — `/celery/tasks`: recorded tasks, filtered by state / name.
+//! - `celery_task`   — `/celery/tasks/:id`: one task, its workflow, revoke / retry.
 
 pub mod audit;
 pub mod failed;
@@ -20,3 +26,9 @@ pub mod not_found;
 pub mod overview;
 pub mod queue;
 pub mod workers;
+pub mod celery_queue;
+pub mod celery_queues;
+pub mod celery_task;
+pub mod celery_tasks;
+pub mod celery_worker;
+pub mod celery_workers;

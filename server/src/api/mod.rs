@@ -9,6 +9,7 @@
 //! - `groups`  — failure groups, a group's jobs, requeue / delete a group.
 //! - `jobs`    — job detail, single and bulk job actions.
 //! - `workers` — worker list and commands, suspend / resume.
+//! - `celery`  — Celery queues, workers, tasks and their actions (`--celery-broker`).
 
 mod ctx;
 mod groups;
@@ -16,6 +17,7 @@ mod jobs;
 mod queues;
 mod reads;
 mod workers;
+mod celery;
 
 use std::sync::Arc;
 
@@ -31,6 +33,7 @@ pub fn router(console: Arc<Console>) -> Router {
         .merge(jobs::routes())
         .merge(groups::routes())
         .merge(workers::routes())
+        .merge(celery::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(console)
