@@ -261,11 +261,14 @@ pub async fn names(c: &Celery, limit: u64) -> Result<Vec<String>> {
         .await?)
 }
 
+/// The record, one SSCAN page of its children, the captured message.
+type Reads = (BTreeMap<String, String>, (u64, Vec<String>), Option<Vec<u8>>);
+
 /// Everything known about `id`: Taskmill's record, the result backend's meta, the captured
 /// message. `None` when none of them knows it.
 pub async fn get(c: &Celery, id: &str) -> Result<Option<CeleryTask>> {
     crate::limits::validate_job_id(id)?;
-    let (rec, children, msg): (BTreeMap<String, String>, (u64, Vec<String>), Option<Vec<u8>>) =
+    let (rec, children, msg): Reads =
         redis::pipe()
             .cmd("HGETALL")
             .arg(k::task(id))

@@ -16,3 +16,4 @@ mod security;
 mod support;
 mod ui;
 mod vocabulary;
+mod celery;
