@@ -282,7 +282,10 @@ pub mod celery {
                 exchange_of_binding("", "_kombu.binding_permanent.work"),
                 None
             );
-            assert_eq!(binding_member("work", "work", SEP), "work\x06\x16\x06\x16work");
+            assert_eq!(
+                binding_member("work", "work", SEP),
+                "work\x06\x16\x06\x16work"
+            );
             assert_eq!(events_pattern("", 3), "/3.celeryev/*");
             assert_eq!(pidbox_channel("", 0), "/0.celery.pidbox");
             assert_eq!(reply_queue("o"), "o.reply.celery.pidbox");

@@ -12,7 +12,12 @@ pub struct CeleryArgs {
     #[arg(long, env = "CELERY_BROKER_URL", value_name = "URL")]
     pub celery_broker: Option<String>,
     /// Celery result backend (Redis); defaults to the broker
-    #[arg(long, env = "CELERY_RESULT_BACKEND", value_name = "URL", requires = "celery_broker")]
+    #[arg(
+        long,
+        env = "CELERY_RESULT_BACKEND",
+        value_name = "URL",
+        requires = "celery_broker"
+    )]
     pub celery_backend: Option<String>,
     /// kombu transport option `global_keyprefix`
     #[arg(long, value_name = "PREFIX", default_value = "")]
@@ -73,8 +78,10 @@ impl CeleryArgs {
                 .clone()
                 .unwrap_or_else(|| engine::keys::celery::SEP.to_string()),
         };
-        let mut c = Celery::connect(broker, self.celery_backend.as_deref(), transport)
-            .map_err(|e| crate::process::UsageError(format!("bad --celery-broker/--celery-backend URL: {e}")))?;
+        let mut c =
+            Celery::connect(broker, self.celery_backend.as_deref(), transport).map_err(|e| {
+                crate::process::UsageError(format!("bad --celery-broker/--celery-backend URL: {e}"))
+            })?;
         c.timeout = std::time::Duration::from_millis(self.celery_timeout_ms);
         Ok(Some(Arc::new(c)))
     }

@@ -11,6 +11,7 @@
 //! - `api/`         — `/api/v1`: reads, and actions translated into `engine::actions::Action`.
 //! - `celery_args`  — `serve`'s `--celery-*` flags: the Celery handle and its event task.
 //! - `metrics`      — `/metrics` in Prometheus text from one cached snapshot.
+//! - `metrics_celery` — `/metrics`' Celery part: Flower's metric names, Celery queue depths.
 //! - `worker_cmd`   — `taskmill worker` with two-stage signal shutdown.
 //! - `info`         — `taskmill info`, like `rq info`.
 //! - `ops`          — one-shot operator commands (enqueue, job, requeue, stop, ...).
@@ -20,8 +21,8 @@
 //! - `chaos`        — `taskmill chaos`: SIGKILL workers mid-run and verify nothing is lost.
 
 pub mod api;
-pub mod celery_args;
 pub mod args;
+pub mod celery_args;
 pub mod chaos;
 pub mod cli;
 pub mod demo;
@@ -30,6 +31,7 @@ pub mod error;
 pub mod extract;
 pub mod info;
 pub mod metrics;
+pub mod metrics_celery;
 pub mod ops;
 pub mod process;
 pub mod redis_child;

@@ -26,7 +26,10 @@ pub async fn handler(State(c): State<Arc<Console>>) -> Response {
             None
         }
     };
-    let body = render(snap.as_deref(), started.elapsed().as_secs_f64());
+    let mut body = render(snap.as_deref(), started.elapsed().as_secs_f64());
+    if let Some(celery) = &c.celery {
+        crate::metrics_celery::append(&mut body, celery).await;
+    }
     let mut res = body.into_response();
     res.headers_mut()
         .insert(header::CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE));
@@ -109,12 +112,12 @@ pub fn render(snap: Option<&Snapshot>, scrape_secs: f64) -> String {
     out
 }
 
-fn family(out: &mut String, name: &str, kind: &str, help: &str) {
+pub(crate) fn family(out: &mut String, name: &str, kind: &str, help: &str) {
     let _ = writeln!(out, "# HELP {name} {help}");
     let _ = writeln!(out, "# TYPE {name} {kind}");
 }
 
-fn sample(out: &mut String, name: &str, labels: &[(&str, &str)], value: f64) {
+pub(crate) fn sample(out: &mut String, name: &str, labels: &[(&str, &str)], value: f64) {
     out.push_str(name);
     if !labels.is_empty() {
         out.push('{');

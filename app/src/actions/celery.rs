@@ -38,9 +38,15 @@ pub async fn celery_pool(
     #[server(default)] return_to: String,
 ) -> Result<(), ServerFnError> {
     let action = if op == "shrink" {
-        engine::actions::Action::CeleryPoolShrink { worker: worker.clone(), n: 1 }
+        engine::actions::Action::CeleryPoolShrink {
+            worker: worker.clone(),
+            n: 1,
+        }
     } else {
-        engine::actions::Action::CeleryPoolGrow { worker: worker.clone(), n: 1 }
+        engine::actions::Action::CeleryPoolGrow {
+            worker: worker.clone(),
+            n: 1,
+        }
     };
     ssr::replied(action, &return_to, format!("Pool {op} of {worker}")).await
 }
@@ -51,7 +57,9 @@ pub async fn celery_shutdown(
     #[server(default)] worker: String,
     #[server(default)] return_to: String,
 ) -> Result<(), ServerFnError> {
-    let action = engine::actions::Action::CeleryShutdown { worker: worker.clone() };
+    let action = engine::actions::Action::CeleryShutdown {
+        worker: worker.clone(),
+    };
     ssr::replied(action, &return_to, format!("Shutdown of {worker}")).await
 }
 

@@ -10,17 +10,17 @@
 //! - `workers` — shutdown, kill-horse, scale, suspend / resume.
 //! - `celery`  — Celery revoke, retry, pool grow / shrink, shutdown.
 
+pub mod celery;
 pub mod groups;
 pub mod jobs;
 pub mod queues;
 pub mod workers;
-pub mod celery;
 
+pub use celery::{CeleryPool, CeleryRetry, CeleryRevoke, CeleryShutdown};
 pub use groups::{DeleteGroup, RequeueGroup};
 pub use jobs::{CancelJobs, DeleteJobs, EnqueueNowJobs, RequeueJobs, StopJob};
 pub use queues::{EmptyQueue, RequeueAll, RequeueQueue};
 pub use workers::{KillHorse, ResumeWorkers, ScaleWorkers, ShutdownWorker, SuspendWorkers};
-pub use celery::{CeleryPool, CeleryRetry, CeleryRevoke, CeleryShutdown};
 
 #[cfg(feature = "ssr")]
 pub(crate) use ssr::{act, number, plural};

@@ -15,7 +15,10 @@ use crate::format;
 #[component]
 pub fn CeleryQueuePage() -> impl IntoView {
     let c = celery();
-    let name = use_params_map().get_untracked().get("name").unwrap_or_default();
+    let name = use_params_map()
+        .get_untracked()
+        .get("name")
+        .unwrap_or_default();
     let query = use_query_map().get_untracked();
     async_page(async move {
         let c = c?;

@@ -49,7 +49,10 @@ pub fn CeleryQueuesPage() -> impl IntoView {
         let q = engine::celery::queues::list(&c).await?;
         let status = c.event_status();
         let events = if status.connected {
-            format!("events: subscribed ({} received, {} reconnects)", status.events, status.reconnects)
+            format!(
+                "events: subscribed ({} received, {} reconnects)",
+                status.events, status.reconnects
+            )
         } else {
             format!(
                 "events: not connected — reconnecting ({})",

@@ -18,7 +18,10 @@ use crate::format;
 pub fn CeleryTaskPage() -> impl IntoView {
     let c = celery();
     let read_only = console().read_only;
-    let id = use_params_map().get_untracked().get("id").unwrap_or_default();
+    let id = use_params_map()
+        .get_untracked()
+        .get("id")
+        .unwrap_or_default();
     async_page(async move {
         let c = c?;
         engine::limits::validate_job_id(&id)?;
@@ -38,7 +41,8 @@ pub fn CeleryTaskPage() -> impl IntoView {
 }
 
 fn link(id: &Option<String>) -> impl IntoView {
-    id.clone().map(|i| view! { <a href=task_href(&i)>{i.clone()}</a> })
+    id.clone()
+        .map(|i| view! { <a href=task_href(&i)>{i.clone()}</a> })
 }
 
 #[component]

@@ -20,7 +20,14 @@ pub fn CeleryTasksPage() -> impl IntoView {
         let req = PageReq::from_query(&query)?;
         let state = query.get("state").filter(|s| !s.is_empty());
         let name = query.get("name").filter(|s| !s.is_empty());
-        let page = engine::celery::tasks::list(&c, state.as_deref(), name.as_deref(), req.offset(), req.size).await?;
+        let page = engine::celery::tasks::list(
+            &c,
+            state.as_deref(),
+            name.as_deref(),
+            req.offset(),
+            req.size,
+        )
+        .await?;
         let names = engine::celery::tasks::names(&c, 200).await?;
         let mut base = String::from("/celery/tasks?");
         for (k, v) in [("state", &state), ("name", &name)] {
@@ -28,10 +35,17 @@ pub fn CeleryTasksPage() -> impl IntoView {
                 base.push_str(&format!("{k}={}&", format::url_part(v)));
             }
         }
-        let partial = (!page.complete).then(|| format!(
-            "Both filters: the newest {} tasks of that state were examined.",
-            format::count(page.examined)));
-        let total = if state.is_some() && name.is_some() { page.items.len() as u64 + req.offset() } else { page.total };
+        let partial = (!page.complete).then(|| {
+            format!(
+                "Both filters: the newest {} tasks of that state were examined.",
+                format::count(page.examined)
+            )
+        });
+        let total = if state.is_some() && name.is_some() {
+            page.items.len() as u64 + req.offset()
+        } else {
+            page.total
+        };
         let cur_state = state.clone().unwrap_or_default();
         let cur_name = name.clone().unwrap_or_default();
         Ok(view! {

@@ -9,12 +9,22 @@ use leptos_router::hooks::use_params_map;
 use super::celery_queues::{celery, CeleryNav};
 use crate::components::status::async_page;
 
-const METHODS: [&str; 6] = ["stats", "active", "reserved", "scheduled", "registered", "active_queues"];
+const METHODS: [&str; 6] = [
+    "stats",
+    "active",
+    "reserved",
+    "scheduled",
+    "registered",
+    "active_queues",
+];
 
 #[component]
 pub fn CeleryWorkerPage() -> impl IntoView {
     let c = celery();
-    let host = use_params_map().get_untracked().get("hostname").unwrap_or_default();
+    let host = use_params_map()
+        .get_untracked()
+        .get("hostname")
+        .unwrap_or_default();
     async_page(async move {
         let c = c?;
         engine::limits::validate_worker_name(&host)?;

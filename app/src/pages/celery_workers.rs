@@ -52,7 +52,12 @@ pub fn CeleryWorkersPage() -> impl IntoView {
 #[component]
 fn Row(w: CeleryWorker, now: f64, read_only: bool) -> impl IntoView {
     let host = w.hostname.clone();
-    let load = w.loadavg.iter().map(|l| format!("{l:.2}")).collect::<Vec<_>>().join(" ");
+    let load = w
+        .loadavg
+        .iter()
+        .map(|l| format!("{l:.2}"))
+        .collect::<Vec<_>>()
+        .join(" ");
     view! {
         <tr class:stale=!w.online data-testid=format!("celery-worker-{}", format::dom_id(&host))>
             <td><a href=worker_href(&host)>{host.clone()}</a>

@@ -18,6 +18,12 @@
 //! - `celery_task`   — `/celery/tasks/:id`: one task, its workflow, revoke / retry.
 
 pub mod audit;
+pub mod celery_queue;
+pub mod celery_queues;
+pub mod celery_task;
+pub mod celery_tasks;
+pub mod celery_worker;
+pub mod celery_workers;
 pub mod failed;
 pub mod failed_group;
 pub mod failed_groups;
@@ -26,9 +32,3 @@ pub mod not_found;
 pub mod overview;
 pub mod queue;
 pub mod workers;
-pub mod celery_queue;
-pub mod celery_queues;
-pub mod celery_task;
-pub mod celery_tasks;
-pub mod celery_worker;
-pub mod celery_workers;

@@ -104,7 +104,18 @@ pub async fn call(
         .ignore()
         .query_async(&mut conn)
         .await?;
-    let result = collect(c, &mut conn, method, &arguments, destination, limit, timeout, (&oid, &ticket), &lists).await;
+    let result = collect(
+        c,
+        &mut conn,
+        method,
+        &arguments,
+        destination,
+        limit,
+        timeout,
+        (&oid, &ticket),
+        &lists,
+    )
+    .await;
     // Clean up whatever happened: the binding and any late reply.
     let cleanup: redis::RedisResult<()> = redis::pipe()
         .cmd("SREM")
@@ -169,7 +180,9 @@ async fn collect(
             .query_async(conn)
             .await?;
         let Some((_, raw)) = popped else { continue };
-        let Ok(env) = envelope::parse(&raw) else { continue };
+        let Ok(env) = envelope::parse(&raw) else {
+            continue;
+        };
         if env.json.pointer("/headers/ticket").and_then(Value::as_str) != Some(ticket) {
             continue;
         }
@@ -181,7 +194,11 @@ async fn collect(
 }
 
 /// The inspect calls of a worker page, all at once (each with the same deadline), in order.
-pub async fn inspect_node(c: &Celery, node: &str, methods: &[&str]) -> Vec<(String, Result<InspectReply>)> {
+pub async fn inspect_node(
+    c: &Celery,
+    node: &str,
+    methods: &[&str],
+) -> Vec<(String, Result<InspectReply>)> {
     let dest = [node.to_string()];
     let calls = methods.iter().map(|m| {
         let args = match *m {
@@ -190,7 +207,12 @@ pub async fn inspect_node(c: &Celery, node: &str, methods: &[&str]) -> Vec<(Stri
             _ => json!({}),
         };
         let dest = &dest;
-        async move { (m.to_string(), call(c, m, args, Some(dest), Some(1), c.timeout).await) }
+        async move {
+            (
+                m.to_string(),
+                call(c, m, args, Some(dest), Some(1), c.timeout).await,
+            )
+        }
     });
     futures::future::join_all(calls).await
 }

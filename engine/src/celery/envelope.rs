@@ -41,7 +41,9 @@ pub fn parse(raw: &[u8]) -> Result<Envelope, String> {
 }
 
 fn content_type(json: &Value) -> &str {
-    json.get("content-type").and_then(Value::as_str).unwrap_or("")
+    json.get("content-type")
+        .and_then(Value::as_str)
+        .unwrap_or("")
 }
 
 /// The body's bytes: base64-decoded when `properties.body_encoding` says so.
@@ -122,7 +124,9 @@ pub fn decode_json(json: &Value, size: usize) -> CeleryMessage {
     m.content_type = text(json.get("content-type"));
     m.priority = p.get("priority").and_then(Value::as_i64);
     m.redelivered = h.get("redelivered").and_then(Value::as_bool) == Some(true)
-        || p.pointer("/delivery_info/redelivered").and_then(Value::as_bool) == Some(true);
+        || p.pointer("/delivery_info/redelivered")
+            .and_then(Value::as_bool)
+            == Some(true);
     let body = body_bytes(json).and_then(|b| deserialize(content_type(json), &b));
     if h.get("task").is_some_and(Value::is_string) {
         m.protocol = 2;
@@ -269,7 +273,11 @@ mod tests {
         }
         let huge = vec![b' '; MAX_ENVELOPE + 1];
         assert!(decode(&huge).undecodable.unwrap().contains("too large"));
-        let yaml = env(serde_json::json!({"task": "t", "id": "y"}), b"- 1", "application/x-yaml");
+        let yaml = env(
+            serde_json::json!({"task": "t", "id": "y"}),
+            b"- 1",
+            "application/x-yaml",
+        );
         let m = decode(&yaml);
         assert_eq!(m.id.as_deref(), Some("y"));
         assert!(m.undecodable.unwrap().contains("unsupported"));

@@ -20,8 +20,8 @@ use crate::keys::celery as k;
 pub struct Flower {
     /// (worker, event type, task name) → events.
     pub events: BTreeMap<(String, String, String), u64>,
-    /// task name → (count, sum of runtimes, counts per bucket of `RUNTIME_BUCKETS`).
-    pub runtime: BTreeMap<String, (u64, f64, Vec<u64>)>,
+    /// (task name, worker) → (count, sum of runtimes, cumulative counts per `RUNTIME_BUCKETS`).
+    pub runtime: BTreeMap<(String, String), (u64, f64, Vec<u64>)>,
     /// Task id → name from `task-received` / `task-sent` (later events carry no name).
     names: std::collections::HashMap<String, String>,
 }
@@ -126,7 +126,8 @@ fn count(c: &Celery, ev: &Value, typ: &str) {
         if f.names.len() >= 50_000 {
             f.names.clear();
         }
-        f.names.insert(uuid.to_string(), n.chars().take(200).collect());
+        f.names
+            .insert(uuid.to_string(), n.chars().take(200).collect());
     }
     let name = f.names.get(uuid).cloned().unwrap_or_default();
     if matches!(typ, "task-succeeded" | "task-failed" | "task-revoked") {
@@ -138,10 +139,11 @@ fn count(c: &Celery, ev: &Value, typ: &str) {
     }
     if typ == "task-succeeded" {
         if let Some(rt) = ev.get("runtime").and_then(Value::as_f64) {
-            if f.runtime.len() < MAX_SERIES || f.runtime.contains_key(&name) {
+            let key = (name, host.to_string());
+            if f.runtime.len() < MAX_SERIES || f.runtime.contains_key(&key) {
                 let e = f
                     .runtime
-                    .entry(name)
+                    .entry(key)
                     .or_insert_with(|| (0, 0.0, vec![0; RUNTIME_BUCKETS.len()]));
                 e.0 += 1;
                 e.1 += rt;
@@ -177,8 +179,15 @@ async fn refresh_inspect(c: Arc<Celery>) {
 pub async fn inspect_into_state(c: &Celery, nodes: &[String]) -> crate::Result<()> {
     let n = Some(nodes.len());
     let stats = control::call(c, "stats", serde_json::json!({}), Some(nodes), n, c.timeout).await?;
-    let queues =
-        control::call(c, "active_queues", serde_json::json!({}), Some(nodes), n, c.timeout).await?;
+    let queues = control::call(
+        c,
+        "active_queues",
+        serde_json::json!({}),
+        Some(nodes),
+        n,
+        c.timeout,
+    )
+    .await?;
     let mut ws = c.workers.lock().unwrap_or_else(|e| e.into_inner());
     for (node, s) in &stats.replies {
         let size = s.pointer("/pool/max-concurrency").and_then(Value::as_u64);

@@ -159,7 +159,10 @@ mod handle {
         }
 
         pub fn event_status(&self) -> crate::celery::types::EventStatus {
-            self.status.lock().unwrap_or_else(|e| e.into_inner()).clone()
+            self.status
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .clone()
         }
 
         /// Workers now, online first (offline ones are kept for `workers::OFFLINE_KEPT`).

@@ -153,11 +153,17 @@ pub fn validate(action: &Action) -> Result<()> {
             limits::validate_worker_name(worker)?;
             count(*max)?;
             if *min > *max {
-                return Err(Error::Invalid(format!("autoscale min {min} is above max {max}")));
+                return Err(Error::Invalid(format!(
+                    "autoscale min {min} is above max {max}"
+                )));
             }
             Ok(())
         }
-        Action::CeleryRateLimit { worker, task: t, rate } => {
+        Action::CeleryRateLimit {
+            worker,
+            task: t,
+            rate,
+        } => {
             limits::validate_worker_name(worker)?;
             task(t)?;
             validate_rate(rate)
@@ -217,7 +223,10 @@ pub fn target(action: &Action) -> String {
             id,
             terminate: true,
             signal,
-        } => format!("{id} (terminate, {})", signal.as_deref().unwrap_or("SIGTERM")),
+        } => format!(
+            "{id} (terminate, {})",
+            signal.as_deref().unwrap_or("SIGTERM")
+        ),
         Action::CeleryRevoke { id, .. } | Action::CeleryRetry { id } => id.clone(),
         Action::CeleryPoolGrow { worker, n } => format!("{worker} +{n}"),
         Action::CeleryPoolShrink { worker, n } => format!("{worker} -{n}"),
@@ -226,9 +235,7 @@ pub fn target(action: &Action) -> String {
         Action::CeleryTimeLimit { worker, task, .. } => format!("{worker} {task}"),
         Action::CeleryAddConsumer { worker, queue }
         | Action::CeleryCancelConsumer { worker, queue } => format!("{worker} {queue}"),
-        Action::CeleryShutdown { worker } | Action::CeleryPoolRestart { worker } => {
-            worker.clone()
-        }
+        Action::CeleryShutdown { worker } | Action::CeleryPoolRestart { worker } => worker.clone(),
         _ => String::new(),
     }
 }
@@ -245,15 +252,38 @@ mod tests {
     fn all() -> Vec<Action> {
         let w = || "w1@h".to_string();
         vec![
-            Action::CeleryRevoke { id: "a".into(), terminate: true, signal: Some("SIGKILL".into()) },
+            Action::CeleryRevoke {
+                id: "a".into(),
+                terminate: true,
+                signal: Some("SIGKILL".into()),
+            },
             Action::CeleryRetry { id: "a".into() },
             Action::CeleryPoolGrow { worker: w(), n: 1 },
             Action::CeleryPoolShrink { worker: w(), n: 1 },
-            Action::CeleryAutoscale { worker: w(), max: 4, min: 1 },
-            Action::CeleryRateLimit { worker: w(), task: "t.add".into(), rate: "10/m".into() },
-            Action::CeleryTimeLimit { worker: w(), task: "t".into(), soft: Some(5.0), hard: None },
-            Action::CeleryAddConsumer { worker: w(), queue: "q".into() },
-            Action::CeleryCancelConsumer { worker: w(), queue: "q".into() },
+            Action::CeleryAutoscale {
+                worker: w(),
+                max: 4,
+                min: 1,
+            },
+            Action::CeleryRateLimit {
+                worker: w(),
+                task: "t.add".into(),
+                rate: "10/m".into(),
+            },
+            Action::CeleryTimeLimit {
+                worker: w(),
+                task: "t".into(),
+                soft: Some(5.0),
+                hard: None,
+            },
+            Action::CeleryAddConsumer {
+                worker: w(),
+                queue: "q".into(),
+            },
+            Action::CeleryCancelConsumer {
+                worker: w(),
+                queue: "q".into(),
+            },
             Action::CeleryShutdown { worker: w() },
             Action::CeleryPoolRestart { worker: w() },
         ]
@@ -268,14 +298,42 @@ mod tests {
             assert!(a.validate().is_ok(), "{a:?}");
         }
         for bad in [
-            Action::CeleryRevoke { id: "a b".into(), terminate: false, signal: None },
-            Action::CeleryRevoke { id: "a".into(), terminate: true, signal: Some("rm -rf".into()) },
-            Action::CeleryPoolGrow { worker: "w".into(), n: 0 },
-            Action::CeleryAutoscale { worker: "w".into(), max: 1, min: 2 },
-            Action::CeleryRateLimit { worker: "w".into(), task: "t".into(), rate: "fast".into() },
-            Action::CeleryTimeLimit { worker: "w".into(), task: "t".into(), soft: Some(-1.0), hard: None },
+            Action::CeleryRevoke {
+                id: "a b".into(),
+                terminate: false,
+                signal: None,
+            },
+            Action::CeleryRevoke {
+                id: "a".into(),
+                terminate: true,
+                signal: Some("rm -rf".into()),
+            },
+            Action::CeleryPoolGrow {
+                worker: "w".into(),
+                n: 0,
+            },
+            Action::CeleryAutoscale {
+                worker: "w".into(),
+                max: 1,
+                min: 2,
+            },
+            Action::CeleryRateLimit {
+                worker: "w".into(),
+                task: "t".into(),
+                rate: "fast".into(),
+            },
+            Action::CeleryTimeLimit {
+                worker: "w".into(),
+                task: "t".into(),
+                soft: Some(-1.0),
+                hard: None,
+            },
         ] {
-            assert_eq!(bad.validate().unwrap_err().kind(), crate::ErrorKind::Invalid, "{bad:?}");
+            assert_eq!(
+                bad.validate().unwrap_err().kind(),
+                crate::ErrorKind::Invalid,
+                "{bad:?}"
+            );
         }
         assert!(validate_rate("100").is_ok());
         assert!(validate_rate("1.5/h").is_ok());

@@ -55,7 +55,11 @@ struct Tally {
 /// Queue names from the binding sets (minus kombu's plumbing), cached.
 async fn queue_names(c: &Celery) -> Result<(Vec<String>, bool)> {
     {
-        let cached = c.queue_cache.bindings.lock().unwrap_or_else(|e| e.into_inner());
+        let cached = c
+            .queue_cache
+            .bindings
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
         if let Some((at, names, complete)) = cached.as_ref() {
             if at.elapsed() < BINDINGS_TTL {
                 return Ok((names.clone(), *complete));
@@ -105,8 +109,10 @@ async fn queue_names(c: &Celery) -> Result<(Vec<String>, bool)> {
         }
     }
     let names: Vec<String> = names.into_iter().collect();
-    *c.queue_cache.bindings.lock().unwrap_or_else(|e| e.into_inner()) =
-        Some((Instant::now(), names.clone(), complete));
+    *c.queue_cache
+        .bindings
+        .lock()
+        .unwrap_or_else(|e| e.into_inner()) = Some((Instant::now(), names.clone(), complete));
     Ok((names, complete))
 }
 
@@ -129,11 +135,19 @@ fn queue_of_member(member: &[u8], sep: &[u8]) -> Option<String> {
 
 /// One element of `unacked`: `[envelope, exchange, routing_key]`.
 #[derive(Deserialize)]
-struct Unacked(serde_json::Value, #[allow(dead_code)] serde::de::IgnoredAny, String);
+struct Unacked(
+    serde_json::Value,
+    #[allow(dead_code)] serde::de::IgnoredAny,
+    String,
+);
 
 async fn tally(c: &Celery) -> Result<Tally> {
     {
-        let cached = c.queue_cache.unacked.lock().unwrap_or_else(|e| e.into_inner());
+        let cached = c
+            .queue_cache
+            .unacked
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
         if let Some((at, t)) = cached.as_ref() {
             if at.elapsed() < UNACKED_TTL {
                 return Ok(t.clone());
@@ -174,8 +188,10 @@ async fn tally(c: &Celery) -> Result<Tally> {
         }
     }
     t.complete = cursor == 0;
-    *c.queue_cache.unacked.lock().unwrap_or_else(|e| e.into_inner()) =
-        Some((Instant::now(), t.clone()));
+    *c.queue_cache
+        .unacked
+        .lock()
+        .unwrap_or_else(|e| e.into_inner()) = Some((Instant::now(), t.clone()));
     Ok(t)
 }
 
@@ -215,7 +231,11 @@ async fn counts(c: &Celery, names: &[String], t: &Tally) -> Result<Vec<CeleryQue
     let now = crate::time::now();
     let online = c.workers();
     let mut out = Vec::with_capacity(names.len());
-    let mut seen = c.queue_cache.first_seen.lock().unwrap_or_else(|e| e.into_inner());
+    let mut seen = c
+        .queue_cache
+        .first_seen
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
     if seen.len() > 100_000 {
         seen.clear();
     }
@@ -333,7 +353,10 @@ async fn capture(c: &Celery, queue: &str, raws: &[Vec<u8>], messages: &[CeleryMe
 
 /// Counts by queue as a map (tests, `/metrics`).
 pub fn by_name(q: &CeleryQueues) -> BTreeMap<String, CeleryQueue> {
-    q.queues.iter().map(|q| (q.name.clone(), q.clone())).collect()
+    q.queues
+        .iter()
+        .map(|q| (q.name.clone(), q.clone()))
+        .collect()
 }
 
 #[cfg(test)]
@@ -343,7 +366,10 @@ mod tests {
     #[test]
     fn binding_members() {
         let sep = k::SEP.as_bytes();
-        assert_eq!(queue_of_member(b"celery\x06\x16\x06\x16q_high", sep).as_deref(), Some("q_high"));
+        assert_eq!(
+            queue_of_member(b"celery\x06\x16\x06\x16q_high", sep).as_deref(),
+            Some("q_high")
+        );
         assert_eq!(queue_of_member(b"no separators", sep), None);
         assert_eq!(queue_of_member(b"a\x06\x16\x06\x16", sep), None);
         assert_eq!(queue_of_member(b"a\x06\x16\x06\x16\xff", sep), None);

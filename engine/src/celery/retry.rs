@@ -42,7 +42,11 @@ pub async fn retry(c: &Celery, id: &str) -> Result<String> {
     let step = c.transport.step_of(priority);
     let list = k::queue_list(c.prefix(), &queue, &c.transport.sep, step);
     let mut pipe = redis::pipe();
-    pipe.atomic().cmd("LPUSH").arg(&list).arg(&envelope).ignore();
+    pipe.atomic()
+        .cmd("LPUSH")
+        .arg(&list)
+        .arg(&envelope)
+        .ignore();
     for s in tasks::STATES {
         pipe.cmd("ZREM").arg(k::tasks_in_state(s)).arg(id).ignore();
     }
@@ -98,12 +102,23 @@ async fn rebuilt(c: &Celery, id: &str) -> Result<Option<(String, String)>> {
         .and_then(Value::as_str)
         .filter(|q| crate::limits::validate_queue_name(q).is_ok())
         .unwrap_or("celery");
-    Ok(Some((queue.to_string(), build(id, name, args, kwargs, queue, &meta))))
+    Ok(Some((
+        queue.to_string(),
+        build(id, name, args, kwargs, queue, &meta),
+    )))
 }
 
 /// The envelope Celery's `apply_async` would publish for these values (protocol 2, JSON).
-pub fn build(id: &str, name: &str, args: &Value, kwargs: &Value, queue: &str, meta: &Value) -> String {
-    let body = json!([args, kwargs, {"callbacks": null, "errbacks": null, "chain": null, "chord": null}]);
+pub fn build(
+    id: &str,
+    name: &str,
+    args: &Value,
+    kwargs: &Value,
+    queue: &str,
+    meta: &Value,
+) -> String {
+    let body =
+        json!([args, kwargs, {"callbacks": null, "errbacks": null, "chain": null, "chord": null}]);
     let parent = meta.get("parent_id").cloned().unwrap_or(Value::Null);
     json!({
         "body": base64::engine::general_purpose::STANDARD.encode(body.to_string()),

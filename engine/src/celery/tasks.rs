@@ -74,7 +74,11 @@ pub async fn record(c: &Celery, ev: &Value) -> Result<bool> {
     if !typ.starts_with("task-") || crate::limits::validate_job_id(id).is_err() {
         return Ok(false);
     }
-    let ts = ev.get("timestamp").cloned().unwrap_or(Value::Null).to_string();
+    let ts = ev
+        .get("timestamp")
+        .cloned()
+        .unwrap_or(Value::Null)
+        .to_string();
     let state = state_of(typ).unwrap_or("");
     let idx = STATES.iter().position(|s| *s == state).map_or(1, |i| i + 1);
     let name = ev
@@ -169,7 +173,10 @@ pub async fn list(
         (None, None) => k::TASKS.to_string(),
     };
     let mut conn = c.broker.conn();
-    let total: u64 = redis::cmd("ZCARD").arg(&index).query_async(&mut conn).await?;
+    let total: u64 = redis::cmd("ZCARD")
+        .arg(&index)
+        .query_async(&mut conn)
+        .await?;
     let (ids, examined, complete) = match (state, name) {
         (Some(_), Some(n)) => {
             // Walk the state index newest first, keeping those of that name (bounded).
@@ -262,25 +269,28 @@ pub async fn names(c: &Celery, limit: u64) -> Result<Vec<String>> {
 }
 
 /// The record, one SSCAN page of its children, the captured message.
-type Reads = (BTreeMap<String, String>, (u64, Vec<String>), Option<Vec<u8>>);
+type Reads = (
+    BTreeMap<String, String>,
+    (u64, Vec<String>),
+    Option<Vec<u8>>,
+);
 
 /// Everything known about `id`: Taskmill's record, the result backend's meta, the captured
 /// message. `None` when none of them knows it.
 pub async fn get(c: &Celery, id: &str) -> Result<Option<CeleryTask>> {
     crate::limits::validate_job_id(id)?;
-    let (rec, children, msg): Reads =
-        redis::pipe()
-            .cmd("HGETALL")
-            .arg(k::task(id))
-            .cmd("SSCAN")
-            .arg(k::children(id))
-            .arg(0)
-            .arg("COUNT")
-            .arg(1000)
-            .cmd("GET")
-            .arg(k::message(id))
-            .query_async(&mut c.broker.conn())
-            .await?;
+    let (rec, children, msg): Reads = redis::pipe()
+        .cmd("HGETALL")
+        .arg(k::task(id))
+        .cmd("SSCAN")
+        .arg(k::children(id))
+        .arg(0)
+        .arg("COUNT")
+        .arg(1000)
+        .cmd("GET")
+        .arg(k::message(id))
+        .query_async(&mut c.broker.conn())
+        .await?;
     let meta: Option<Vec<u8>> = redis::cmd("GET")
         .arg(k::task_meta("", id))
         .query_async(&mut c.backend.conn())
@@ -341,7 +351,8 @@ pub async fn get(c: &Celery, id: &str) -> Result<Option<CeleryTask>> {
 /// The result backend's view wins for state (unless PENDING-less) and fills what events lack.
 fn merge_meta(t: &mut CeleryTask, raw: &[u8], no_events: bool) {
     let Ok(m) = serde_json::from_slice::<Value>(raw) else {
-        t.result.get_or_insert_with(|| "undecodable result meta".into());
+        t.result
+            .get_or_insert_with(|| "undecodable result meta".into());
         return;
     };
     if let Some(s) = m.get("status").and_then(Value::as_str) {
@@ -354,7 +365,10 @@ fn merge_meta(t: &mut CeleryTask, raw: &[u8], no_events: bool) {
     match (status, m.get("result")) {
         ("FAILURE" | "RETRY" | "REVOKED", Some(r)) if r.is_object() => {
             let typ = r.get("exc_type").and_then(text).unwrap_or_default();
-            let msg = r.get("exc_message").map(|v| v.to_string()).unwrap_or_default();
+            let msg = r
+                .get("exc_message")
+                .map(|v| v.to_string())
+                .unwrap_or_default();
             t.exception.get_or_insert(format!("{typ}({msg})"));
         }
         (_, Some(r)) if !r.is_null() => t.result = Some(cut(r.to_string())),
@@ -365,13 +379,18 @@ fn merge_meta(t: &mut CeleryTask, raw: &[u8], no_events: bool) {
     }
     t.date_done = m.get("date_done").and_then(text);
     t.group_id = m.get("group_id").and_then(text);
-    t.parent_id = t.parent_id.take().or_else(|| m.get("parent_id").and_then(text));
+    t.parent_id = t
+        .parent_id
+        .take()
+        .or_else(|| m.get("parent_id").and_then(text));
     t.name = t.name.take().or_else(|| m.get("name").and_then(text));
     t.args = t.args.take().or_else(|| m.get("args").and_then(text));
     t.kwargs = t.kwargs.take().or_else(|| m.get("kwargs").and_then(text));
     t.worker = t.worker.take().or_else(|| m.get("worker").and_then(text));
     t.queue = t.queue.take().or_else(|| m.get("queue").and_then(text));
-    t.retries = t.retries.or_else(|| m.get("retries").and_then(Value::as_i64));
+    t.retries = t
+        .retries
+        .or_else(|| m.get("retries").and_then(Value::as_i64));
     if let Some(children) = m.get("children").and_then(Value::as_array) {
         for c in children {
             child_ids(c, &mut t.children, 0);
@@ -406,15 +425,26 @@ mod tests {
     fn children_of_chains_and_groups() {
         let mut out = Vec::new();
         child_ids(&json!([["a", null], null]), &mut out, 0);
-        child_ids(&json!([["g", null], [[["b", null], null], [["c", null], null]]]), &mut out, 0);
+        child_ids(
+            &json!([["g", null], [[["b", null], null], [["c", null], null]]]),
+            &mut out,
+            0,
+        );
         assert_eq!(out, ["a", "b", "c"]);
     }
 
     #[test]
     fn meta_merge() {
-        let mut t = CeleryTask { state: "STARTED".into(), ..Default::default() };
-        merge_meta(&mut t, br#"{"status": "FAILURE", "result": {"exc_type": "ValueError",
-            "exc_message": ["boom"]}, "traceback": "Traceback...", "children": []}"#, false);
+        let mut t = CeleryTask {
+            state: "STARTED".into(),
+            ..Default::default()
+        };
+        merge_meta(
+            &mut t,
+            br#"{"status": "FAILURE", "result": {"exc_type": "ValueError",
+            "exc_message": ["boom"]}, "traceback": "Traceback...", "children": []}"#,
+            false,
+        );
         assert_eq!(t.state, "FAILURE");
         assert_eq!(t.exception.as_deref(), Some(r#"ValueError(["boom"])"#));
         let mut t = CeleryTask::default();

@@ -114,8 +114,7 @@ impl Workers {
 
 /// Celery's `Worker.alive`: a heartbeat newer than 2 × freq.
 pub fn alive(w: &CeleryWorker, now: f64) -> bool {
-    w.last_heartbeat
-        .is_some_and(|hb| now < hb + 2.0 * w.freq)
+    w.last_heartbeat.is_some_and(|hb| now < hb + 2.0 * w.freq)
 }
 
 /// When the worker stopped being alive: its goodbye, or its last heartbeat's window end.
@@ -132,10 +131,16 @@ mod tests {
     #[test]
     fn heartbeat_window_and_goodbye() {
         let mut ws = Workers::default();
-        ws.apply(&json!({"type": "worker-online", "hostname": "w1@h", "freq": 2.0,
-                          "active": 0, "processed": 0}), 100.0);
-        ws.apply(&json!({"type": "worker-heartbeat", "hostname": "w1@h", "freq": 2.0,
-                          "active": 1, "processed": 5, "loadavg": [0.5, 0.1, 0.0]}), 102.0);
+        ws.apply(
+            &json!({"type": "worker-online", "hostname": "w1@h", "freq": 2.0,
+                          "active": 0, "processed": 0}),
+            100.0,
+        );
+        ws.apply(
+            &json!({"type": "worker-heartbeat", "hostname": "w1@h", "freq": 2.0,
+                          "active": 1, "processed": 5, "loadavg": [0.5, 0.1, 0.0]}),
+            102.0,
+        );
         let l = ws.list(105.9);
         assert!(l[0].online);
         assert_eq!((l[0].active, l[0].processed), (1, 5));
@@ -148,12 +153,21 @@ mod tests {
         assert!(ws.list(106.0 + OFFLINE_KEPT).is_empty());
 
         ws.apply(&json!({"type": "worker-online", "hostname": "w2@h"}), 200.0);
-        ws.apply(&json!({"type": "worker-offline", "hostname": "w2@h"}), 201.0);
+        ws.apply(
+            &json!({"type": "worker-offline", "hostname": "w2@h"}),
+            201.0,
+        );
         let l = ws.list(201.5);
         assert!(!l[0].online);
         assert_eq!(l[0].offline_since, Some(201.0));
-        ws.apply(&json!({"type": "worker-heartbeat", "hostname": "w2@h", "freq": 5.0}), 300.0);
-        assert!(ws.list(309.0)[0].online, "freq from the event widens the window");
+        ws.apply(
+            &json!({"type": "worker-heartbeat", "hostname": "w2@h", "freq": 5.0}),
+            300.0,
+        );
+        assert!(
+            ws.list(309.0)[0].online,
+            "freq from the event widens the window"
+        );
         ws.inspected("w2@h", Some(3), Some(vec!["celery".into()]));
         assert_eq!(ws.list(300.0)[0].pool_size, Some(3));
     }

@@ -56,9 +56,12 @@ pub fn handle(url: &str) -> Celery {
 async fn fixture_decodes_completely() {
     let Some(py) = celery_python() else { return };
     let url = fresh_url();
-    let built: Value =
-        serde_json::from_str(&run(&py, &url, &["celery_fixture.py", "build", &url, "--flush"]))
-            .expect("fixture prints its ids as JSON");
+    let built: Value = serde_json::from_str(&run(
+        &py,
+        &url,
+        &["celery_fixture.py", "build", &url, "--flush"],
+    ))
+    .expect("fixture prints its ids as JSON");
     let ids = &built["ids"];
     let c = handle(&url);
 
@@ -69,10 +72,17 @@ async fn fixture_decodes_completely() {
     assert_eq!(q["celery"].consumers, 0);
     assert_eq!(q["reports"].ready, 3);
     assert_eq!(
-        q["reports"].by_priority.iter().map(|(s, n)| (*s, *n)).collect::<Vec<_>>(),
+        q["reports"]
+            .by_priority
+            .iter()
+            .map(|(s, n)| (*s, *n))
+            .collect::<Vec<_>>(),
         [(0, 1), (3, 1), (9, 1)]
     );
-    assert_eq!(q["work"].ready, 1, "the worker restored its unacked ETA message on shutdown");
+    assert_eq!(
+        q["work"].ready, 1,
+        "the worker restored its unacked ETA message on shutdown"
+    );
     assert_eq!(q["work"].reserved, 0);
 
     // Every message decodes: ids, tasks, args, ETA.
@@ -84,18 +94,36 @@ async fn fixture_decodes_completely() {
         assert_eq!(m.protocol, 2);
     }
     // Consumption order: the oldest (first published) first.
-    assert_eq!(page.messages[0].id.as_deref(), ids["q_celery_plain"].as_str());
+    assert_eq!(
+        page.messages[0].id.as_deref(),
+        ids["q_celery_plain"].as_str()
+    );
     assert_eq!(page.messages[1].kwargs.as_deref(), Some("{'x': 2, 'y': 2}"));
-    assert_eq!(page.messages[2].eta.as_deref(), Some("2099-01-01T00:00:00+00:00"));
+    assert_eq!(
+        page.messages[2].eta.as_deref(),
+        Some("2099-01-01T00:00:00+00:00")
+    );
     let reports = queues::page(&c, "reports", 0, 50).await.unwrap();
-    let order: Vec<_> = reports.messages.iter().map(|m| m.priority.unwrap()).collect();
-    assert_eq!(order, [0, 5, 9], "priority step 0 is consumed first on Redis");
+    let order: Vec<_> = reports
+        .messages
+        .iter()
+        .map(|m| m.priority.unwrap())
+        .collect();
+    assert_eq!(
+        order,
+        [0, 5, 9],
+        "priority step 0 is consumed first on Redis"
+    );
     let paged = queues::page(&c, "reports", 1, 1).await.unwrap();
     assert_eq!(paged.messages[0].priority, Some(5));
 
     // Every key of the dump is accounted for.
     let mut conn = c.broker.conn();
-    let keys: Vec<Vec<u8>> = redis::cmd("KEYS").arg("*").query_async(&mut conn).await.unwrap();
+    let keys: Vec<Vec<u8>> = redis::cmd("KEYS")
+        .arg("*")
+        .query_async(&mut conn)
+        .await
+        .unwrap();
     assert!(keys.len() >= 27, "{}", keys.len());
     let names: Vec<String> = q.keys().cloned().collect();
     for key in &keys {
@@ -118,10 +146,16 @@ async fn fixture_decodes_completely() {
     assert_eq!(get("revoked_eta").await.state, "REVOKED");
     let chain_1 = get("chain_1").await;
     assert_eq!(chain_1.children, [ids["chain_2"].as_str().unwrap()]);
-    assert_eq!(get("chain_2").await.parent_id.as_deref(), ids["chain_1"].as_str());
+    assert_eq!(
+        get("chain_2").await.parent_id.as_deref(),
+        ids["chain_1"].as_str()
+    );
     let queued = get("q_celery_plain").await;
     assert_eq!(queued.state, "PENDING");
-    assert!(queued.message_known, "peeking captured the original message");
+    assert!(
+        queued.message_known,
+        "peeking captured the original message"
+    );
     assert_eq!(queued.name.as_deref(), Some("fixture.add"));
     assert!(tasks::get(&c, "never-seen").await.unwrap().is_none());
 }
@@ -149,21 +183,57 @@ async fn bad_envelopes_render_as_undecodable() {
         huge,
     ];
     for i in &items {
-        let () = redis::cmd("LPUSH").arg("hostile").arg(i).query_async(&mut conn).await.unwrap();
+        let () = redis::cmd("LPUSH")
+            .arg("hostile")
+            .arg(i)
+            .query_async(&mut conn)
+            .await
+            .unwrap();
     }
-    let member = engine::keys::celery::binding_member("hostile", "hostile", engine::keys::celery::SEP);
-    let () = redis::cmd("SADD").arg("_kombu.binding.hostile").arg(member).query_async(&mut conn).await.unwrap();
-    let () = redis::cmd("HSET").arg("unacked").arg("tag1").arg("{broken").query_async(&mut conn).await.unwrap();
+    let member =
+        engine::keys::celery::binding_member("hostile", "hostile", engine::keys::celery::SEP);
+    let () = redis::cmd("SADD")
+        .arg("_kombu.binding.hostile")
+        .arg(member)
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    let () = redis::cmd("HSET")
+        .arg("unacked")
+        .arg("tag1")
+        .arg("{broken")
+        .query_async(&mut conn)
+        .await
+        .unwrap();
     let list = queues::list(&c).await.unwrap();
     assert_eq!(queues::by_name(&list)["hostile"].ready, 6);
     let page = queues::page(&c, "hostile", 0, 10).await.unwrap();
-    let verdicts: Vec<Option<bool>> = page.messages.iter().map(|m| Some(m.undecodable.is_some())).collect();
+    let verdicts: Vec<Option<bool>> = page
+        .messages
+        .iter()
+        .map(|m| Some(m.undecodable.is_some()))
+        .collect();
     assert_eq!(
         verdicts,
-        [Some(false), Some(true), Some(true), Some(false), Some(true), Some(true)]
+        [
+            Some(false),
+            Some(true),
+            Some(true),
+            Some(false),
+            Some(true),
+            Some(true)
+        ]
     );
-    assert_eq!(page.messages[3].args.as_deref(), Some("(1, 2)"), "pickle decoded for display");
-    assert_eq!(page.messages[4].id.as_deref(), Some("b1"), "headers still shown");
+    assert_eq!(
+        page.messages[3].args.as_deref(),
+        Some("(1, 2)"),
+        "pickle decoded for display"
+    );
+    assert_eq!(
+        page.messages[4].id.as_deref(),
+        Some("b1"),
+        "headers still shown"
+    );
 }
 
 #[tokio::test]
@@ -172,23 +242,103 @@ async fn task_records_dedupe_and_follow_state_rules() {
     let c = handle(&url);
     let ev = |typ: &str, ts: f64, extra: Value| {
         let mut e = json!({"type": typ, "uuid": "t1", "timestamp": ts, "hostname": "w@h"});
-        e.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+        e.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
         e
     };
-    let received = ev("task-received", 1.0, json!({"name": "t.add", "args": "(1, 2)", "kwargs": "{}"}));
+    let received = ev(
+        "task-received",
+        1.0,
+        json!({"name": "t.add", "args": "(1, 2)", "kwargs": "{}"}),
+    );
     assert!(tasks::record(&c, &received).await.unwrap());
     // A second console receiving the same event does nothing.
     assert!(!tasks::record(&c, &received).await.unwrap());
-    tasks::record(&c, &ev("task-succeeded", 3.0, json!({"result": "3", "runtime": 0.5}))).await.unwrap();
+    tasks::record(
+        &c,
+        &ev(
+            "task-succeeded",
+            3.0,
+            json!({"result": "3", "runtime": 0.5}),
+        ),
+    )
+    .await
+    .unwrap();
     // A late, older event never moves a ready state back.
-    tasks::record(&c, &ev("task-started", 2.0, json!({}))).await.unwrap();
+    tasks::record(&c, &ev("task-started", 2.0, json!({})))
+        .await
+        .unwrap();
     let t = tasks::get(&c, "t1").await.unwrap().unwrap();
-    assert_eq!((t.state.as_str(), t.runtime_s, t.result.as_deref()), ("SUCCESS", Some(0.5), Some("3")));
+    assert_eq!(
+        (t.state.as_str(), t.runtime_s, t.result.as_deref()),
+        ("SUCCESS", Some(0.5), Some("3"))
+    );
     assert_eq!(t.timeline.len(), 3);
     let page = tasks::list(&c, Some("SUCCESS"), None, 0, 10).await.unwrap();
     assert_eq!(page.items.len(), 1);
-    assert!(tasks::list(&c, Some("STARTED"), None, 0, 10).await.unwrap().items.is_empty());
-    let both = tasks::list(&c, Some("SUCCESS"), Some("t.add"), 0, 10).await.unwrap();
+    assert!(tasks::list(&c, Some("STARTED"), None, 0, 10)
+        .await
+        .unwrap()
+        .items
+        .is_empty());
+    let both = tasks::list(&c, Some("SUCCESS"), Some("t.add"), 0, 10)
+        .await
+        .unwrap();
     assert_eq!(both.items[0].name.as_deref(), Some("t.add"));
     assert!(tasks::list(&c, Some("NOPE"), None, 0, 10).await.is_err());
+}
+
+/// Redis restarts under the console: the event subscription notices, says so, subscribes again
+/// by itself, and events flow again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn event_subscription_survives_a_redis_restart() {
+    let mut server = crate::support::start_redis();
+    let port = server.port;
+    let url = server.url(0);
+    let c = std::sync::Arc::new(handle(&url));
+    let task = tokio::spawn(engine::celery::events::run(c.clone()));
+    let wait = |what: &'static str, f: &dyn Fn() -> bool| {
+        let start = std::time::Instant::now();
+        while !f() {
+            assert!(
+                start.elapsed() < std::time::Duration::from_secs(20),
+                "timed out: {what}"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    };
+    wait("subscribed", &|| c.event_status().connected);
+    server.crash();
+    wait("noticed the outage", &|| {
+        let s = c.event_status();
+        !s.connected && s.last_error.is_some()
+    });
+    let _again = engine::testing::RedisServer::start_on(port, &[]);
+    wait("subscribed again", &|| {
+        let s = c.event_status();
+        s.connected && s.reconnects >= 1
+    });
+    // A heartbeat published now reaches the worker list.
+    let body = base64::Engine::encode(
+        &base64::engine::general_purpose::STANDARD,
+        r#"{"type": "worker-heartbeat", "hostname": "w9@h", "freq": 2.0, "active": 0}"#,
+    );
+    let env = json!({"body": body, "content-type": "application/json",
+                     "properties": {"body_encoding": "base64"}, "headers": {}});
+    let mut conn = redis::Client::open(url.as_str())
+        .unwrap()
+        .get_multiplexed_async_connection()
+        .await
+        .unwrap();
+    let _: u64 = redis::cmd("PUBLISH")
+        .arg("/0.celeryev/worker.heartbeat")
+        .arg(env.to_string())
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    wait("event after restart", &|| {
+        c.workers().iter().any(|w| w.hostname == "w9@h" && w.online)
+    });
+    task.abort();
 }

@@ -22,8 +22,24 @@ impl Worker {
     fn start(py: &std::path::Path, url: &str, node: &str, queues: &str) -> Worker {
         let celery = py.parent().unwrap().join("celery");
         let child = Command::new(celery)
-            .args(["-A", "celery_app", "worker", "-E", "--pool", "prefork", "-c", "1", "-n", node,
-                   "-Q", queues, "--without-mingle", "--without-gossip", "--loglevel", "WARNING"])
+            .args([
+                "-A",
+                "celery_app",
+                "worker",
+                "-E",
+                "--pool",
+                "prefork",
+                "-c",
+                "1",
+                "-n",
+                node,
+                "-Q",
+                queues,
+                "--without-mingle",
+                "--without-gossip",
+                "--loglevel",
+                "WARNING",
+            ])
             .current_dir(repo_root().join("tests/interop"))
             .env("CELERY_BROKER_URL", url)
             .env("PYTHONDONTWRITEBYTECODE", "1")
@@ -50,13 +66,15 @@ impl Drop for Worker {
     }
 }
 
-
 use std::os::unix::process::CommandExt;
 
 async fn wait_for<F: Fn() -> bool>(what: &str, secs: u64, f: F) {
     let start = Instant::now();
     while !f() {
-        assert!(start.elapsed() < Duration::from_secs(secs), "timed out waiting for {what}");
+        assert!(
+            start.elapsed() < Duration::from_secs(secs),
+            "timed out waiting for {what}"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
@@ -70,7 +88,11 @@ fn known_offline(c: &Celery, node: &str) -> bool {
 }
 
 fn send(py: &std::path::Path, url: &str, code: &str) -> String {
-    run(py, url, &["-c", &format!("from celery_app import *\n{code}")])
+    run(
+        py,
+        url,
+        &["-c", &format!("from celery_app import *\n{code}")],
+    )
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -86,7 +108,11 @@ async fn real_workers() {
     wait_for("w1 online", 60, || online(&c, "w1@test")).await;
 
     // An ETA message the worker holds is reserved, not ready.
-    send(&py, &url, "add.apply_async((1, 2), queue='q1', countdown=3600, task_id='eta-1')");
+    send(
+        &py,
+        &url,
+        "add.apply_async((1, 2), queue='q1', countdown=3600, task_id='eta-1')",
+    );
     let mut reserved = 0;
     for _ in 0..100 {
         let q = queues::by_name(&queues::list(&c).await.unwrap());
@@ -98,10 +124,23 @@ async fn real_workers() {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     if reserved != 1 {
-        let raw: Vec<Vec<u8>> = redis::cmd("HGETALL").arg("unacked").query_async(&mut c.broker.conn()).await.unwrap();
-        let keys: Vec<String> = redis::cmd("KEYS").arg("*").query_async(&mut c.broker.conn()).await.unwrap();
-        panic!("ETA not reserved: {:?} {keys:?} {:?}", queues::list(&c).await.unwrap(),
-               raw.iter().map(|r| String::from_utf8_lossy(r).to_string()).collect::<Vec<_>>());
+        let raw: Vec<Vec<u8>> = redis::cmd("HGETALL")
+            .arg("unacked")
+            .query_async(&mut c.broker.conn())
+            .await
+            .unwrap();
+        let keys: Vec<String> = redis::cmd("KEYS")
+            .arg("*")
+            .query_async(&mut c.broker.conn())
+            .await
+            .unwrap();
+        panic!(
+            "ETA not reserved: {:?} {keys:?} {:?}",
+            queues::list(&c).await.unwrap(),
+            raw.iter()
+                .map(|r| String::from_utf8_lossy(r).to_string())
+                .collect::<Vec<_>>()
+        );
     }
 
     // Pool grow: `celery inspect stats` reports one more process.
@@ -111,10 +150,20 @@ async fn real_workers() {
         v["w1@test"]["pool"]["processes"].as_array().unwrap().len()
     };
     let before = procs();
-    let grown = perform::perform(&c, &audit, Action::CeleryPoolGrow { worker: "w1@test".into(), n: 1 }, "test")
-        .await
-        .unwrap();
-    let Outcome::Replies { replies } = grown else { panic!("{grown:?}") };
+    let grown = perform::perform(
+        &c,
+        &audit,
+        Action::CeleryPoolGrow {
+            worker: "w1@test".into(),
+            n: 1,
+        },
+        "test",
+    )
+    .await
+    .unwrap();
+    let Outcome::Replies { replies } = grown else {
+        panic!("{grown:?}")
+    };
     assert_eq!(replies["w1@test"]["ok"], "pool will grow");
     let mut after = 0;
     for _ in 0..30 {
@@ -127,73 +176,137 @@ async fn real_workers() {
     assert_eq!(after, before + 1);
 
     // Revoke with terminate stops a running task; its result becomes REVOKED.
-    send(&py, &url, "sleepy.apply_async((60,), queue='q1', task_id='long-1')");
+    send(
+        &py,
+        &url,
+        "sleepy.apply_async((60,), queue='q1', task_id='long-1')",
+    );
     let start = Instant::now();
     loop {
         let t = tasks::get(&c, "long-1").await.unwrap();
         if t.as_ref().is_some_and(|t| t.state == "STARTED") {
             break;
         }
-        assert!(start.elapsed() < Duration::from_secs(30), "long-1 never started: {t:?}");
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "long-1 never started: {t:?}"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let revoked = perform::perform(
         &c,
         &audit,
-        Action::CeleryRevoke { id: "long-1".into(), terminate: true, signal: Some("SIGTERM".into()) },
+        Action::CeleryRevoke {
+            id: "long-1".into(),
+            terminate: true,
+            signal: Some("SIGTERM".into()),
+        },
         "test",
     )
     .await
     .unwrap();
-    let Outcome::Replies { replies } = revoked else { panic!("{revoked:?}") };
+    let Outcome::Replies { replies } = revoked else {
+        panic!("{revoked:?}")
+    };
     assert_eq!(replies["w1@test"]["ok"], "terminate: long-1");
     let start = Instant::now();
     loop {
         let t = tasks::get(&c, "long-1").await.unwrap().unwrap();
         if t.state == "REVOKED" && t.in_backend {
-            let meta: String = redis::cmd("GET").arg("celery-task-meta-long-1")
-                .query_async(&mut c.broker.conn()).await.unwrap();
+            let meta: String = redis::cmd("GET")
+                .arg("celery-task-meta-long-1")
+                .query_async(&mut c.broker.conn())
+                .await
+                .unwrap();
             assert!(meta.contains("\"REVOKED\""), "{meta}");
             break;
         }
-        assert!(start.elapsed() < Duration::from_secs(20), "not revoked: {t:?}");
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "not revoked: {t:?}"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 
     // Retry of a failed task re-publishes its original message (captured from its queue).
-    send(&py, &url, "fail.apply_async(queue='held', task_id='fail-1')");
+    send(
+        &py,
+        &url,
+        "fail.apply_async(queue='held', task_id='fail-1')",
+    );
     queues::page(&c, "held", 0, 10).await.unwrap();
-    perform::perform(&c, &audit, Action::CeleryAddConsumer { worker: "w1@test".into(), queue: "held".into() }, "test")
-        .await
-        .unwrap();
+    perform::perform(
+        &c,
+        &audit,
+        Action::CeleryAddConsumer {
+            worker: "w1@test".into(),
+            queue: "held".into(),
+        },
+        "test",
+    )
+    .await
+    .unwrap();
     let start = Instant::now();
     let failed_at = loop {
         let t = tasks::get(&c, "fail-1").await.unwrap();
-        if let Some(at) = t.filter(|t| t.state == "FAILURE").and_then(|t| t.timeline.get("failed").copied()) {
+        if let Some(at) = t
+            .filter(|t| t.state == "FAILURE")
+            .and_then(|t| t.timeline.get("failed").copied())
+        {
             break at;
         }
-        assert!(start.elapsed() < Duration::from_secs(20), "fail-1 never failed");
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "fail-1 never failed"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
-    let out = perform::perform(&c, &audit, Action::CeleryRetry { id: "fail-1".into() }, "test").await.unwrap();
-    assert_eq!(out, Outcome::Enqueued { id: "fail-1".into() });
+    let out = perform::perform(
+        &c,
+        &audit,
+        Action::CeleryRetry {
+            id: "fail-1".into(),
+        },
+        "test",
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        out,
+        Outcome::Enqueued {
+            id: "fail-1".into()
+        }
+    );
     let start = Instant::now();
     loop {
         let t = tasks::get(&c, "fail-1").await.unwrap().unwrap();
         if t.state == "FAILURE" && t.timeline.get("failed").is_some_and(|at| *at > failed_at) {
             break;
         }
-        assert!(start.elapsed() < Duration::from_secs(20), "retry did not run: {t:?}");
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "retry did not run: {t:?}"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     // Success cannot be retried; a task never seen is not found.
-    let e = perform::perform(&c, &audit, Action::CeleryRetry { id: "never".into() }, "t").await.unwrap_err();
+    let e = perform::perform(&c, &audit, Action::CeleryRetry { id: "never".into() }, "t")
+        .await
+        .unwrap_err();
     assert_eq!(e.kind(), engine::ErrorKind::NotFound);
 
     // Nobody answers for an unknown node: NoReply (the API's 504 no_reply).
-    let e = perform::perform(&c, &audit, Action::CeleryPoolShrink { worker: "ghost@x".into(), n: 1 }, "t")
-        .await
-        .unwrap_err();
+    let e = perform::perform(
+        &c,
+        &audit,
+        Action::CeleryPoolShrink {
+            worker: "ghost@x".into(),
+            n: 1,
+        },
+        "t",
+    )
+    .await
+    .unwrap_err();
     assert_eq!(e.kind(), engine::ErrorKind::NoReply);
 
     // A SIGKILLed worker turns offline after its heartbeat window (no goodbye).
@@ -202,13 +315,26 @@ async fn real_workers() {
     w2.sigkill();
     let killed = Instant::now();
     wait_for("w2 offline", 15, || known_offline(&c, "w2@test")).await;
-    assert!(killed.elapsed() >= Duration::from_secs(2), "not before its window");
+    assert!(
+        killed.elapsed() >= Duration::from_secs(2),
+        "not before its window"
+    );
 
     // Shutdown takes the worker offline (its worker-offline event).
-    let out = perform::perform(&c, &audit, Action::CeleryShutdown { worker: "w1@test".into() }, "test")
-        .await
-        .unwrap();
-    assert!(matches!(out, Outcome::Sent { receivers } if receivers >= 1), "{out:?}");
+    let out = perform::perform(
+        &c,
+        &audit,
+        Action::CeleryShutdown {
+            worker: "w1@test".into(),
+        },
+        "test",
+    )
+    .await
+    .unwrap();
+    assert!(
+        matches!(out, Outcome::Sent { receivers } if receivers >= 1),
+        "{out:?}"
+    );
     wait_for("w1 offline", 30, || known_offline(&c, "w1@test")).await;
     let exited = w1.0.wait().unwrap();
     assert!(exited.success() || exited.code().is_some());
@@ -216,7 +342,12 @@ async fn real_workers() {
     // Every action left an audit record.
     let log = engine::audit::page(&audit, 0, 50).await.unwrap();
     let names: Vec<&str> = log.items.iter().map(|e| e.action.as_str()).collect();
-    for n in ["celery-pool-grow", "celery-revoke", "celery-retry", "celery-shutdown"] {
+    for n in [
+        "celery-pool-grow",
+        "celery-revoke",
+        "celery-retry",
+        "celery-shutdown",
+    ] {
         assert!(names.contains(&n), "{names:?}");
     }
     events.abort();

@@ -2,6 +2,8 @@
 //! One test binary for the whole crate keeps link time down; one module per area.
 
 mod actions;
+mod celery;
+mod celery_workers;
 mod codec_props;
 mod enqueue;
 mod failed_pages;
@@ -11,5 +13,3 @@ mod read;
 mod read_lists;
 mod support;
 mod worker;
-mod celery;
-mod celery_workers;

@@ -32,7 +32,10 @@ pub fn routes() -> Router<Arc<Console>> {
         .route("/celery/workers/{hostname}/pool", post(pool))
         .route("/celery/workers/{hostname}/autoscale", post(autoscale))
         .route("/celery/workers/{hostname}/shutdown", post(shutdown))
-        .route("/celery/workers/{hostname}/pool-restart", post(pool_restart))
+        .route(
+            "/celery/workers/{hostname}/pool-restart",
+            post(pool_restart),
+        )
         .route("/celery/workers/{hostname}/rate-limit", post(rate_limit))
         .route("/celery/workers/{hostname}/time-limit", post(time_limit))
         .route("/celery/workers/{hostname}/consumers", post(consumers))
@@ -61,7 +64,13 @@ async fn workers(State(c): Ctx) -> ApiResult<Response> {
 
 /// The inspect methods a worker page may ask for.
 pub const INSPECT: [&str; 7] = [
-    "stats", "active", "reserved", "scheduled", "registered", "active_queues", "revoked",
+    "stats",
+    "active",
+    "reserved",
+    "scheduled",
+    "registered",
+    "active_queues",
+    "revoked",
 ];
 
 async fn inspect(State(c): Ctx, Seg(host): Seg, p: Params) -> ApiResult<Response> {
@@ -92,16 +101,23 @@ async fn events(State(c): Ctx) -> ApiResult<Response> {
 async fn tasks(State(c): Ctx, p: Params) -> ApiResult<Response> {
     let (offset, limit) = p.window()?;
     let nonempty = |k: &str| p.0.get(k).map(String::as_str).filter(|v| !v.is_empty());
-    let page =
-        engine::celery::tasks::list(&*celery(&c)?, nonempty("state"), nonempty("name"), offset, limit)
-            .await?;
+    let page = engine::celery::tasks::list(
+        &*celery(&c)?,
+        nonempty("state"),
+        nonempty("name"),
+        offset,
+        limit,
+    )
+    .await?;
     Ok(Json(page).into_response())
 }
 
 async fn task(State(c): Ctx, Seg(id): Seg) -> ApiResult<Response> {
     match engine::celery::tasks::get(&*celery(&c)?, &id).await? {
         Some(t) => Ok(Json(t).into_response()),
-        None => Err(ApiError::not_found(format!("no Celery task {id} was ever seen"))),
+        None => Err(ApiError::not_found(format!(
+            "no Celery task {id} was ever seen"
+        ))),
     }
 }
 
@@ -113,7 +129,12 @@ struct Revoke {
     signal: Option<String>,
 }
 
-async fn revoke(State(c): Ctx, Who(who): Who, Seg(id): Seg, body: JsonBody<Revoke>) -> ApiResult<Response> {
+async fn revoke(
+    State(c): Ctx,
+    Who(who): Who,
+    Seg(id): Seg,
+    body: JsonBody<Revoke>,
+) -> ApiResult<Response> {
     celery(&c)?;
     let b = body.0.unwrap_or_default();
     let action = Action::CeleryRevoke {
@@ -136,12 +157,27 @@ struct Pool {
     shrink: Option<u64>,
 }
 
-async fn pool(State(c): Ctx, Who(who): Who, Seg(worker): Seg, body: JsonBody<Pool>) -> ApiResult<Response> {
+async fn pool(
+    State(c): Ctx,
+    Who(who): Who,
+    Seg(worker): Seg,
+    body: JsonBody<Pool>,
+) -> ApiResult<Response> {
     celery(&c)?;
     let action = match body.required()? {
-        Pool { grow: Some(n), shrink: None } => Action::CeleryPoolGrow { worker, n },
-        Pool { grow: None, shrink: Some(n) } => Action::CeleryPoolShrink { worker, n },
-        _ => return Err(ApiError::bad_request(r#"body must be {"grow": n} or {"shrink": n}"#)),
+        Pool {
+            grow: Some(n),
+            shrink: None,
+        } => Action::CeleryPoolGrow { worker, n },
+        Pool {
+            grow: None,
+            shrink: Some(n),
+        } => Action::CeleryPoolShrink { worker, n },
+        _ => {
+            return Err(ApiError::bad_request(
+                r#"body must be {"grow": n} or {"shrink": n}"#,
+            ))
+        }
     };
     perform(&c, &who, action).await
 }
@@ -153,7 +189,12 @@ struct Autoscale {
     min: u64,
 }
 
-async fn autoscale(State(c): Ctx, Who(who): Who, Seg(worker): Seg, body: JsonBody<Autoscale>) -> ApiResult<Response> {
+async fn autoscale(
+    State(c): Ctx,
+    Who(who): Who,
+    Seg(worker): Seg,
+    body: JsonBody<Autoscale>,
+) -> ApiResult<Response> {
     celery(&c)?;
     let Autoscale { max, min } = body.required()?;
     perform(&c, &who, Action::CeleryAutoscale { worker, max, min }).await
@@ -176,7 +217,12 @@ struct RateLimit {
     rate: String,
 }
 
-async fn rate_limit(State(c): Ctx, Who(who): Who, Seg(worker): Seg, body: JsonBody<RateLimit>) -> ApiResult<Response> {
+async fn rate_limit(
+    State(c): Ctx,
+    Who(who): Who,
+    Seg(worker): Seg,
+    body: JsonBody<RateLimit>,
+) -> ApiResult<Response> {
     celery(&c)?;
     let RateLimit { task, rate } = body.required()?;
     perform(&c, &who, Action::CeleryRateLimit { worker, task, rate }).await
@@ -190,10 +236,25 @@ struct TimeLimit {
     hard: Option<f64>,
 }
 
-async fn time_limit(State(c): Ctx, Who(who): Who, Seg(worker): Seg, body: JsonBody<TimeLimit>) -> ApiResult<Response> {
+async fn time_limit(
+    State(c): Ctx,
+    Who(who): Who,
+    Seg(worker): Seg,
+    body: JsonBody<TimeLimit>,
+) -> ApiResult<Response> {
     celery(&c)?;
     let TimeLimit { task, soft, hard } = body.required()?;
-    perform(&c, &who, Action::CeleryTimeLimit { worker, task, soft, hard }).await
+    perform(
+        &c,
+        &who,
+        Action::CeleryTimeLimit {
+            worker,
+            task,
+            soft,
+            hard,
+        },
+    )
+    .await
 }
 
 #[derive(Deserialize)]
@@ -203,12 +264,27 @@ struct Consumer {
     cancel: Option<String>,
 }
 
-async fn consumers(State(c): Ctx, Who(who): Who, Seg(worker): Seg, body: JsonBody<Consumer>) -> ApiResult<Response> {
+async fn consumers(
+    State(c): Ctx,
+    Who(who): Who,
+    Seg(worker): Seg,
+    body: JsonBody<Consumer>,
+) -> ApiResult<Response> {
     celery(&c)?;
     let action = match body.required()? {
-        Consumer { add: Some(queue), cancel: None } => Action::CeleryAddConsumer { worker, queue },
-        Consumer { add: None, cancel: Some(queue) } => Action::CeleryCancelConsumer { worker, queue },
-        _ => return Err(ApiError::bad_request(r#"body must be {"add": queue} or {"cancel": queue}"#)),
+        Consumer {
+            add: Some(queue),
+            cancel: None,
+        } => Action::CeleryAddConsumer { worker, queue },
+        Consumer {
+            add: None,
+            cancel: Some(queue),
+        } => Action::CeleryCancelConsumer { worker, queue },
+        _ => {
+            return Err(ApiError::bad_request(
+                r#"body must be {"add": queue} or {"cancel": queue}"#,
+            ))
+        }
     };
     perform(&c, &who, action).await
 }

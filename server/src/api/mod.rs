@@ -11,13 +11,13 @@
 //! - `workers` — worker list and commands, suspend / resume.
 //! - `celery`  — Celery queues, workers, tasks and their actions (`--celery-broker`).
 
+mod celery;
 mod ctx;
 mod groups;
 mod jobs;
 mod queues;
 mod reads;
 mod workers;
-mod celery;
 
 use std::sync::Arc;
 

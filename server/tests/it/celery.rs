@@ -21,7 +21,14 @@ async fn celery_ctx(read_only: bool) -> (Ctx, Arc<Celery>) {
     let c = Arc::new(c);
     let console = Arc::new(Console::new(store.clone(), read_only).with_celery(c.clone()));
     let app = router(console.clone(), ServeConfig::default());
-    (Ctx { store, console, app }, c)
+    (
+        Ctx {
+            store,
+            console,
+            app,
+        },
+        c,
+    )
 }
 
 /// A protocol-2 message as kombu LPUSHes it (body base64 of `[args, kwargs, embed]`).
@@ -42,27 +49,50 @@ fn message(id: &str, task: &str) -> String {
 async fn without_a_broker_everything_is_404() {
     let ctx = crate::support::ctx().await;
     let r = send(&ctx.app, get("/api/v1/celery/queues")).await;
-    assert_eq!((r.status, r.code().as_str()), (StatusCode::NOT_FOUND, "not_found"));
+    assert_eq!(
+        (r.status, r.code().as_str()),
+        (StatusCode::NOT_FOUND, "not_found")
+    );
     let r = send(&ctx.app, get("/celery")).await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
     let home = send(&ctx.app, get("/")).await;
-    assert!(!home.body.contains("href=\"/celery\""), "no Celery nav without a broker");
+    assert!(
+        !home.body.contains("href=\"/celery\""),
+        "no Celery nav without a broker"
+    );
 }
 
 #[tokio::test]
 async fn queues_tasks_and_no_reply() {
     let (ctx, _c) = celery_ctx(false).await;
     let s = &ctx.store;
-    let _: () = redis(s, redis::cmd("LPUSH").arg("orphans").arg(message("m-1", "t.add"))).await;
+    let _: () = redis(
+        s,
+        redis::cmd("LPUSH")
+            .arg("orphans")
+            .arg(message("m-1", "t.add")),
+    )
+    .await;
     let _: () = redis(s, redis::cmd("LPUSH").arg("orphans").arg("{not json")).await;
-    let member = engine::keys::celery::binding_member("orphans", "orphans", engine::keys::celery::SEP);
-    let _: () = redis(s, redis::cmd("SADD").arg("_kombu.binding.orphans").arg(member)).await;
+    let member =
+        engine::keys::celery::binding_member("orphans", "orphans", engine::keys::celery::SEP);
+    let _: () = redis(
+        s,
+        redis::cmd("SADD").arg("_kombu.binding.orphans").arg(member),
+    )
+    .await;
 
     let r = send(&ctx.app, get("/api/v1/celery/queues")).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     let q = &r.json()[0];
-    assert_eq!((q["name"].as_str(), q["ready"].as_u64(), q["consumers"].as_u64()),
-               (Some("orphans"), Some(2), Some(0)));
+    assert_eq!(
+        (
+            q["name"].as_str(),
+            q["ready"].as_u64(),
+            q["consumers"].as_u64()
+        ),
+        (Some("orphans"), Some(2), Some(0))
+    );
     assert_eq!(q["reserved"], 0);
 
     let page = send(&ctx.app, get("/celery/queues/orphans")).await;
@@ -84,31 +114,97 @@ async fn queues_tasks_and_no_reply() {
     assert_eq!(r.status, StatusCode::OK);
 
     // Nobody answers: 504 no_reply, and nothing was audited as done... but the attempt is not.
-    let r = send(&ctx.app, post("/api/v1/celery/workers/ghost@x/pool", r#"{"grow": 1}"#)).await;
-    assert_eq!((r.status, r.code().as_str()), (StatusCode::GATEWAY_TIMEOUT, "no_reply"), "{}", r.body);
-    let r = send(&ctx.app, post("/api/v1/celery/tasks/m-1/revoke", r#"{"terminate": true, "signal": "SIGTERM"}"#)).await;
+    let r = send(
+        &ctx.app,
+        post("/api/v1/celery/workers/ghost@x/pool", r#"{"grow": 1}"#),
+    )
+    .await;
+    assert_eq!(
+        (r.status, r.code().as_str()),
+        (StatusCode::GATEWAY_TIMEOUT, "no_reply"),
+        "{}",
+        r.body
+    );
+    let r = send(
+        &ctx.app,
+        post(
+            "/api/v1/celery/tasks/m-1/revoke",
+            r#"{"terminate": true, "signal": "SIGTERM"}"#,
+        ),
+    )
+    .await;
     assert_eq!(r.status, StatusCode::GATEWAY_TIMEOUT);
     // Bad input is a 400 before anything is sent.
-    let r = send(&ctx.app, post("/api/v1/celery/workers/w@x/pool", r#"{"grow": 1, "shrink": 1}"#)).await;
+    let r = send(
+        &ctx.app,
+        post(
+            "/api/v1/celery/workers/w@x/pool",
+            r#"{"grow": 1, "shrink": 1}"#,
+        ),
+    )
+    .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
-    let r = send(&ctx.app, post("/api/v1/celery/tasks/m-1/revoke", r#"{"signal": "SIGNOPE"}"#)).await;
+    let r = send(
+        &ctx.app,
+        post(
+            "/api/v1/celery/tasks/m-1/revoke",
+            r#"{"signal": "SIGNOPE"}"#,
+        ),
+    )
+    .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
-    let r = send(&ctx.app, post("/api/v1/celery/workers/w@x/rate-limit", r#"{"task": "t", "rate": "fast"}"#)).await;
+    let r = send(
+        &ctx.app,
+        post(
+            "/api/v1/celery/workers/w@x/rate-limit",
+            r#"{"task": "t", "rate": "fast"}"#,
+        ),
+    )
+    .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     // Retry of a task that has not failed is a conflict with the reason.
     let r = send(&ctx.app, post("/api/v1/celery/tasks/m-1/retry", "")).await;
     assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
     // Shutdown is a cast: answered with how many listened (0 here).
     let r = send(&ctx.app, post("/api/v1/celery/workers/w@x/shutdown", "")).await;
-    assert_eq!((r.status, r.json()["receivers"].as_u64()), (StatusCode::OK, Some(0)));
-    assert_eq!(crate::support::last_audit(s).await.action, "celery-shutdown");
+    assert_eq!(
+        (r.status, r.json()["receivers"].as_u64()),
+        (StatusCode::OK, Some(0))
+    );
+    assert_eq!(
+        crate::support::last_audit(s).await.action,
+        "celery-shutdown"
+    );
+
+    // Flower's metric names, from events the console received.
+    let ev = serde_json::json!({"type": "worker-heartbeat", "hostname": "w1@h", "freq": 2.0,
+                                "active": 3, "processed": 9});
+    engine::celery::events::apply(&_c, &ev).await;
+    let m = send(&ctx.app, get("/metrics")).await;
+    assert!(
+        m.body.contains("flower_worker_online{worker=\"w1@h\"} 1"),
+        "{}",
+        m.body
+    );
+    assert!(m
+        .body
+        .contains("flower_worker_number_of_currently_executing_tasks{worker=\"w1@h\"} 3"));
+    assert!(m
+        .body
+        .contains("flower_events_total{task=\"\",type=\"worker-heartbeat\",worker=\"w1@h\"} 1"));
+    assert!(m
+        .body
+        .contains("taskmill_celery_queue_messages{queue=\"orphans\",state=\"ready\"} 2"));
 }
 
 #[tokio::test]
 async fn read_only_and_cross_site_are_refused() {
     let (ctx, _c) = celery_ctx(true).await;
     let r = send(&ctx.app, post("/api/v1/celery/workers/w@x/shutdown", "")).await;
-    assert_eq!((r.status, r.code().as_str()), (StatusCode::FORBIDDEN, "read_only"));
+    assert_eq!(
+        (r.status, r.code().as_str()),
+        (StatusCode::FORBIDDEN, "read_only")
+    );
     let (ctx, _c) = celery_ctx(false).await;
     let req = post_builder("/api/v1/celery/workers/w@x/shutdown")
         .header(header::ORIGIN, "https://evil.example")

@@ -2,6 +2,7 @@
 //! redis-server on a free port (see `redis`), driven with `tower::ServiceExt::oneshot`.
 
 mod api;
+mod celery;
 mod chaos;
 mod cli;
 mod demo;
@@ -16,4 +17,3 @@ mod security;
 mod support;
 mod ui;
 mod vocabulary;
-mod celery;
