@@ -64,6 +64,7 @@ impl From<engine::Error> for PageError {
             K::NotFound => PageError::not_found("Not found", e.to_string()),
             K::Conflict => PageError::Conflict(e.to_string()),
             K::Unavailable => PageError::Unavailable(redis_error_text(&e)),
+            K::NoReply => PageError::Conflict(e.to_string()),
             K::Internal => {
                 tracing::error!(error = %e, "page failed");
                 PageError::Internal(redis_error_text(&e))

@@ -72,6 +72,11 @@ mod root {
     };
     use crate::pages::{canceled::CanceledPage, deferred::DeferredPage, scheduled::ScheduledPage};
     use crate::pages::{chord::ChordPage, limits::LimitsPage};
+    use crate::pages::{
+        celery_queue::CeleryQueuePage, celery_queues::CeleryQueuesPage,
+        celery_task::CeleryTaskPage, celery_tasks::CeleryTasksPage,
+        celery_worker::CeleryWorkerPage, celery_workers::CeleryWorkersPage,
+    };
 
     /// The HTML document around the app. No inline scripts or styles: the strict CSP
     /// (`script-src 'self' 'wasm-unsafe-eval'`) would refuse them, so hydration starts from
@@ -122,6 +127,12 @@ mod root {
                         <Route path=path!("/limits") view=LimitsPage ssr=SsrMode::Async/>
                         <Route path=path!("/groups/:name") view=ChordPage ssr=SsrMode::Async/>
                         <Route path=path!("/cron") view=CronPage ssr=SsrMode::Async/>
+                        <Route path=path!("/celery") view=CeleryQueuesPage ssr=SsrMode::Async/>
+                        <Route path=path!("/celery/queues/:name") view=CeleryQueuePage ssr=SsrMode::Async/>
+                        <Route path=path!("/celery/workers") view=CeleryWorkersPage ssr=SsrMode::Async/>
+                        <Route path=path!("/celery/workers/:hostname") view=CeleryWorkerPage ssr=SsrMode::Async/>
+                        <Route path=path!("/celery/tasks") view=CeleryTasksPage ssr=SsrMode::Async/>
+                        <Route path=path!("/celery/tasks/:id") view=CeleryTaskPage ssr=SsrMode::Async/>
                     </Routes>
                 </Layout>
             </Router>

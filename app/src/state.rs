@@ -24,6 +24,8 @@ pub struct Console {
     pub store: Store,
     /// `--read-only`: every action is hidden in the UI and refused by the server.
     pub read_only: bool,
+    /// `--celery-broker`: the Celery half of the console (its pages and `celery-*` actions).
+    pub celery: Option<Arc<engine::celery::Celery>>,
     cache: Mutex<Cache>,
     /// Held by whoever reads Redis for a new snapshot (single flight).
     refresh: Arc<tokio::sync::Mutex<()>>,
@@ -49,12 +51,19 @@ impl Console {
             backend: Arc::new(Rq::new(store.clone())),
             store,
             read_only,
+            celery: None,
             cache: Mutex::new(Cache::default()),
             refresh: Arc::new(tokio::sync::Mutex::new(())),
             snapshot_reads: AtomicU64::new(0),
             events: Default::default(),
             charts: Default::default(),
         }
+    }
+
+    /// The same console with a Celery broker beside RQ.
+    pub fn with_celery(mut self, celery: Arc<engine::celery::Celery>) -> Console {
+        self.celery = Some(celery);
+        self
     }
 
     fn cached(&self) -> (Option<(Duration, Arc<Snapshot>)>, u64) {
@@ -116,7 +125,10 @@ impl Console {
         if self.read_only {
             return Err(Refused::ReadOnly);
         }
-        let outcome = self.backend.perform(action, who).await;
+        let outcome = match (&self.celery, action.is_celery()) {
+            (Some(c), true) => engine::celery::perform::perform(c, &self.store, action, who).await,
+            _ => self.backend.perform(action, who).await,
+        };
         self.invalidate().await;
         Ok(outcome?)
     }

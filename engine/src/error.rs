@@ -29,6 +29,9 @@ pub enum Error {
     Io(#[from] std::io::Error),
     #[error("json: {0}")]
     Json(#[from] serde_json::Error),
+    /// A remote-control command nobody answered before its deadline (Celery's pidbox).
+    #[error("{0}")]
+    NoReply(String),
 }
 
 /// What kind of failure an [`Error`] is, for the caller's status.
@@ -43,6 +46,8 @@ pub enum ErrorKind {
     Unavailable,
     /// Redis answered something unusable, or a local failure: a bug or corrupt data.
     Internal,
+    /// A command was sent but no worker answered before the deadline.
+    NoReply,
 }
 
 impl ErrorKind {
@@ -53,6 +58,7 @@ impl ErrorKind {
             ErrorKind::Conflict => "conflict",
             ErrorKind::Unavailable => "unavailable",
             ErrorKind::Internal => "internal",
+            ErrorKind::NoReply => "no_reply",
         }
     }
 }
@@ -64,6 +70,7 @@ impl Error {
                 ErrorKind::Invalid
             }
             Error::NotFound(_) => ErrorKind::NotFound,
+            Error::NoReply(_) => ErrorKind::NoReply,
             Error::Conflict(_) | Error::DuplicateJob(_) => ErrorKind::Conflict,
             Error::Redis(r)
                 if r.is_io_error()

@@ -294,3 +294,124 @@ mod tests {
         assert_eq!(queue_name_from_key("other"), None);
     }
 }
+
+/// Celery's (kombu's Redis transport) keys and channels, and Taskmill's own records about
+/// Celery under `taskmill:celery:`. `p` is the transport's `global_keyprefix` ("" by default);
+/// see /work/shared/celery/celery-redis-schema.md for the layout.
+pub mod celery {
+    /// kombu's default separator between a queue name and its priority step.
+    pub const SEP: &str = "\x06\x16";
+    /// Exchanges whose bindings are kombu's plumbing, not task queues.
+    pub const SYSTEM_EXCHANGES: [&str; 3] = ["celery.pidbox", "celeryev", "reply.celery.pidbox"];
+
+    /// The list holding priority step `step` of `queue` (step 0 has no suffix).
+    pub fn queue_list(p: &str, queue: &str, sep: &str, step: u8) -> String {
+        if step == 0 {
+            format!("{p}{queue}")
+        } else {
+            format!("{p}{queue}{sep}{step}")
+        }
+    }
+    /// `SCAN MATCH` pattern of the binding sets.
+    pub fn binding_pattern(p: &str) -> String {
+        format!("{p}_kombu.binding.*")
+    }
+    pub fn binding(p: &str, exchange: &str) -> String {
+        format!("{p}_kombu.binding.{exchange}")
+    }
+    /// The exchange named by a binding-set key, `None` for `binding_permanent.*`, the
+    /// deadlines zset and anything else.
+    pub fn exchange_of_binding<'a>(p: &str, key: &'a str) -> Option<&'a str> {
+        key.strip_prefix(p)?.strip_prefix("_kombu.binding.")
+    }
+    pub fn binding_permanent(p: &str, exchange: &str) -> String {
+        format!("{p}_kombu.binding_permanent.{exchange}")
+    }
+    pub fn binding_deadlines(p: &str) -> String {
+        format!("{p}_kombu.binding_deadlines")
+    }
+    pub fn unacked(p: &str) -> String {
+        format!("{p}unacked")
+    }
+    pub fn unacked_index(p: &str) -> String {
+        format!("{p}unacked_index")
+    }
+    pub fn unacked_mutex(p: &str) -> String {
+        format!("{p}unacked_mutex")
+    }
+    /// A member of a binding set: `routing_key SEP pattern SEP queue`.
+    pub fn binding_member(routing_key: &str, queue: &str, sep: &str) -> String {
+        format!("{routing_key}{sep}{sep}{queue}")
+    }
+    /// Pub/sub channels carry `/<db>.` (kombu's fanout prefix) after the global prefix.
+    pub fn events_pattern(p: &str, db: i64) -> String {
+        format!("{p}/{db}.celeryev/*")
+    }
+    pub fn pidbox_channel(p: &str, db: i64) -> String {
+        format!("{p}/{db}.celery.pidbox")
+    }
+    /// Where workers LPUSH replies to a control request whose reply_to routing key is `oid`.
+    pub fn reply_queue(oid: &str) -> String {
+        format!("{oid}.reply.celery.pidbox")
+    }
+    pub const REPLY_EXCHANGE: &str = "reply.celery.pidbox";
+    pub const PIDBOX_EXCHANGE: &str = "celery.pidbox";
+
+    /// Result backend keys (`b` = the backend's own prefix).
+    pub fn task_meta(b: &str, id: &str) -> String {
+        format!("{b}celery-task-meta-{id}")
+    }
+    pub fn taskset_meta(b: &str, group_id: &str) -> String {
+        format!("{b}celery-taskset-meta-{group_id}")
+    }
+
+    /// Taskmill's task records: a hash per task, a zset of all ids by first-seen time, one
+    /// zset per state and per task name (same scores), children of a task, captured messages.
+    pub const TASKS: &str = "taskmill:celery:tasks";
+    pub fn task(id: &str) -> String {
+        format!("taskmill:celery:task:{id}")
+    }
+    pub fn tasks_in_state(state: &str) -> String {
+        format!("taskmill:celery:state:{state}")
+    }
+    pub fn tasks_named(name: &str) -> String {
+        format!("taskmill:celery:name:{name}")
+    }
+    /// Task names seen, scored by count of tasks (the filter's choices).
+    pub const NAMES: &str = "taskmill:celery:names";
+    pub fn children(id: &str) -> String {
+        format!("taskmill:celery:children:{id}")
+    }
+    /// The original envelope of a task as captured from a queue (for retry).
+    pub fn message(id: &str) -> String {
+        format!("taskmill:celery:msg:{id}")
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn layout() {
+            assert_eq!(queue_list("", "q", SEP, 0), "q");
+            assert_eq!(queue_list("", "q", SEP, 3), "q\x06\x163");
+            assert_eq!(queue_list("pre:", "q", SEP, 9), "pre:q\x06\x169");
+            assert_eq!(binding("", "celery"), "_kombu.binding.celery");
+            assert_eq!(exchange_of_binding("", "_kombu.binding.work"), Some("work"));
+            assert_eq!(
+                exchange_of_binding("", "_kombu.binding_permanent.work"),
+                None
+            );
+            assert_eq!(
+                binding_member("work", "work", SEP),
+                "work\x06\x16\x06\x16work"
+            );
+            assert_eq!(events_pattern("", 3), "/3.celeryev/*");
+            assert_eq!(pidbox_channel("", 0), "/0.celery.pidbox");
+            assert_eq!(reply_queue("o"), "o.reply.celery.pidbox");
+            assert_eq!(task_meta("", "x"), "celery-task-meta-x");
+            assert_eq!(task("x"), "taskmill:celery:task:x");
+            assert_eq!(tasks_in_state("SUCCESS"), "taskmill:celery:state:SUCCESS");
+        }
+    }
+}

@@ -37,6 +37,7 @@
 //! - `testing`   — test support: a private redis-server on a free port (tests only).
 //! - `throttle`  — concurrency and rate limits (`--limits FILE.toml`): config, scripts, reads.
 //! - `chord`     — RQ groups with a callback enqueued once when every member has ended.
+//! - `celery`    — Celery on Redis: queues, workers from events, task records, pidbox control.
 
 pub mod codec;
 pub mod cron;
@@ -104,3 +105,6 @@ pub use store::Store;
 pub mod chord;
 #[cfg(feature = "runtime")]
 pub mod throttle;
+
+/// Celery on Redis beside RQ (`celery::types` builds without the runtime).
+pub mod celery;

@@ -112,6 +112,10 @@ pub(crate) static CRON_ENQUEUE: Lazy = Lazy::new(|| {
 pub(crate) static POOL_ADOPT: Lazy =
     Lazy::new(|| Script::new(include_str!("../lua/pool_adopt.lua")));
 
+// Celery (`celery/tasks.rs`): Taskmill's task records, every key in KEYS.
+pub(crate) static CELERY_RECORD: Lazy =
+    Lazy::new(|| Script::new(include_str!("../lua/celery_record.lua")));
+
 fn action(body: &str) -> Script {
     keyed(&[ACTIONS_LIB], body)
 }

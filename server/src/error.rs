@@ -19,6 +19,8 @@ pub enum ErrorCode {
     PayloadTooLarge,
     RedisUnavailable,
     Internal,
+    /// A Celery control command got no reply before its deadline.
+    NoReply,
 }
 
 impl ErrorCode {
@@ -34,6 +36,7 @@ impl ErrorCode {
             ErrorCode::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ErrorCode::RedisUnavailable => StatusCode::SERVICE_UNAVAILABLE,
             ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+            ErrorCode::NoReply => StatusCode::GATEWAY_TIMEOUT,
         }
     }
 
@@ -49,6 +52,7 @@ impl ErrorCode {
             ErrorCode::PayloadTooLarge => "payload_too_large",
             ErrorCode::RedisUnavailable => "redis_unavailable",
             ErrorCode::Internal => "internal",
+            ErrorCode::NoReply => "no_reply",
         }
     }
 }
@@ -106,6 +110,7 @@ impl From<engine::Error> for ApiError {
             K::Conflict => ErrorCode::Conflict,
             K::Unavailable => ErrorCode::RedisUnavailable,
             K::Internal => ErrorCode::Internal,
+            K::NoReply => ErrorCode::NoReply,
         };
         if code == ErrorCode::Internal {
             tracing::error!(error = %e, "engine error");

@@ -9,7 +9,9 @@
 //! - `error`        — the API's `{code, message}` errors and their one status table.
 //! - `extract`      — extractors with JSON rejections; id / paging validation.
 //! - `api/`         — `/api/v1`: reads, and actions translated into `engine::actions::Action`.
+//! - `celery_args`  — `serve`'s `--celery-*` flags: the Celery handle and its event task.
 //! - `metrics`      — `/metrics` in Prometheus text from one cached snapshot.
+//! - `metrics_celery` — `/metrics`' Celery part: Flower's metric names, Celery queue depths.
 //! - `worker_cmd`   — `taskmill worker` with two-stage signal shutdown.
 //! - `info`         — `taskmill info`, like `rq info`.
 //! - `ops`          — one-shot operator commands (enqueue, job, requeue, stop, ...).
@@ -28,6 +30,7 @@
 pub mod access_log;
 pub mod api;
 pub mod args;
+pub mod celery_args;
 pub mod chaos;
 pub mod chord_cmd;
 pub mod cli;
@@ -39,6 +42,7 @@ pub mod error;
 pub mod extract;
 pub mod info;
 pub mod metrics;
+pub mod metrics_celery;
 pub mod ops;
 pub mod password;
 pub mod pool;

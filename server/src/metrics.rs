@@ -37,6 +37,9 @@ pub async fn handler(State(c): State<Arc<Console>>) -> Response {
     if let Some(t) = totals {
         history::render(&mut body, &t);
     }
+    if let Some(celery) = &c.celery {
+        crate::metrics_celery::append(&mut body, celery).await;
+    }
     let mut res = body.into_response();
     res.headers_mut()
         .insert(header::CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE));

@@ -32,6 +32,7 @@ use crate::{api, metrics};
   taskmill serve --redis redis://127.0.0.1:6379
   taskmill serve --bind 0.0.0.0:9181 --user alice:s3cret --metrics-token scrape-me
   taskmill serve --read-only
+  taskmill serve --celery-broker redis://127.0.0.1:6379/0 --celery-backend redis://127.0.0.1:6379/1
   taskmill serve -u rediss://default:pw@redis.example.com:6380 --redis-ca ca.pem --port 8080
   taskmill serve --sentinel 10.0.0.5:26379 --sentinel 10.0.0.6:26379 --sentinel-master mymaster
   taskmill serve --config /etc/taskmill.toml --log-format json")]
@@ -61,6 +62,8 @@ pub struct ServeArgs {
     /// `[[serve.users]]` of the config file (argon2 hashes), set by `cli` after parsing.
     #[arg(skip)]
     pub file_users: Vec<crate::password::HashedUser>,
+    #[command(flatten)]
+    pub celery: crate::celery_args::CeleryArgs,
 }
 
 /// The site's output name: `/pkg/taskmill.{js,wasm,css}`.
@@ -177,6 +180,7 @@ pub async fn serve(
         );
     }
     let indexer = tokio::spawn(index_failures(console.clone()));
+    let celery_events = console.celery.as_ref().map(crate::celery_args::spawn);
     let sampler = tokio::spawn(sample_stats(console.clone(), cfg.stats));
     let app = router(console.clone(), cfg);
     // Live event streams never end on their own: close them when shutdown starts, or the
@@ -194,6 +198,9 @@ pub async fn serve(
         .await;
     indexer.abort();
     sampler.abort();
+    if let Some(h) = celery_events {
+        h.abort();
+    }
     served?;
     Ok(())
 }
@@ -272,6 +279,10 @@ pub async fn run(redis: &crate::redis_args::Redis, args: ServeArgs) -> anyhow::R
             redis.open()?
         }
     };
-    let console = Arc::new(Console::new(store, args.read_only));
+    let mut console = Console::new(store, args.read_only);
+    if let Some(c) = args.celery.connect()? {
+        console = console.with_celery(c);
+    }
+    let console = Arc::new(console);
     serve(console, cfg, bind, crate::process::terminate_signal()).await
 }

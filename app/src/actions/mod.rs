@@ -10,8 +10,10 @@
 //! - `workers` — shutdown, kill-horse, scale, suspend / resume.
 //! - `search`  — requeue / delete / cancel every match of a search.
 //! - `cron`    — run a cron job now.
+//! - `celery`  — Celery revoke, retry, pool grow / shrink, shutdown.
 
 pub mod cron;
+pub mod celery;
 pub mod groups;
 pub mod jobs;
 pub mod queues;
@@ -19,6 +21,7 @@ pub mod search;
 pub mod workers;
 
 pub use cron::RunCron;
+pub use celery::{CeleryPool, CeleryRetry, CeleryRevoke, CeleryShutdown};
 pub use groups::{DeleteGroup, RequeueGroup};
 pub use jobs::{CancelJobs, DeleteJobs, EnqueueNowJobs, RequeueJobs, StopJob};
 pub use queues::{EmptyQueue, RequeueAll, RequeueQueue};

@@ -11,7 +11,7 @@ use crate::components::status::console;
 pub fn Layout(children: Children) -> impl IntoView {
     let read_only = console().read_only;
     let path = use_location().pathname.get_untracked();
-    let nav = [
+    let mut nav = vec![
         ("/", "Overview"),
         ("/failed", "Failed"),
         ("/workers", "Workers"),
@@ -23,6 +23,10 @@ pub fn Layout(children: Children) -> impl IntoView {
         ("/limits", "Limits"),
         ("/cron", "Cron"),
     ];
+    // Only with a Celery broker configured.
+    if console().celery.is_some() {
+        nav.push(("/celery", "Celery"));
+    }
     view! {
         <header class="top">
             <a class="brand" href="/">"Taskmill"</a>

@@ -18,12 +18,24 @@
 //! - `chord`     — `/groups/:name`: one chord (RQ group + callback), progress and members.
 //! - `cron`      — `/cron`: cron schedulers (rq cron and Taskmill) and their jobs, run now.
 //! - `not_found` — anything else.
+//! - `celery_queues` — `/celery`: Celery queues (also unconsumed), reserved / ETA; helpers.
+//! - `celery_queue`  — `/celery/queues/:name`: peek at messages, reserved ones.
+//! - `celery_workers` — `/celery/workers`: workers from events, pool grow / shrink, shutdown.
+//! - `celery_worker`  — `/celery/workers/:hostname`: inspect replies or "no reply in N ms".
+//! - `celery_tasks`  — `/celery/tasks`: recorded tasks, filtered by state / name.
+//! - `celery_task`   — `/celery/tasks/:id`: one task, its workflow, revoke / retry.
 
 pub mod audit;
 pub mod canceled;
 pub mod deferred;
 pub mod chord;
 pub mod cron;
+pub mod celery_queue;
+pub mod celery_queues;
+pub mod celery_task;
+pub mod celery_tasks;
+pub mod celery_worker;
+pub mod celery_workers;
 pub mod failed;
 pub mod failed_group;
 pub mod failed_groups;

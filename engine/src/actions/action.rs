@@ -85,7 +85,69 @@ pub enum Action {
     RunCron {
         name: String,
     },
+    // Celery (run by `crate::celery::perform` against the broker given to `taskmill serve`).
+    CeleryRevoke {
+        id: String,
+        terminate: bool,
+        signal: Option<String>,
+    },
+    CeleryRetry {
+        id: String,
+    },
+    CeleryPoolGrow {
+        worker: String,
+        n: u64,
+    },
+    CeleryPoolShrink {
+        worker: String,
+        n: u64,
+    },
+    CeleryAutoscale {
+        worker: String,
+        max: u64,
+        min: u64,
+    },
+    CeleryRateLimit {
+        worker: String,
+        task: String,
+        rate: String,
+    },
+    CeleryTimeLimit {
+        worker: String,
+        task: String,
+        soft: Option<f64>,
+        hard: Option<f64>,
+    },
+    CeleryAddConsumer {
+        worker: String,
+        queue: String,
+    },
+    CeleryCancelConsumer {
+        worker: String,
+        queue: String,
+    },
+    CeleryShutdown {
+        worker: String,
+    },
+    CeleryPoolRestart {
+        worker: String,
+    },
 }
+
+/// The canonical names of the Celery actions (audit records, docs/contracts.md).
+pub const CELERY_NAMES: [&str; 11] = [
+    "celery-revoke",
+    "celery-retry",
+    "celery-pool-grow",
+    "celery-pool-shrink",
+    "celery-autoscale",
+    "celery-rate-limit",
+    "celery-time-limit",
+    "celery-add-consumer",
+    "celery-cancel-consumer",
+    "celery-shutdown",
+    "celery-pool-restart",
+];
 
 /// Every canonical name, as written into audit records and documented in docs/contracts.md.
 pub const NAMES: [&str; 21] = [
@@ -138,6 +200,10 @@ pub enum Outcome {
     },
     /// Create-chord: the group made (name, members, callback id, status).
     Chord(crate::chord::Created),
+    /// Celery control commands: each worker's reply, by node name.
+    Replies {
+        replies: std::collections::BTreeMap<String, serde_json::Value>,
+    },
 }
 
 impl Outcome {
@@ -150,6 +216,7 @@ impl Outcome {
             Outcome::Sent { receivers } => *receivers,
             Outcome::Stop(s) => u64::from(matches!(s, StopOutcome::Sent { .. })),
             Outcome::Chord(c) => c.members.len() as u64,
+            Outcome::Replies { replies } => replies.len() as u64,
         }
     }
 }
@@ -179,7 +246,23 @@ impl Action {
             Action::CancelSearch { .. } => "cancel-search",
             Action::CreateChord { .. } => "create-chord",
             Action::RunCron { .. } => "run-cron",
+            Action::CeleryRevoke { .. } => "celery-revoke",
+            Action::CeleryRetry { .. } => "celery-retry",
+            Action::CeleryPoolGrow { .. } => "celery-pool-grow",
+            Action::CeleryPoolShrink { .. } => "celery-pool-shrink",
+            Action::CeleryAutoscale { .. } => "celery-autoscale",
+            Action::CeleryRateLimit { .. } => "celery-rate-limit",
+            Action::CeleryTimeLimit { .. } => "celery-time-limit",
+            Action::CeleryAddConsumer { .. } => "celery-add-consumer",
+            Action::CeleryCancelConsumer { .. } => "celery-cancel-consumer",
+            Action::CeleryShutdown { .. } => "celery-shutdown",
+            Action::CeleryPoolRestart { .. } => "celery-pool-restart",
         }
+    }
+
+    /// Whether this action is for Celery (it needs the console's Celery broker).
+    pub fn is_celery(&self) -> bool {
+        self.name().starts_with("celery-")
     }
 
     /// Checks the input against [`crate::limits`], without Redis.
@@ -233,6 +316,7 @@ impl Action {
                     .try_for_each(|id| limits::validate_job_id(id))
             }
             Action::RunCron { name } => limits::validate_cron_name(name),
+            _ => crate::celery::perform::validate(self),
         }
     }
 
@@ -271,6 +355,7 @@ impl Action {
             }
             (Action::RunCron { name }, Outcome::Enqueued { id }) => format!("cron {name} → {id}"),
             (Action::RunCron { name }, _) => format!("cron {name}"),
+            _ => crate::celery::perform::target(self),
         }
     }
 }

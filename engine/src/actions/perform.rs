@@ -116,6 +116,12 @@ async fn run(store: &Store, action: &Action) -> Result<Outcome> {
         Action::RunCron { name } => Outcome::Enqueued {
             id: run_cron::run_cron(store, name).await?,
         },
+        // `crate::celery::perform` runs these; an RQ-only console has no broker for them.
+        _ => {
+            return Err(Error::NotFound(
+                "no Celery broker is configured (taskmill serve --celery-broker URL)".into(),
+            ))
+        }
     })
 }
 

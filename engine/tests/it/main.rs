@@ -2,6 +2,8 @@
 //! One test binary for the whole crate keeps link time down; one module per area.
 
 mod actions;
+mod celery;
+mod celery_workers;
 mod codec_props;
 mod cron;
 mod enqueue;

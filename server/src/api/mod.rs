@@ -16,10 +16,12 @@
 //! - `export`  — any list streamed as CSV / JSON / NDJSON.
 //! - `chords`  — concurrency / rate limits in use; chords (RQ groups with a callback).
 //! - `cron`    — cron schedulers and their jobs, run a cron job now.
+//! - `celery`  — Celery queues, workers, tasks and their actions (`--celery-broker`).
 
 mod across;
 mod chords;
 mod cron;
+mod celery;
 mod ctx;
 mod events;
 mod export;
@@ -52,6 +54,7 @@ pub fn router(console: Arc<Console>) -> Router {
         .merge(export::routes())
         .merge(chords::routes())
         .merge(cron::routes())
+        .merge(celery::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(console)

@@ -2,6 +2,7 @@
 //! redis-server on a free port (see `redis`), driven with `tower::ServiceExt::oneshot`.
 
 mod api;
+mod celery;
 mod chaos;
 mod chords;
 mod cli;
