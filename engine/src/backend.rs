@@ -329,6 +329,8 @@ impl Backend for Rq {
         queues: &'a [String],
     ) -> BoxFuture<'a, Result<Vec<crate::stats::QueueTotals>>> {
         Box::pin(crate::stats::totals(&self.store, queues))
+    }
+
     fn search<'a>(
         &'a self,
         query: &'a str,
@@ -340,6 +342,8 @@ impl Backend for Rq {
 
     fn search_count<'a>(&'a self, query: &'a str) -> BoxFuture<'a, Result<u64>> {
         Box::pin(crate::actions::search::live_count(&self.store, query))
+    }
+
     fn across<'a>(
         &'a self,
         list: JobList,

@@ -124,6 +124,16 @@ pub enum Cmd {
         after_help = "Example:\n  printf '%s' 's3cret' | taskmill hash-password\n\nThen in taskmill.toml:\n  [[serve.users]]\n  name = \"alice\"\n  password_hash = \"$argon2id$v=19$...\""
     )]
     HashPassword,
+    /// Run the cron jobs of a TOML file (exactly once per tick however many run the same file)
+    Cron(cron_cmd::CronArgs),
+    /// Enqueue a cron job's job now (any scheduler's, Taskmill's or `rq cron`'s); prints its id
+    #[command(after_help = "Example:\n  taskmill run-cron nightly-report")]
+    RunCron {
+        /// The cron job's name (`[jobs.<name>]`, or RQ's `name` / function name)
+        name: String,
+    },
+    /// Supervise N Python worker processes (restart, scale, autoscale)
+    Pool(pool::PoolArgs),
 }
 
 /// The full command: the derive plus `TASKMILL_<FLAG>` on every flag.
@@ -164,16 +174,6 @@ pub fn parse(argv: Vec<OsString>) -> Result<(Cli, crate::config::FileConfig), an
         )
     });
     Ok((cli, file))
-    /// Run the cron jobs of a TOML file (exactly once per tick however many run the same file)
-    Cron(cron_cmd::CronArgs),
-    /// Enqueue a cron job's job now (any scheduler's, Taskmill's or `rq cron`'s); prints its id
-    #[command(after_help = "Example:\n  taskmill run-cron nightly-report")]
-    RunCron {
-        /// The cron job's name (`[jobs.<name>]`, or RQ's `name` / function name)
-        name: String,
-    },
-    /// Supervise N Python worker processes (restart, scale, autoscale)
-    Pool(pool::PoolArgs),
 }
 
 pub fn main() -> ExitCode {
