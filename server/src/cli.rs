@@ -32,10 +32,16 @@ pub struct Cli {
     pub conn: RedisArgs,
     /// Configuration file (TOML): top-level keys are these global flags, a [serve], [worker],
     /// ... table per subcommand holds its flags
-    #[arg(long, global = true, value_name = "FILE")]
+    #[arg(long, global = true, value_name = "FILE", help_heading = "Global")]
     pub config: Option<PathBuf>,
     /// Log line format on stderr (text has colour only on a terminal)
-    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        default_value_t = LogFormat::Text,
+        help_heading = "Global"
+    )]
     pub log_format: LogFormat,
     /// `--redis` was typed on the command line (not taken from the environment or the file).
     #[arg(skip)]

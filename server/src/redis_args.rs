@@ -24,6 +24,7 @@ pub const URL_ENV: [&str; 4] = [
 ];
 
 #[derive(Args, Debug, Clone, Default)]
+#[command(next_help_heading = "Redis connection (any subcommand)")]
 pub struct RedisArgs {
     /// Redis URL: redis://[USER:PASS@]HOST:PORT[/DB], rediss://... (TLS), unix:///PATH[?db=N],
     /// redis+sentinel://HOST:PORT[,HOST:PORT]/MASTER[/DB] [env: TASKMILL_REDIS, REDIS_URL,
