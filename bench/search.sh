@@ -6,7 +6,8 @@
 #
 #   bench/search.sh          prints the figures; raw outputs stay in target/bench-search/
 #
-# Env: JOBS (100000), BIN (release taskmill; built if unset)
+# Env: JOBS (100000), PROFILE (release; `debug` for a quick, much slower look),
+#      BIN (the taskmill binary of that profile; built if unset)
 source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
 cd "$REPO"
 
@@ -14,11 +15,13 @@ JOBS=${JOBS:-100000}
 TD=${CARGO_TARGET_DIR:-target}
 OUT="$TD/bench-search"
 
-header "build (release)"
-cargo build -q --release -p engine --example seed_search
-[ -n "${BIN:-}" ] || cargo build -q --release -p server --bin taskmill
-BIN=${BIN:-$TD/release/taskmill}
-SEED="$TD/release/examples/seed_search"
+PROFILE=${PROFILE:-release}
+flags=(); [ "$PROFILE" = release ] && flags=(--release)
+header "build ($PROFILE)"
+cargo build -q "${flags[@]}" -p engine --example seed_search
+[ -n "${BIN:-}" ] || cargo build -q "${flags[@]}" -p server --bin taskmill
+BIN=${BIN:-$TD/$PROFILE/taskmill}
+SEED="$TD/$PROFILE/examples/seed_search"
 rm -rf "$OUT" && mkdir -p "$OUT"
 WORK=$(mktemp -d)
 on_exit "rm -rf '$WORK'"
@@ -32,7 +35,7 @@ wait_tcp 127.0.0.1 "$RPORT" 10 || die "redis-server did not start"
 URL="redis://127.0.0.1:$RPORT/0"
 info "$("$SEED" "$URL" seed "$JOBS")"
 
-QUERIES=("zebra-ostrich-7" "queue:orders zebra-ostrich-7" "status:failed declined"
+QUERIES=("zebra-ostrich-7" "queue:mail zebra-ostrich-7" "status:failed declined"
          "status:queued func:mail.send" "\"gift wrap\" customer-99999")
 header "engine: first page and the whole search"
 "$SEED" "$URL" measure "${QUERIES[@]}" | tee "$OUT/engine.jsonl"

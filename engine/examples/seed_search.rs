@@ -4,7 +4,7 @@
 //!                                           queues `orders` and `mail` (a third of them failed,
 //!                                           with a zlib'd exc_info), one of which alone carries
 //!                                           the needle `zebra-ostrich-7` in its args
-//!        seed_search REDIS_URL measure Q..  for each query: the first page's latency, then the
+//!        seed_search REDIS_URL measure Q..  for each query: the first page's latency (limit 100), then the
 //!                                           whole search (following cursors): pages, total time,
 //!                                           jobs examined, matches; one JSON line per query
 
@@ -101,7 +101,7 @@ async fn seed(store: &Store, n: usize) {
 
 async fn measure(store: &Store, q: &str) {
     let t = Instant::now();
-    let first = engine::search::search(store, q, None, 25)
+    let first = engine::search::search(store, q, None, 100)
         .await
         .expect("search");
     let first_ms = t.elapsed().as_secs_f64() * 1e3;
@@ -110,7 +110,7 @@ async fn measure(store: &Store, q: &str) {
     let mut slowest_ms = first_ms;
     while let Some(c) = cursor {
         let p0 = Instant::now();
-        let page = engine::search::search(store, q, Some(&c), 25)
+        let page = engine::search::search(store, q, Some(&c), 100)
             .await
             .expect("search");
         slowest_ms = slowest_ms.max(p0.elapsed().as_secs_f64() * 1e3);
