@@ -14,7 +14,9 @@ PY=${TASKMILL_PYTHON:-$PWD/.venv/bin/python}
 [ -x "$PY" ] || { echo "missing $PY: run scripts/setup.sh first" >&2; exit 1; }
 
 cargo build --release -q -p engine --example bench
-cargo build --release -q -p server
+# ENGINE_ONLY=1: skip the console build (the idle-worker rows, which need the binary, stay empty).
+TMBIN=target/release/taskmill
+if [ -n "${ENGINE_ONLY:-}" ]; then TMBIN=""; else cargo build --release -q -p server; fi
 PORT=$(python3 -c 'import socket;s=socket.socket();s.bind(("127.0.0.1",0));print(s.getsockname()[1])')
 DIR=$(mktemp -d)
 redis-server --port "$PORT" --bind 127.0.0.1 --save '' --appendonly no --dir "$DIR" >/dev/null &
@@ -25,19 +27,19 @@ URL="redis://127.0.0.1:$PORT/0"
 
 LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
 echo "== taskmill ($JOBS jobs, $CONC slots)" >&2
-TM=$(target/release/examples/bench "$URL" "$JOBS" "$CONC" target/release/taskmill)
+TM=$(target/release/examples/bench "$URL" "$JOBS" "$CONC" $TMBIN)
 AB="[]"
 if [ -n "${BASELINE:-}" ] || [ -n "${STATS_AB:-}" ]; then
   AB=""
   for r in $(seq "${ROUNDS:-3}"); do
     if [ -n "${STATS_AB:-}" ]; then
       echo "== history A/B round $r: recording off, then on" >&2
-      B=$(TASKMILL_STATS=off target/release/examples/bench "$URL" "$JOBS" "$CONC" target/release/taskmill)
+      B=$(TASKMILL_STATS=off target/release/examples/bench "$URL" "$JOBS" "$CONC" $TMBIN)
     else
       echo "== A/B round $r: before ($BASELINE), then after" >&2
       B=$("$BASELINE/bench" "$URL" "$JOBS" "$CONC" "$BASELINE/taskmill")
     fi
-    A=$(target/release/examples/bench "$URL" "$JOBS" "$CONC" target/release/taskmill)
+    A=$(target/release/examples/bench "$URL" "$JOBS" "$CONC" $TMBIN)
     AB="${AB:+$AB,}[$B,$A]"
   done
   AB="[$AB]"

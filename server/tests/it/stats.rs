@@ -80,7 +80,7 @@ async fn bad_query_values_are_400() {
         "/api/v1/stats/series",
         "/api/v1/stats/series?metric=nope",
         "/api/v1/stats/series?metric=finished&range=2h",
-        "/api/v1/stats/series?metric=finished&queue=bad%20name",
+        "/api/v1/stats/series?metric=finished&queue=bad%0Aname",
         "/api/v1/stats/functions?range=1y",
     ] {
         let r = send(&c.app, get(uri)).await;
