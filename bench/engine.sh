@@ -4,6 +4,8 @@
 # A/B: BASELINE=DIR (holding an earlier build's `bench` and `taskmill`) [ROUNDS=3] runs the earlier
 # and the current Taskmill alternately ROUNDS times on the same Redis, and adds a before/after
 # table of medians.
+# History A/B: STATS_AB=1 [ROUNDS=3] runs the current build alternately with recording off
+# (TASKMILL_STATS=off, "before") and on ("after") on the same Redis; the budget is within 5 %.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 JOBS=${1:-20000}
@@ -25,11 +27,16 @@ LOAD0=$(cut -d' ' -f1-3 /proc/loadavg)
 echo "== taskmill ($JOBS jobs, $CONC slots)" >&2
 TM=$(target/release/examples/bench "$URL" "$JOBS" "$CONC" target/release/taskmill)
 AB="[]"
-if [ -n "${BASELINE:-}" ]; then
+if [ -n "${BASELINE:-}" ] || [ -n "${STATS_AB:-}" ]; then
   AB=""
   for r in $(seq "${ROUNDS:-3}"); do
-    echo "== A/B round $r: before ($BASELINE), then after" >&2
-    B=$("$BASELINE/bench" "$URL" "$JOBS" "$CONC" "$BASELINE/taskmill")
+    if [ -n "${STATS_AB:-}" ]; then
+      echo "== history A/B round $r: recording off, then on" >&2
+      B=$(TASKMILL_STATS=off target/release/examples/bench "$URL" "$JOBS" "$CONC" target/release/taskmill)
+    else
+      echo "== A/B round $r: before ($BASELINE), then after" >&2
+      B=$("$BASELINE/bench" "$URL" "$JOBS" "$CONC" "$BASELINE/taskmill")
+    fi
     A=$(target/release/examples/bench "$URL" "$JOBS" "$CONC" target/release/taskmill)
     AB="${AB:+$AB,}[$B,$A]"
   done

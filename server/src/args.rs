@@ -62,3 +62,33 @@ pub struct SiteArgs {
     )]
     pub site_root: PathBuf,
 }
+
+/// History recording by the console (`serve`, `demo`): how often gauges are sampled and how long
+/// buckets are kept (workers read the retention from Redis, so one console sets it for all).
+#[derive(Args, Debug, Clone)]
+pub struct StatsArgs {
+    /// Seconds between history samples (queue depth, oldest-job age, busy / idle workers,
+    /// Python workers' counters); 0 = do not sample
+    #[arg(long, default_value_t = 10, value_name = "SECS")]
+    pub stats_interval: u64,
+    /// Hours 1-minute history buckets are kept
+    #[arg(long, default_value_t = 48, value_name = "HOURS",
+          value_parser = clap::value_parser!(u64).range(1..=24 * 366))]
+    pub stats_minute_retention: u64,
+    /// Days 1-hour history buckets are kept
+    #[arg(long, default_value_t = 90, value_name = "DAYS",
+          value_parser = clap::value_parser!(u64).range(1..=3660))]
+    pub stats_hour_retention: u64,
+}
+
+impl StatsArgs {
+    pub fn config(&self) -> crate::serve::StatsConfig {
+        crate::serve::StatsConfig {
+            interval_s: self.stats_interval,
+            retention: engine::stats::Retention {
+                minute_s: self.stats_minute_retention * 3_600,
+                hour_s: self.stats_hour_retention * 86_400,
+            },
+        }
+    }
+}

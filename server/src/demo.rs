@@ -24,6 +24,8 @@ use crate::serve::{self, ServeConfig};
 pub struct DemoArgs {
     #[command(flatten)]
     pub site: crate::args::SiteArgs,
+    #[command(flatten)]
+    pub stats: crate::args::StatsArgs,
     /// Start the console and worker but enqueue nothing
     #[arg(long)]
     pub no_traffic: bool,
@@ -40,6 +42,7 @@ pub const QUEUES: [&str; 4] = ["default", "high", "low", "reports"];
 pub async fn run(redis_flag: Option<String>, args: DemoArgs) -> anyhow::Result<()> {
     let cfg = ServeConfig {
         site_root: args.site.site_root.clone(),
+        stats: args.stats.config(),
         ..ServeConfig::default()
     };
     crate::security::check_bind(&args.site.bind, &cfg.auth).map_err(crate::process::UsageError)?;

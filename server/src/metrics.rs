@@ -1,6 +1,9 @@
 //! `/metrics`: Prometheus text rendered from ONE cached snapshot, so a scrape costs
 //! O(queues + workers) Redis commands at most once per second however often it is scraped.
-//! Metric names follow rq-exporter so existing dashboards and alerts keep working.
+//! Metric names follow rq-exporter so existing dashboards and alerts keep working; the history
+//! families (`taskmill_jobs_*`, `taskmill_job_duration_seconds`) are in `metrics/history.rs`.
+
+mod history;
 
 use std::fmt::Write as _;
 use std::sync::Arc;
@@ -26,7 +29,14 @@ pub async fn handler(State(c): State<Arc<Console>>) -> Response {
             None
         }
     };
-    let body = render(snap.as_deref(), started.elapsed().as_secs_f64());
+    let totals = match &snap {
+        Some(s) => history::totals(&c, s).await,
+        None => None,
+    };
+    let mut body = render(snap.as_deref(), started.elapsed().as_secs_f64());
+    if let Some(t) = totals {
+        history::render(&mut body, &t);
+    }
     let mut res = body.into_response();
     res.headers_mut()
         .insert(header::CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE));
@@ -109,12 +119,12 @@ pub fn render(snap: Option<&Snapshot>, scrape_secs: f64) -> String {
     out
 }
 
-fn family(out: &mut String, name: &str, kind: &str, help: &str) {
+pub(crate) fn family(out: &mut String, name: &str, kind: &str, help: &str) {
     let _ = writeln!(out, "# HELP {name} {help}");
     let _ = writeln!(out, "# TYPE {name} {kind}");
 }
 
-fn sample(out: &mut String, name: &str, labels: &[(&str, &str)], value: f64) {
+pub(crate) fn sample(out: &mut String, name: &str, labels: &[(&str, &str)], value: f64) {
     out.push_str(name);
     if !labels.is_empty() {
         out.push('{');

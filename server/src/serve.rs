@@ -53,6 +53,8 @@ pub struct ServeArgs {
     pub metrics_token: Option<String>,
     #[command(flatten)]
     pub site: crate::args::SiteArgs,
+    #[command(flatten)]
+    pub stats: crate::args::StatsArgs,
 }
 
 /// The site's output name: `/pkg/taskmill.{js,wasm,css}`.
@@ -63,6 +65,7 @@ pub struct ServeConfig {
     pub auth: AuthConfig,
     /// Where `pkg/taskmill.{js,wasm,css}` and `boot.js` live (`target/site` after a build).
     pub site_root: PathBuf,
+    pub stats: StatsConfig,
 }
 
 impl Default for ServeConfig {
@@ -70,6 +73,24 @@ impl Default for ServeConfig {
         ServeConfig {
             auth: AuthConfig::default(),
             site_root: PathBuf::from("target/site"),
+            stats: StatsConfig::default(),
+        }
+    }
+}
+
+/// The history sampler (`--stats-*`).
+#[derive(Clone, Copy, Debug)]
+pub struct StatsConfig {
+    /// Seconds between samples; 0 = no sampler.
+    pub interval_s: u64,
+    pub retention: engine::stats::Retention,
+}
+
+impl Default for StatsConfig {
+    fn default() -> Self {
+        StatsConfig {
+            interval_s: 10,
+            retention: engine::stats::Retention::default(),
         }
     }
 }
@@ -149,6 +170,7 @@ pub async fn serve(
         );
     }
     let indexer = tokio::spawn(index_failures(console.clone()));
+    let sampler = tokio::spawn(sample_stats(console.clone(), cfg.stats));
     let app = router(console.clone(), cfg);
     // Live event streams never end on their own: close them when shutdown starts, or the
     // graceful shutdown would wait for every open browser.
@@ -164,6 +186,7 @@ pub async fn serve(
         .with_graceful_shutdown(shutdown)
         .await;
     indexer.abort();
+    sampler.abort();
     served?;
     Ok(())
 }
@@ -190,6 +213,32 @@ async fn index_failures(console: Arc<Console>) {
     }
 }
 
+/// The console's background task for history: stores the retention for the workers, then
+/// takes one sample per interval slot (just after each slot starts; with several consoles on
+/// one Redis the first to take the slot's lock writes it, the others skip). Redis down: the
+/// slot is skipped and the next one tried.
+async fn sample_stats(console: Arc<Console>, cfg: StatsConfig) {
+    if cfg.interval_s == 0 {
+        return;
+    }
+    let mut configured = false;
+    loop {
+        if !configured {
+            configured = engine::stats::configure(&console.store, cfg.retention)
+                .await
+                .map_err(|e| tracing::debug!(error = %e, "history: retention not stored"))
+                .is_ok();
+        }
+        if let Err(e) = console.backend.stats_sample(cfg.interval_s).await {
+            tracing::debug!(error = %e, "history: sample skipped");
+        }
+        let now = engine::time::now();
+        let step = cfg.interval_s as f64;
+        let next = ((now / step).floor() + 1.0) * step + 0.2;
+        tokio::time::sleep(Duration::from_secs_f64((next - now).max(0.05))).await;
+    }
+}
+
 /// `taskmill serve`: starts even when Redis is down (pages then say "Redis unreachable" and
 /// `/healthz` answers 503 until it is back).
 pub async fn run(url: &str, args: ServeArgs) -> anyhow::Result<()> {
@@ -200,6 +249,7 @@ pub async fn run(url: &str, args: ServeArgs) -> anyhow::Result<()> {
             metrics_token: args.metrics_token,
         },
         site_root: args.site.site_root,
+        stats: args.stats.config(),
     };
     security::check_bind(&args.site.bind, &cfg.auth).map_err(crate::process::UsageError)?;
     let store = engine::Store::connect_lazy(url)

@@ -10,6 +10,7 @@
 //! - `jobs`    — job detail, single and bulk job actions.
 //! - `workers` — worker list and commands, suspend / resume.
 //! - `events`  — `/events`: the live feed as server-sent events.
+//! - `stats`   — history series and per-function durations.
 
 mod ctx;
 mod events;
@@ -17,6 +18,7 @@ mod groups;
 mod jobs;
 mod queues;
 mod reads;
+mod stats;
 mod workers;
 
 use std::sync::Arc;
@@ -34,6 +36,7 @@ pub fn router(console: Arc<Console>) -> Router {
         .merge(groups::routes())
         .merge(workers::routes())
         .merge(events::routes())
+        .merge(stats::routes())
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(console)

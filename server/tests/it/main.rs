@@ -14,6 +14,7 @@ mod props;
 mod redis;
 mod redis_restart;
 mod security;
+mod stats;
 mod support;
 mod ui;
 mod vocabulary;
