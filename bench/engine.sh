@@ -75,6 +75,10 @@ rows = [
     ("idle_rss_kb", "idle worker RSS (KB)", False),
     ("idle_cmds_per_s", "idle worker, redis commands/s", False),
     ("idle_cmds_per_s_multi", "idle worker on 3 queues, redis commands/s", False),
+    ("process_limits_pool_per_s", "processing, unlimited jobs in a pool with --limits (jobs/s)", True),
+    ("cmds_per_job_limits_pool", "redis commands per job, pool with --limits", False),
+    ("rate_configured_per_s", "rate-limited function: configured rate (jobs/s)", True),
+    ("rate_limited_per_s", "rate-limited function: measured (601 jobs, jobs/s)", True),
 ]
 print(f"| metric | Taskmill | Python RQ | ratio (better = >1) |")
 print(f"|---|---:|---:|---:|")
