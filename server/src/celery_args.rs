@@ -23,9 +23,8 @@ pub struct CeleryArgs {
     #[arg(long, value_name = "PREFIX", default_value = "")]
     pub celery_global_keyprefix: String,
     /// kombu transport option `priority_steps`, comma-separated
-    #[arg(long, value_name = "STEPS", default_value = "0,3,6,9",
-          value_parser = parse_steps)]
-    pub celery_priority_steps: Vec<u8>,
+    #[arg(long, value_name = "STEPS", default_value = "0,3,6,9")]
+    pub celery_priority_steps: String,
     /// kombu transport option `sep` (default: the bytes 0x06 0x16); escapes \xHH accepted
     #[arg(long, value_name = "SEP", value_parser = parse_sep)]
     pub celery_sep: Option<String>,
@@ -33,10 +32,6 @@ pub struct CeleryArgs {
     #[arg(long, value_name = "MS", default_value_t = 1000,
           value_parser = clap::value_parser!(u64).range(50..=60_000))]
     pub celery_timeout_ms: u64,
-}
-
-fn parse_steps(s: &str) -> Result<Vec<u8>, String> {
-    Transport::parse_steps(s)
 }
 
 fn parse_sep(s: &str) -> Result<String, String> {
@@ -66,10 +61,8 @@ impl CeleryArgs {
         let Some(broker) = &self.celery_broker else {
             return Ok(None);
         };
-        let mut steps = self.celery_priority_steps.clone();
-        if steps.is_empty() {
-            steps = Transport::default().priority_steps;
-        }
+        let steps = Transport::parse_steps(&self.celery_priority_steps)
+            .map_err(|e| crate::process::UsageError(format!("bad --celery-priority-steps: {e}")))?;
         let transport = Transport {
             global_keyprefix: self.celery_global_keyprefix.clone(),
             priority_steps: steps,
@@ -101,7 +94,43 @@ mod tests {
         assert_eq!(parse_sep("\\x06\\x16").unwrap(), "\x06\x16");
         assert_eq!(parse_sep(":").unwrap(), ":");
         assert!(parse_sep("").is_err());
-        assert_eq!(parse_steps("0,5").unwrap(), vec![0, 5]);
-        assert_eq!(parse_steps("9,3").unwrap(), vec![0, 3, 9]);
+        assert_eq!(Transport::parse_steps("0,5").unwrap(), vec![0, 5]);
+        assert_eq!(Transport::parse_steps("9,3").unwrap(), vec![0, 3, 9]);
+        assert!(Transport::parse_steps("0,x").is_err());
+    }
+
+    #[derive(clap::Parser)]
+    struct Cli {
+        #[command(flatten)]
+        celery: CeleryArgs,
+    }
+
+    #[tokio::test]
+    async fn flags_parse() {
+        use clap::Parser;
+        let none = Cli::try_parse_from(["t"]).unwrap().celery;
+        assert!(none.connect().unwrap().is_none());
+        let cli = Cli::try_parse_from([
+            "t",
+            "--celery-broker",
+            "redis://127.0.0.1:1/3",
+            "--celery-priority-steps",
+            "0,5",
+            "--celery-global-keyprefix",
+            "pre:",
+            "--celery-sep",
+            ":",
+            "--celery-timeout-ms",
+            "200",
+        ])
+        .unwrap();
+        let c = cli.celery.connect().unwrap().unwrap();
+        assert_eq!(c.transport.priority_steps, vec![0, 5]);
+        assert_eq!(
+            (c.prefix(), c.transport.sep.as_str(), c.db),
+            ("pre:", ":", 3)
+        );
+        assert_eq!(c.timeout, std::time::Duration::from_millis(200));
+        assert!(Cli::try_parse_from(["t", "--celery-backend", "redis://x"]).is_err());
     }
 }
