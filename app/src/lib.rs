@@ -63,20 +63,20 @@ mod root {
     use leptos_router::{path, SsrMode};
 
     use crate::components::layout::Layout;
-    use crate::pages::search::SearchPage;
     use crate::pages::cron::CronPage;
+    use crate::pages::search::SearchPage;
     use crate::pages::{
         audit::AuditPage, failed::FailedPage, failed_group::FailedGroupPage,
         failed_groups::FailedGroupsPage, job::JobPage, not_found::NotFound, overview::OverviewPage,
         queue::QueuePage, stats::StatsPage, workers::WorkersPage,
     };
     use crate::pages::{canceled::CanceledPage, deferred::DeferredPage, scheduled::ScheduledPage};
-    use crate::pages::{chord::ChordPage, limits::LimitsPage};
     use crate::pages::{
         celery_queue::CeleryQueuePage, celery_queues::CeleryQueuesPage,
         celery_task::CeleryTaskPage, celery_tasks::CeleryTasksPage,
         celery_worker::CeleryWorkerPage, celery_workers::CeleryWorkersPage,
     };
+    use crate::pages::{chord::ChordPage, limits::LimitsPage};
 
     /// The HTML document around the app. No inline scripts or styles: the strict CSP
     /// (`script-src 'self' 'wasm-unsafe-eval'`) would refuse them, so hydration starts from

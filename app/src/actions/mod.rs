@@ -12,16 +12,16 @@
 //! - `cron`    — run a cron job now.
 //! - `celery`  — Celery revoke, retry, pool grow / shrink, shutdown.
 
-pub mod cron;
 pub mod celery;
+pub mod cron;
 pub mod groups;
 pub mod jobs;
 pub mod queues;
 pub mod search;
 pub mod workers;
 
-pub use cron::RunCron;
 pub use celery::{CeleryPool, CeleryRetry, CeleryRevoke, CeleryShutdown};
+pub use cron::RunCron;
 pub use groups::{DeleteGroup, RequeueGroup};
 pub use jobs::{CancelJobs, DeleteJobs, EnqueueNowJobs, RequeueJobs, StopJob};
 pub use queues::{EmptyQueue, RequeueAll, RequeueQueue};

@@ -27,15 +27,15 @@
 
 pub mod audit;
 pub mod canceled;
-pub mod deferred;
-pub mod chord;
-pub mod cron;
 pub mod celery_queue;
 pub mod celery_queues;
 pub mod celery_task;
 pub mod celery_tasks;
 pub mod celery_worker;
 pub mod celery_workers;
+pub mod chord;
+pub mod cron;
+pub mod deferred;
 pub mod failed;
 pub mod failed_group;
 pub mod failed_groups;
@@ -44,7 +44,7 @@ pub mod limits;
 pub mod not_found;
 pub mod overview;
 pub mod queue;
-pub mod stats;
-pub mod search;
 pub mod scheduled;
+pub mod search;
+pub mod stats;
 pub mod workers;

@@ -19,9 +19,9 @@
 //! - `celery`  — Celery queues, workers, tasks and their actions (`--celery-broker`).
 
 mod across;
+mod celery;
 mod chords;
 mod cron;
-mod celery;
 mod ctx;
 mod events;
 mod export;
@@ -29,8 +29,8 @@ mod groups;
 mod jobs;
 mod queues;
 mod reads;
-mod stats;
 mod search;
+mod stats;
 mod workers;
 
 use std::sync::Arc;
