@@ -62,18 +62,19 @@ impl CronExpr {
     /// Parses an expression; the error says which field is wrong and why.
     pub fn parse(text: &str) -> Result<CronExpr, String> {
         let text = text.trim();
-        let expanded =
-            match text.to_ascii_lowercase().as_str() {
-                "@yearly" | "@annually" => "0 0 1 1 *".to_string(),
-                "@monthly" => "0 0 1 * *".to_string(),
-                "@weekly" => "0 0 * * 0".to_string(),
-                "@daily" | "@midnight" => "0 0 * * *".to_string(),
-                "@hourly" => "0 * * * *".to_string(),
-                other if other.starts_with('@') => return Err(format!(
+        let expanded = match text.to_ascii_lowercase().as_str() {
+            "@yearly" | "@annually" => "0 0 1 1 *".to_string(),
+            "@monthly" => "0 0 1 * *".to_string(),
+            "@weekly" => "0 0 * * 0".to_string(),
+            "@daily" | "@midnight" => "0 0 * * *".to_string(),
+            "@hourly" => "0 * * * *".to_string(),
+            other if other.starts_with('@') => {
+                return Err(format!(
                     "unknown macro {text:?} (use @hourly, @daily, @weekly, @monthly or @yearly)"
-                )),
-                _ => text.to_string(),
-            };
+                ))
+            }
+            _ => text.to_string(),
+        };
         let fields: Vec<&str> = expanded.split_whitespace().collect();
         if fields.len() != 5 {
             return Err(format!(
