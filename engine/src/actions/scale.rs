@@ -28,8 +28,15 @@ pub async fn scale_any(store: &Store, target: &str, n: u64) -> Result<u64> {
         }
         Err(e) => return Err(e),
     };
+    let python_child = is_python(&worker);
     match worker.pool {
         Some(p) if p.is_python() => pypool::scale(store, &p.pool_id, n).await,
+        // A Python child (RQ writes its `python_version`) whose pool record expired: its
+        // supervisor is gone, and the worker itself would ignore the command.
+        Some(p) if python_child => Err(Error::Conflict(format!(
+            "{target} was started by `taskmill pool` {}, which is no longer running",
+            p.pool_id
+        ))),
         Some(_) => scale(store, target, n).await,
         None => Err(Error::Conflict(format!(
             "{target} is not a Taskmill pool and no `taskmill pool` supervises it: only \
@@ -37,4 +44,11 @@ pub async fn scale_any(store: &Store, target: &str, n: u64) -> Result<u64> {
              (a plain Python rq worker ignores the command)"
         ))),
     }
+}
+
+/// An RQ worker run by Python (Taskmill slots write a marker instead of a Python version).
+fn is_python(w: &crate::model::WorkerInfo) -> bool {
+    w.python_version
+        .as_deref()
+        .is_some_and(|v| !v.starts_with("n/a (Taskmill"))
 }

@@ -281,7 +281,7 @@ async fn python_pool_scales_1_3_1_and_restarts_a_crashed_child() {
     assert_eq!(children(&c.store, &pool_id).await.len(), 1);
 
     // SIGKILL the child: the pool starts another (a new pid, adopted again).
-    let (_, pid) = children(&c.store, &pool_id).await.remove(0);
+    let (killed, pid) = children(&c.store, &pool_id).await.remove(0);
     unsafe {
         libc::kill(pid as i32, libc::SIGKILL);
     }
@@ -309,6 +309,17 @@ async fn python_pool_scales_1_3_1_and_restarts_a_crashed_child() {
     };
     assert!(status.success(), "{status:?}");
     assert!(!exists(&c.store, &keys::pool(&pool_id)).await);
+    // The SIGKILLed child's hash outlives its pool: scaling it now is a conflict, not a 200.
+    let r = send(
+        &c.app,
+        post(
+            &format!("/api/v1/workers/{killed}/scale"),
+            r#"{"slots": 2}"#,
+        ),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
+    assert!(r.body.contains("no longer running"), "{}", r.body);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
