@@ -216,3 +216,76 @@ async fn read_only_and_cross_site_are_refused() {
     let r = send(&ctx.app, get("/api/v1/celery/workers")).await;
     assert_eq!((r.status, r.body.as_str()), (StatusCode::OK, "[]"));
 }
+
+/// The Celery buttons are plain forms: without JavaScript a shutdown posts, is audited and
+/// redirects back with a flash; a revoke nobody answers comes back as an error flash; a
+/// cross-site form post never reaches the action.
+#[tokio::test]
+async fn forms_work_without_javascript() {
+    use crate::support::form_post;
+    use axum::body::Body;
+    let (ctx, _c) = celery_ctx(false).await;
+    let req = form_post("/ui/celery-shutdown")
+        .header(header::ORIGIN, "http://127.0.0.1:9181")
+        .body(Body::from("worker=w1%40h&return_to=/celery/workers"))
+        .unwrap();
+    let r = send(&ctx.app, req).await;
+    assert!(r.status.is_redirection(), "{}: {}", r.status, r.body);
+    let a = crate::support::last_audit(&ctx.store).await;
+    assert_eq!(
+        (a.action.as_str(), a.target.as_str()),
+        ("celery-shutdown", "w1@h")
+    );
+
+    let req = form_post("/ui/celery-revoke")
+        .header(header::ORIGIN, "http://127.0.0.1:9181")
+        .body(Body::from(
+            "id=t-1&terminate=on&signal=SIGTERM&return_to=/celery/tasks/t-1",
+        ))
+        .unwrap();
+    let r = send(&ctx.app, req).await;
+    let location = r
+        .headers
+        .get(header::LOCATION)
+        .map(|l| l.to_str().unwrap().to_string());
+    assert!(
+        location
+            .as_deref()
+            .is_some_and(|l| l.starts_with("/celery/tasks/t-1")),
+        "{location:?} {}",
+        r.body
+    );
+
+    let req = form_post("/ui/celery-shutdown")
+        .header(header::ORIGIN, "https://attacker.example")
+        .header("sec-fetch-site", "cross-site")
+        .body(Body::from("worker=w2%40h&return_to=/"))
+        .unwrap();
+    assert_eq!(send(&ctx.app, req).await.status, StatusCode::FORBIDDEN);
+    assert_ne!(crate::support::last_audit(&ctx.store).await.target, "w2@h");
+}
+
+/// Two consoles on one broker share the task history, and an event both receive is recorded
+/// once.
+#[tokio::test]
+async fn consoles_share_task_history() {
+    let (a, ca) = celery_ctx(false).await;
+    let url = ca.broker.url().to_string();
+    let cb = Celery::connect(&url, None, Transport::default()).unwrap();
+    let ev = serde_json::json!({"type": "task-received", "uuid": "shared-1", "name": "t.add",
+                                "timestamp": 10.5, "hostname": "w@h", "args": "(1,)"});
+    assert!(engine::celery::tasks::record(&ca, &ev).await.unwrap());
+    assert!(
+        !engine::celery::tasks::record(&cb, &ev).await.unwrap(),
+        "recorded once"
+    );
+    let seen_by_b = engine::celery::tasks::list(&cb, None, None, 0, 10)
+        .await
+        .unwrap();
+    assert_eq!(seen_by_b.total, 1);
+    let r = send(&a.app, get("/api/v1/celery/tasks/shared-1")).await;
+    assert_eq!(
+        (r.json()["state"].as_str(), r.json()["worker"].as_str()),
+        (Some("RECEIVED"), Some("w@h"))
+    );
+}
