@@ -167,10 +167,10 @@ pub const NAMES: [&str; 21] = [
     "resume",
     "requeue-group",
     "delete-group",
+    "create-chord",
     "requeue-search",
     "delete-search",
     "cancel-search",
-    "create-chord",
     "run-cron",
 ];
 
