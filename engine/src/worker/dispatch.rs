@@ -115,8 +115,12 @@ pub(crate) async fn dispatch(shared: Arc<Shared>, tx: UnboundedSender<Completion
                 }
                 if burst {
                     if shared.busy_count() == 0 {
-                        // Jobs parked by a limit come back to the queue when permits free up.
-                        if !super::limiter::parked_remain(&shared).await {
+                        // Jobs parked by a limit come back to the queue when permits free up;
+                        // a chord completed by this run enqueues its callback now, not at a
+                        // later worker's tick (the burst run then takes it if it is ours).
+                        if !super::limiter::parked_remain(&shared).await
+                            && !super::ticks::fire_chords(&shared).await
+                        {
                             return Exit::BurstDone;
                         }
                         continue;

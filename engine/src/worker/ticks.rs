@@ -36,3 +36,14 @@ pub(crate) async fn run(shared: Arc<Shared>, cancel: CancellationToken) {
         }
     }
 }
+
+/// Burst end: one chord tick; whether it enqueued a callback (then the run goes on).
+pub(crate) async fn fire_chords(shared: &Shared) -> bool {
+    match crate::chord::tick(&shared.store).await {
+        Ok(n) => n > 0,
+        Err(e) => {
+            warn!(error = %e, "chord tick failed");
+            false
+        }
+    }
+}
