@@ -9,7 +9,7 @@
 #   bench/groups.sh          prints the figures; raw outputs stay in target/bench-groups/
 #
 # Env: FAILED (100000), DURATION (10s), CONNS (16), THREADS (2), BIN (release taskmill; built if unset),
-#      SKIP_DASH=1 skips rq-dashboard (its venv, .venv-dash, is shared with bench/console.sh)
+#      PROFILE=debug (a quick look only: unoptimised timings), SKIP_DASH=1 skips rq-dashboard (its venv, .venv-dash, is shared with bench/console.sh)
 source "$(dirname "${BASH_SOURCE[0]}")/../scripts/lib.sh"
 cd "$REPO"
 
@@ -21,11 +21,13 @@ TD=${CARGO_TARGET_DIR:-target}
 OUT="$TD/bench-groups"
 command -v wrk >/dev/null || die "wrk missing (apt-get install wrk)"
 
-header "build (release)"
-cargo build -q --release -p server --bin taskmill
-cargo build -q --release -p engine --example seed_groups
-BIN=${BIN:-$TD/release/taskmill}
-SEED="$TD/release/examples/seed_groups"
+PROFILE=${PROFILE:-release}
+header "build ($PROFILE)"
+flag=$([ "$PROFILE" = release ] && echo --release || true)
+cargo build -q $flag -p server --bin taskmill
+cargo build -q $flag -p engine --example seed_groups
+BIN=${BIN:-$TD/$PROFILE/taskmill}
+SEED="$TD/$PROFILE/examples/seed_groups"
 rm -rf "$OUT" && mkdir -p "$OUT"
 WORK=$(mktemp -d)
 on_exit "rm -rf '$WORK'"
