@@ -24,7 +24,7 @@ command -v wrk >/dev/null || die "wrk missing (apt-get install wrk)"
 PROFILE=${PROFILE:-release}
 header "build ($PROFILE)"
 flag=$([ "$PROFILE" = release ] && echo --release || true)
-cargo build -q $flag -p server --bin taskmill
+[ -n "${BIN:-}" ] || cargo build -q $flag -p server --bin taskmill
 cargo build -q $flag -p engine --example seed_groups
 BIN=${BIN:-$TD/$PROFILE/taskmill}
 SEED="$TD/$PROFILE/examples/seed_groups"
