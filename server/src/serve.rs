@@ -205,18 +205,20 @@ pub async fn serve(
     Ok(())
 }
 
-/// The console's background task for the failure-group index: advances it in slices of about
-/// 200 ms, and once a pass is done waits 2 s before the next, so `as_of` stays a few seconds old
-/// without a page load ever walking a registry. Redis down: retry every 5 s.
+/// The console's background task for the failure-group index: advances it for about 25 ms,
+/// then pauses as long, and once a pass is done waits 2 s before the next, so `as_of` stays a few
+/// seconds old without a page load ever walking a registry, and Redis (single-threaded: each
+/// slice is one script call) spends at most about half its time on the index during a pass,
+/// never all of it, so page reads queued behind it stay fast. Redis down: retry every 5 s.
 async fn index_failures(console: Arc<Console>) {
     loop {
         let pause = match console
             .backend
-            .index_failures(Duration::from_millis(200))
+            .index_failures(Duration::from_millis(25))
             .await
         {
             Ok(Some(p)) if p.pass_done => Duration::from_secs(2),
-            Ok(Some(_)) => Duration::from_millis(5),
+            Ok(Some(_)) => Duration::from_millis(25),
             Ok(None) => Duration::from_secs(1),
             Err(e) => {
                 tracing::debug!(error = %e, "failure-group index: not advanced");
