@@ -315,6 +315,16 @@ async fn busy_pool_through_connection_drops_runs_each_job_once() {
         .unwrap()
         .unwrap();
     killer.await.unwrap();
+    // The killer's last CLIENT KILL may have cut this test's own shared connection: its next
+    // command fails once (broken pipe) while the manager reconnects. Wait until it answers.
+    for _ in 0..50 {
+        let pong: redis::RedisResult<String> =
+            redis::cmd("PING").query_async(&mut store.conn()).await;
+        if pong.is_ok() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     // Every job ran to success exactly once: one result entry each, none failed or reaped.
     assert_eq!((report.failed, report.retried, report.lost), (0, 0, 0));
     assert_eq!(report.succeeded, 300);
