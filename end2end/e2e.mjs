@@ -80,9 +80,12 @@ async function shownStatus(page) {
   return (await el.textContent({ timeout: 5000 }))?.trim().toLowerCase();
 }
 
-async function waitForShownStatus(page, url, want, ms) {
+// Reloads until the job page shows `want`. With JavaScript on, each load is allowed to finish
+// hydrating first: reloading while the wasm bundle is still downloading aborts that request.
+async function waitForShownStatus(page, url, want, ms, { js = true } = {}) {
   return waitFor(async () => {
     await page.goto(url, { waitUntil: 'load' });
+    if (js) await settle(page);
     const s = await shownStatus(page);
     return s === want ? s : false;
   }, ms, `${url} to show status ${want}`);
@@ -158,6 +161,7 @@ test('clicking Requeue on a failed job makes it run again (finished)', async ({ 
   await settle(page);
   assert((await shownStatus(page)) === 'failed', `job page shows ${await shownStatus(page)} before requeue`);
   await Promise.all([page.waitForNavigation({ waitUntil: 'load' }), page.click(`[data-testid="requeue-${id}"]`)]);
+  await settle(page);
   await waitForShownStatus(page, `${BASE}/jobs/${id}`, 'finished', 30000);
   assert(jobStatus(id) === 'finished', `taskmill job says ${jobStatus(id)}`);
   await shot(page, 'requeue-js');
@@ -172,6 +176,7 @@ test('cancel a queued job', async ({ browser }) => {
   await page.goto(`${BASE}/jobs/${id}`, { waitUntil: 'load' });
   await settle(page);
   await Promise.all([page.waitForNavigation({ waitUntil: 'load' }), page.click(`[data-testid="cancel-${id}"]`)]);
+  await settle(page);
   await waitForShownStatus(page, `${BASE}/jobs/${id}`, 'canceled', 10000);
   assert(jobStatus(id) === 'canceled', `taskmill job says ${jobStatus(id)}`);
   await shot(page, 'cancel');
@@ -188,6 +193,7 @@ test('stop a running taskmill.sleep job', async ({ browser }) => {
   await settle(page);
   assert((await shownStatus(page)) === 'started', `job page shows ${await shownStatus(page)}`);
   await Promise.all([page.waitForNavigation({ waitUntil: 'load' }), page.click(`[data-testid="stop-${id}"]`)]);
+  await settle(page);
   await waitForShownStatus(page, `${BASE}/jobs/${id}`, 'stopped', 15000);
   assert(jobStatus(id) === 'stopped', `taskmill job says ${jobStatus(id)}`);
   await shot(page, 'stop');
@@ -203,7 +209,7 @@ test('requeue works with JavaScript disabled', async ({ browser }) => {
   await page.goto(`${BASE}/jobs/${id}`, { waitUntil: 'load' });
   assert((await shownStatus(page)) === 'failed', `job page shows ${await shownStatus(page)} before requeue`);
   await Promise.all([page.waitForNavigation({ waitUntil: 'load' }), page.click(`[data-testid="requeue-${id}"]`)]);
-  await waitForShownStatus(page, `${BASE}/jobs/${id}`, 'finished', 30000);
+  await waitForShownStatus(page, `${BASE}/jobs/${id}`, 'finished', 30000, { js: false });
   await shot(page, 'requeue-nojs');
   assert(problems.length === 0, problems.join('\n'));
   await context.close();
@@ -367,6 +373,7 @@ async function requeueGroup(context, word, ids, name) {
   const count = (await page.locator('[data-testid="group-count"]').textContent()).trim();
   assert(count === '2', `group page shows ${count} jobs`);
   await Promise.all([page.waitForNavigation({ waitUntil: 'load' }), page.click('[data-testid="requeue-group"]')]);
+  await settle(page);
   await Promise.all([page.waitForNavigation({ waitUntil: 'load' }), page.click('[data-testid="confirm-submit"]')]);
   for (const id of ids) {
     await waitFor(() => jobStatus(id) === 'finished', 30000, `job ${id} of the requeued group to finish`);
@@ -396,8 +403,10 @@ test('run now from the scheduled page enqueues the job and it runs', async ({ br
   await settle(page);
   assert(await page.locator(`[data-testid="job-row-${id}"]`).count() === 1, 'scheduled job is listed');
   await Promise.all([page.waitForNavigation({ waitUntil: 'load' }), page.click(`[data-testid="enqueue-now-${id}"]`)]);
+  await settle(page);
   await waitFor(() => jobStatus(id) === 'finished', 30000, `scheduled job ${id} to run`);
   await page.goto(`${BASE}/scheduled`, { waitUntil: 'load' });
+  await settle(page);
   assert(await page.locator(`[data-testid="job-row-${id}"]`).count() === 0, 'job left the scheduled page');
   await shot(page, 'scheduled-run-now');
   assert(problems.length === 0, problems.join('\n'));
