@@ -44,9 +44,9 @@ if suspended then return {'suspended'} end
 local out = {'ok'}
 for j = 0, claim_jobs(queues, workers, xs, pre, now_s, nowtxt, lease, out) - 1 do
   -- Never re-create an expired worker hash partially: the heartbeat re-births it.
-  local wkey = K('worker', workers[out[2 + 8 * j]])
+  local wkey = K('worker', workers[out[2 + 9 * j]])
   if call('EXISTS', wkey) == 1 then
-    call('HSET', wkey, unpack(busy_fields({}, out[3 + 8 * j], nowtxt)))
+    call('HSET', wkey, unpack(busy_fields({}, out[3 + 9 * j], nowtxt)))
   end
 end
 return out

@@ -7,11 +7,11 @@
 -- is the caller's (it may merge it with the previous job's counters); the started-registry ZADD
 -- is batched by claim_jobs. `t` holds the call's times and TTLs, already as strings (numbers
 -- passed to redis.call are formatted on every call). Returns HMGET {data, timeout, result_ttl,
--- dependency_ids}, or nil for an id whose hash is gone (RQ skips those; a hash without `data` is unreadable to every worker
+-- dependency_ids, group_id}, or nil for an id whose hash is gone (RQ skips those; a hash without `data` is unreadable to every worker
 -- and dropped the same way).
 local function start_job(id, worker, x, t)
   local jkey = K('job', id)
-  local got = call('HMGET', jkey, 'data', 'timeout', 'result_ttl', 'dependency_ids')
+  local got = call('HMGET', jkey, 'data', 'timeout', 'result_ttl', 'dependency_ids', 'group_id')
   if not got[1] then return nil end
   local ekey = K('execution', id, x)
   call('HSET', ekey, 'id', x, 'created_at', t.now_s, 'last_heartbeat', t.now_s,
@@ -30,9 +30,10 @@ end
 -- `workers`, slot i getting execution id `xs[i]`. `pre` (or nil): pre[qi] = ids of queue qi
 -- already taken out of it by a blocking wait (and out of its intermediate list by the caller);
 -- each was its queue's head, so it goes before that queue's rest, and one there is no slot for
--- goes back to the head of its queue. Appends 8 values per claimed job to the flat array
--- `out`, in slot order: slot index, id, x, qi, data, timeout, result_ttl, deps — the job's
--- result_ttl ('' = default) and deps ('1' if it lists dependencies) as read at start, which is
+-- goes back to the head of its queue. Appends 9 values per claimed job to the flat array
+-- `out`, in slot order: slot index, id, x, qi, data, timeout, result_ttl, deps, group — the
+-- job's result_ttl ('' = default), deps ('1' if it lists dependencies) and chord group_id ('' =
+-- none) as read at start, which is
 -- what RQ's worker finishes with too (the Job object it loaded); finish.lua gets them back
 -- instead of reading the hash again. Returns the number of jobs claimed.
 -- RQ's LMOVE into the intermediate list + LREM at start collapse to LPOP here: inside one script
@@ -51,6 +52,7 @@ local function claim_jobs(queues, workers, xs, pre, now_s, nowtxt, lease, out)
     out[b + 1], out[b + 2], out[b + 3], out[b + 4] = nxt, id, x, qi
     out[b + 5], out[b + 6], out[b + 7] = got[1], got[2] or '', got[3] or ''
     out[b + 8] = got[4] and '1' or ''
+    out[b + 9] = got[5] or ''
     local w = wip[qi] or {}
     wip[qi] = w
     w[#w + 1] = wip_score

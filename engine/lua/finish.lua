@@ -8,7 +8,7 @@
 -- ARGV[7 .. 6+nq]: queue names to claim from, in priority order
 -- ARGV[7+nq]: history: '0' = do not record, else the most functions per queue kept by name in
 --   the /metrics totals (stats_lib)
--- then 17 fields per entry: kind ('ok' | 'fail' | 'killed' | 'stop'), slot name, job id,
+-- then 18 fields per entry: kind ('ok' | 'fail' | 'killed' | 'stop'), slot name, job id,
 --   execution id, queue, execution started (unix float), execution ended (unix float),
 --   ended (RQ text), the slot's total_working_time including this job,
 --   payload (base64 return value, '' for None | base64 exc),
@@ -17,7 +17,8 @@
 --   the slot's new successful_job_count (kind 'ok') or failed_job_count (other kinds; every
 --   failure outcome, retries included, counts as failed like RQ) — the pool keeps each slot's
 --   counters: it is their only writer, and absolute values make a retried batch idempotent,
---   the job's function name, its run time in µs and that run time's histogram bucket (history)
+--   the job's function name, its run time in µs and that run time's histogram bucket (history),
+--   the job's chord group_id as read at claim ('' = none; claim_lib)
 -- Returns: {outcomes, claimed}. outcomes: one per entry: 'finished', 'failed', 'stopped',
 --   'requeued', 'scheduled', or 'lease_lost' when the started-registry member is gone (reaped,
 --   canceled or deleted while it ran): then the job is left exactly as the other writer left it.
@@ -29,7 +30,7 @@ local n, retrying = tonumber(ARGV[2]), ARGV[3] == '1'
 local nowtxt, lease, nq = ARGV[4], tonumber(ARGV[5]), tonumber(ARGV[6])
 local stats_cap = tonumber(ARGV[7 + nq]) or 0
 local base = 8 + nq
-local function arg(e, f) return ARGV[base + e * 17 + f] end
+local function arg(e, f) return ARGV[base + e * 18 + f] end
 
 -- Lease check for the whole batch: which started-registry members are still ours. One ZMSCORE
 -- and one ZREM per queue instead of one ZREM per entry.
@@ -84,7 +85,7 @@ for e = 0, n - 1 do
   local jkey = K('job', id)
   local outcome
   -- Chords (chord_lib): read before the job hash may be deleted (result_ttl 0).
-  local gid = held[e] and call('HGET', jkey, 'group_id')
+  local gid = held[e] and arg(e, 17)
   if not held[e] then
     -- Someone else (reaper, cancel, delete) owns the job now.
     outcome = 'lease_lost'
@@ -192,9 +193,9 @@ if #workers > 0 then
     claimed = {'ok'}
     for j = 0, claim_jobs(queues, workers, xs, nil, ARGV[1], nowtxt, lease, claimed) - 1 do
       -- Slot positions become 1-based batch entries for the caller.
-      local e = entry_of[claimed[2 + 8 * j]]
-      next_of[e] = claimed[3 + 8 * j]
-      claimed[2 + 8 * j] = e + 1
+      local e = entry_of[claimed[2 + 9 * j]]
+      next_of[e] = claimed[3 + 9 * j]
+      claimed[2 + 9 * j] = e + 1
     end
   end
 end

@@ -32,13 +32,17 @@ local function stats_expire(key, at)
   end
 end
 
--- Finished / failed counters of one scope ('all' or 'q:<queue>') in the current buckets.
+-- Finished / failed counters of one scope ('all' or 'q:<queue>') in the current buckets. The
+-- key's expiry is set when a bucket's field is created (the increment's result equals the
+-- increment): the key is always created with such a field, and its expiry never changes, so
+-- setting it once per bucket is enough. That keeps EXPIREAT off the per-batch path.
 local function stats_count(now, scope, fin, fail)
   for _, s in ipairs(stats_slots(now)) do
     local key = K('stats_c_' .. s.res, s.start, scope)
-    if fin > 0 then redis.call('HINCRBY', key, 'f' .. s.i, fin) end
-    if fail > 0 then redis.call('HINCRBY', key, 'x' .. s.i, fail) end
-    stats_expire(key, s.exp)
+    local fresh = false
+    if fin > 0 then fresh = redis.call('HINCRBY', key, 'f' .. s.i, fin) == fin end
+    if fail > 0 then fresh = (redis.call('HINCRBY', key, 'x' .. s.i, fail) == fail) or fresh end
+    if fresh then stats_expire(key, s.exp) end
   end
 end
 
@@ -107,26 +111,36 @@ local function stats_jobs(now, jobs, cap)
     stats_total(q, a[1], a[2])
     local key = K('stats_t', q)
     for f, r in pairs(byqf[q]) do
-      if redis.call('HEXISTS', key, 'c\t' .. f) == 0 then
+      -- A function's first count creates its field (the result equals the increment); only
+      -- then is the cap checked, and an uncounted function's count moves to 'other'.
+      if redis.call('HINCRBY', key, 'c\t' .. f, r[1]) == r[1] then
         if redis.call('HINCRBY', key, 'nfn', 1) > cap then
           redis.call('HINCRBY', key, 'nfn', -1)
+          redis.call('HDEL', key, 'c\t' .. f)
           f = 'other'
+          redis.call('HINCRBY', key, 'c\t' .. f, r[1])
         end
       end
-      redis.call('HINCRBY', key, 'c\t' .. f, r[1])
       redis.call('HINCRBY', key, 's\t' .. f, string.format('%.0f', r[3]))
       for b, n in pairs(r[4]) do redis.call('HINCRBY', key, 'h\t' .. f .. '\t' .. b, n) end
     end
   end
   stats_count(now, K('stats_all'), all[1], all[2])
+  -- A function's bucket field is created once per bucket (HSET answers 1): only then can the
+  -- key be new or the function missing from the index of its key's span, so the index SADD and
+  -- both expiries happen then, not on every batch.
   for _, s in ipairs(stats_slots(now)) do
-    local index = K('stats_fi_' .. s.res, s.start)
-    redis.call('SADD', index, unpack(fs))
-    stats_expire(index, s.exp)
+    local index, added = K('stats_fi_' .. s.res, s.start), {}
     for _, f in ipairs(fs) do
       local key = K('stats_f_' .. s.res, s.start, f)
-      redis.call('HSET', key, s.i, stats_merge(redis.call('HGET', key, s.i), byf[f]))
-      stats_expire(key, s.exp)
+      if redis.call('HSET', key, s.i, stats_merge(redis.call('HGET', key, s.i), byf[f])) == 1 then
+        stats_expire(key, s.exp)
+        added[#added + 1] = f
+      end
+    end
+    if #added > 0 then
+      redis.call('SADD', index, unpack(added))
+      stats_expire(index, s.exp)
     end
   end
 end

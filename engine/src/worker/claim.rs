@@ -26,6 +26,9 @@ pub(crate) struct Claimed {
 pub(crate) struct FinishHints {
     pub result_ttl: String,
     pub has_dependencies: bool,
+    /// The chord (RQ `Group`) the job belongs to, '' = none: finish.lua records its end in the
+    /// chord without reading the hash again.
+    pub group_id: String,
 }
 
 pub(crate) enum Claim {
@@ -95,8 +98,9 @@ pub(crate) fn parse(reply: Value, at: f64) -> Claim {
     let mut rest = items.into_iter().skip(1);
     // Moved out of the reply, not copied: `data` can be large.
     loop {
-        let chunk: Vec<Value> = rest.by_ref().take(8).collect();
-        let Ok([slot, id, x, qi, data, timeout, rttl, deps]) = <[Value; 8]>::try_from(chunk) else {
+        let chunk: Vec<Value> = rest.by_ref().take(9).collect();
+        let Ok([slot, id, x, qi, data, timeout, rttl, deps, group]) = <[Value; 9]>::try_from(chunk)
+        else {
             break;
         };
         let (Some(slot), Some(id), Some(x), Some(qi)) = (int(&slot), text(&id), text(&x), int(&qi))
@@ -117,6 +121,7 @@ pub(crate) fn parse(reply: Value, at: f64) -> Claim {
             hints: FinishHints {
                 result_ttl: text(&rttl).unwrap_or_default(),
                 has_dependencies: text(&deps).as_deref() == Some("1"),
+                group_id: text(&group).unwrap_or_default(),
             },
         });
     }
@@ -154,6 +159,7 @@ pub(crate) async fn recover(
             "timeout",
             "result_ttl",
             "dependency_ids",
+            "group_id",
         ]);
         let mut reply: Vec<Value> = p.query_async(&mut conn).await?;
         let fields = match reply.pop() {
@@ -172,6 +178,7 @@ pub(crate) async fn recover(
         let hints = FinishHints {
             result_ttl: fields.next().and_then(|v| text(&v)).unwrap_or_default(),
             has_dependencies: fields.next().is_some_and(|v| !matches!(v, Value::Nil)),
+            group_id: fields.next().and_then(|v| text(&v)).unwrap_or_default(),
         };
         if let Some(queue) = reply.iter().position(|v| !matches!(v, Value::Nil)) {
             found.push(Claimed {

@@ -322,7 +322,8 @@ async fn write(
             })
             .arg(stats_name(&c.func))
             .arg(format!("{:.0}", c.working * 1e6))
-            .arg(crate::model::duration_bucket(c.working));
+            .arg(crate::model::duration_bucket(c.working))
+            .arg(&c.hints.group_id);
     }
     let mut conn = shared.conn.clone();
     let reply: Value = inv.invoke_async(&mut conn).await?;

@@ -438,3 +438,49 @@ async fn python_rq_worker_jobs_appear() {
     let seen: u64 = store.conn().hlen(keys::STATS_RQ_SEEN).await.unwrap();
     assert_eq!(seen, 0);
 }
+
+/// The /metrics totals keep at most `FUNCTION_CAP` function names per queue: the first ones seen
+/// keep their names (and keep counting under them), every later one counts as `other`, and the
+/// hour/minute history (which is not capped) still has every name.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn totals_cap_function_names_per_queue() {
+    let store = support::store().await;
+    let cap = stats::FUNCTION_CAP as usize;
+    let rec = |f: String, ok: bool| stats::JobRecord {
+        queue: "capq".into(),
+        function: f,
+        ok,
+        duration_s: 0.02,
+    };
+    let first: Vec<_> = (0..cap).map(|i| rec(format!("f{i}"), true)).collect();
+    assert_eq!(
+        stats::record(&store, now(), &first).await.unwrap(),
+        cap as u64
+    );
+    // Two new names over the cap, one named function again, one failure of a new name.
+    let later = vec![
+        rec("late.a".into(), true),
+        rec("late.b".into(), true),
+        rec("f0".into(), true),
+        rec("late.c".into(), false),
+    ];
+    stats::record(&store, now(), &later).await.unwrap();
+
+    let t = stats::totals(&store, &["capq".into()]).await.unwrap();
+    assert_eq!((t[0].finished, t[0].failed), (cap as u64 + 3, 1));
+    let count = |name: &str| {
+        t[0].functions
+            .iter()
+            .find(|f| f.function == name)
+            .map(|f| f.count)
+    };
+    assert_eq!(t[0].functions.len(), cap + 1, "{:?}", t[0].functions);
+    assert_eq!(count("f0"), Some(2));
+    assert_eq!(count("f1"), Some(1));
+    assert_eq!(count("other"), Some(3));
+    assert_eq!(count("late.a"), None);
+
+    let fns = stats::functions(&store, R::Hour, now()).await.unwrap();
+    assert_eq!(fns.len(), cap + 3);
+    assert!(fns.iter().any(|f| f.function == "late.c" && f.failed == 1));
+}
