@@ -36,6 +36,7 @@
 //! - `pypool`    — supervised Python worker pools (`taskmill pool`): record, adoption, commands.
 //! - `testing`   — test support: a private redis-server on a free port (tests only).
 //! - `throttle`  — concurrency and rate limits (`--limits FILE.toml`): config, scripts, reads.
+//! - `toml_file` — the line-and-reason refusals the TOML files (cron, limits) share.
 //! - `chord`     — RQ groups with a callback enqueued once when every member has ended.
 //! - `celery`    — Celery on Redis: queues, workers from events, task records, pidbox control.
 
@@ -105,6 +106,8 @@ pub use store::Store;
 pub mod chord;
 #[cfg(feature = "runtime")]
 pub mod throttle;
+#[cfg(feature = "runtime")]
+pub mod toml_file;
 
 /// Celery on Redis beside RQ (`celery::types` builds without the runtime).
 pub mod celery;

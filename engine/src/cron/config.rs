@@ -23,13 +23,7 @@ use super::CronJobDef;
 /// Shortest interval: a tick per second is already more than a scheduler should do.
 pub const MIN_INTERVAL: i64 = 1;
 
-/// A refused file: the 1-based line and what is wrong there.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("line {line}: {reason}")]
-pub struct ConfigError {
-    pub line: usize,
-    pub reason: String,
-}
+pub use crate::toml_file::ConfigError;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -66,23 +60,8 @@ struct RawJob {
 
 /// Parses a whole file; the first problem found refuses it.
 pub fn parse(text: &str) -> Result<Vec<CronJobDef>, ConfigError> {
-    // An error at the end of the file (an unclosed array) belongs to its last written line.
-    let end = text.trim_end().len().saturating_sub(1);
-    let line_of = |pos: usize| text[..pos.min(end)].matches('\n').count() + 1;
-    let err = |pos: usize, reason: String| ConfigError {
-        line: line_of(pos),
-        reason,
-    };
-    let file: File = toml::from_str(text).map_err(|e| {
-        let pos = e.span().map_or(0, |s| s.start);
-        let reason: Vec<&str> = e
-            .message()
-            .lines()
-            .map(str::trim)
-            .filter(|l| !l.is_empty())
-            .collect();
-        err(pos, reason.join("; "))
-    })?;
+    let err = |pos: usize, reason: String| ConfigError::at(text, pos, reason);
+    let file: File = toml::from_str(text).map_err(|e| ConfigError::from_toml(text, &e))?;
     if file.jobs.is_empty() {
         return Err(err(
             0,

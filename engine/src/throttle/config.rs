@@ -21,13 +21,7 @@ pub const MAX_CONCURRENCY: i64 = 100_000;
 /// Largest rate count accepted.
 pub const MAX_RATE: u64 = 1_000_000;
 
-/// A refused limits file: the line (1-based; 0 when the file as a whole is wrong) and why.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("line {line}: {reason}")]
-pub struct ConfigError {
-    pub line: usize,
-    pub reason: String,
-}
+pub use crate::toml_file::ConfigError;
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -62,17 +56,10 @@ pub fn parse_rate(s: &str) -> Result<Rate, String> {
     Ok(Rate { count, per_secs })
 }
 
-fn line_of(text: &str, offset: usize) -> usize {
-    text.get(..offset.min(text.len()))
-        .map(|t| t.matches('\n').count() + 1)
-        .unwrap_or(1)
-}
+use crate::toml_file::line_of;
 
 pub fn parse(text: &str) -> Result<Limits, ConfigError> {
-    let file: File = toml::from_str(text).map_err(|e| ConfigError {
-        line: e.span().map(|s| line_of(text, s.start)).unwrap_or(0),
-        reason: e.message().to_string(),
-    })?;
+    let file: File = toml::from_str(text).map_err(|e| ConfigError::from_toml(text, &e))?;
     let mut limits = Vec::new();
     let scopes = [
         (Scope::Function, file.functions),
