@@ -196,7 +196,8 @@ mod tests {
     fn fingerprints_like_rq() {
         let tb = "Traceback (most recent call last):\n  File \"/app/tasks.py\", line 9, in boom\n    raise ValueError(f\"bad {n}\")\nValueError: bad 42\n";
         let a = failure(Some(tb), None);
-        let b = failure(Some(&tb.replace("42", "7")), None);
+        let other = tb.replace("42", "7");
+        let b = failure(Some(other.as_str()), None);
         assert_eq!(a.fingerprint, b.fingerprint);
         assert_eq!(a.exc_type, "ValueError");
         assert_eq!(

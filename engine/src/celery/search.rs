@@ -209,6 +209,7 @@ mod tests {
         assert!(!m("exc:keyerror"));
         assert!(!m("ord-78"));
         assert!(!m("failure"), "the state is a filter, not text");
-        assert!(!matches(&query::parse("x").unwrap(), &vec![None; FIELDS.len()]));
+        let empty: Vec<Option<String>> = std::iter::repeat_n(None, FIELDS.len()).collect();
+        assert!(!matches(&query::parse("x").unwrap(), &empty));
     }
 }

@@ -18,7 +18,7 @@ const MAX_NAMES: usize = 10;
 /// Where an index lives: RQ's (`taskmill:fg:*`, kept by `index`) or Celery's
 /// (`taskmill:celery:fg:*`, kept by `crate::celery::groups` as task events arrive). The reads
 /// are the same code over either.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug)]
 pub struct IndexKeys {
     pub backend: &'static str,
     pub groups: &'static str,
