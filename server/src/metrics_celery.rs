@@ -123,7 +123,12 @@ pub async fn append(
                 );
             }
             let name = "taskmill_celery_queue_consumers";
-            family(out, name, "gauge", "Online Celery workers consuming the queue");
+            family(
+                out,
+                name,
+                "gauge",
+                "Online Celery workers consuming the queue",
+            );
             for q in &q.queues {
                 sample(out, name, &[("queue", q.name.as_str())], q.consumers as f64);
             }

@@ -9,8 +9,8 @@ use leptos_meta::Title;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::actions::{CeleryRetryGroup, DeleteGroup, RequeueGroup};
-use crate::components::celery_rows::CeleryTaskRows;
 use crate::components::across::ExportLinks;
+use crate::components::celery_rows::CeleryTaskRows;
 use crate::components::forms::{ConfirmPanel, RowAction, RowForms};
 use crate::components::pager::{PageReq, Pager};
 use crate::components::status::{async_page, console, PageError};
@@ -153,7 +153,9 @@ async fn celery_group(
         (true, _) | (_, None) => None,
         (false, Some("celery-retry-group")) => {
             // The live count: the tasks still FAILURE, the exact set the action retries.
-            let live = engine::celery::groups::live_members(&c, fingerprint).await?.len() as u64;
+            let live = engine::celery::groups::live_members(&c, fingerprint)
+                .await?
+                .len() as u64;
             Some(view! {
                 <ConfirmPanel
                     question=format!("Retry all {} failed tasks of this group?", format::count(live))
@@ -167,7 +169,9 @@ async fn celery_group(
             })
         }
         (false, Some(other)) => {
-            return Err(PageError::BadRequest(format!("Unknown confirmation {other:?}.")))
+            return Err(PageError::BadRequest(format!(
+                "Unknown confirmation {other:?}."
+            )))
         }
     };
     let title = if group.exc_type.is_empty() {

@@ -49,7 +49,11 @@ pub fn SearchPage() -> impl IntoView {
         let first = cursor.is_none() && celery_cursor.is_none();
         let rq_search = async {
             if first || cursor.is_some() {
-                console.backend.search(&q, cursor.as_deref(), PAGE).await.map(Some)
+                console
+                    .backend
+                    .search(&q, cursor.as_deref(), PAGE)
+                    .await
+                    .map(Some)
             } else {
                 Ok(None)
             }

@@ -34,13 +34,13 @@ pub mod groups;
 #[cfg(feature = "runtime")]
 pub mod history;
 #[cfg(feature = "runtime")]
-pub mod search;
-#[cfg(feature = "runtime")]
 pub mod perform;
 #[cfg(feature = "runtime")]
 pub mod queues;
 #[cfg(feature = "runtime")]
 pub mod retry;
+#[cfg(feature = "runtime")]
+pub mod search;
 #[cfg(feature = "runtime")]
 pub mod tasks;
 #[cfg(feature = "runtime")]

@@ -50,8 +50,7 @@ pub async fn search(
             let cur = Cursor::decode(s, text)?;
             if cur.queue != SEGMENT {
                 return Err(Error::Invalid(
-                    "invalid search cursor: this cursor continues RQ's search, not Celery's"
-                        .into(),
+                    "invalid search cursor: this cursor continues RQ's search, not Celery's".into(),
                 ));
             }
             cur

@@ -63,7 +63,10 @@ async fn groups_search_and_history_cover_celery() {
         ("bad-1", "FAILURE"),
         ("bad-2", "FAILURE"),
     ] {
-        eventually(id, || async { state_of(&c, id).await.as_deref() == Some(want) }).await;
+        eventually(id, || async {
+            state_of(&c, id).await.as_deref() == Some(want)
+        })
+        .await;
     }
 
     // Failure groups: both failures (numbers normalised) in one group, by RQ's fingerprint code.
@@ -195,6 +198,9 @@ async fn groups_search_and_history_cover_celery() {
     })
     .await;
     let log = engine::audit::page(&audit, 0, 10).await.unwrap();
-    assert!(log.items.iter().any(|e| e.action == "celery-retry-group" && e.count == 2));
+    assert!(log
+        .items
+        .iter()
+        .any(|e| e.action == "celery-retry-group" && e.count == 2));
     events.abort();
 }

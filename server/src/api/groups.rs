@@ -115,8 +115,13 @@ async fn group_jobs(State(c): Ctx, Seg(fp): Seg, p: Params) -> ApiResult<Respons
     let (offset, limit) = p.window()?;
     if backend(&p)? == Some("celery") {
         let cel = c.celery.as_ref().ok_or_else(celery_off)?;
-        if engine::celery::groups::group_info(cel, &fp).await?.is_none() {
-            return Err(ApiError::not_found(format!("no Celery failure group {fp:?}")));
+        if engine::celery::groups::group_info(cel, &fp)
+            .await?
+            .is_none()
+        {
+            return Err(ApiError::not_found(format!(
+                "no Celery failure group {fp:?}"
+            )));
         }
         let page = engine::celery::groups::group_page(cel, &fp, offset, limit).await?;
         return Ok(Json(page).into_response());

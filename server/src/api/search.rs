@@ -45,12 +45,14 @@ async fn search(State(c): Ctx, p: Params) -> ApiResult<Response> {
             ))
         })?,
     };
-    let cursor = p.0.get("cursor").map(String::as_str).filter(|s| !s.is_empty());
-    let celery_cursor = p
-        .0
-        .get("celery_cursor")
-        .map(String::as_str)
-        .filter(|s| !s.is_empty());
+    let cursor =
+        p.0.get("cursor")
+            .map(String::as_str)
+            .filter(|s| !s.is_empty());
+    let celery_cursor =
+        p.0.get("celery_cursor")
+            .map(String::as_str)
+            .filter(|s| !s.is_empty());
     // A first page searches both systems; a continuation only the one(s) whose cursor it got.
     let first = cursor.is_none() && celery_cursor.is_none();
     let rq = if first || cursor.is_some() {
@@ -63,12 +65,13 @@ async fn search(State(c): Ctx, p: Params) -> ApiResult<Response> {
             exact: None,
         }
     };
-    let mut out = serde_json::to_value(&rq).map_err(|e| ApiError::new(crate::error::ErrorCode::Internal, e.to_string()))?;
+    let mut out = serde_json::to_value(&rq)
+        .map_err(|e| ApiError::new(crate::error::ErrorCode::Internal, e.to_string()))?;
     if let Some(cel) = &c.celery {
         if first || celery_cursor.is_some() {
             let page = engine::celery::search::search(cel, &q, celery_cursor, limit).await?;
-            out["celery"] =
-                serde_json::to_value(page).map_err(|e| ApiError::new(crate::error::ErrorCode::Internal, e.to_string()))?;
+            out["celery"] = serde_json::to_value(page)
+                .map_err(|e| ApiError::new(crate::error::ErrorCode::Internal, e.to_string()))?;
         }
     }
     Ok(Json(out).into_response())

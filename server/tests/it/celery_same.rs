@@ -35,9 +35,7 @@ async fn ctx() -> (Ctx, Arc<Celery>) {
 /// received → started → succeeded / failed, as a worker sends them.
 async fn run_task(c: &Celery, id: &str, name: &str, kwargs: &str, fail: Option<&str>) {
     let t = engine::time::now();
-    let base = |typ: &str, dt: f64| {
-        json!({"type": typ, "uuid": id, "hostname": "w1@h", "timestamp": t + dt, "queue": "mail"})
-    };
+    let base = |typ: &str, dt: f64| json!({"type": typ, "uuid": id, "hostname": "w1@h", "timestamp": t + dt, "queue": "mail"});
     let mut rec = base("task-received", 0.0);
     rec["name"] = json!(name);
     rec["args"] = json!("()");
@@ -69,8 +67,22 @@ async fn groups_search_stats_and_metrics_cover_celery() {
     let (ctx, c) = ctx().await;
     run_task(&c, "ok-1", "mail.send", "{'to': 'alice@example.org'}", None).await;
     run_task(&c, "ok-2", "mail.send", "{'to': 'bob@example.org'}", None).await;
-    run_task(&c, "bad-1", "mail.send", "{'to': 'x@example.org'}", Some("host 10.0.0.1 refused")).await;
-    run_task(&c, "bad-2", "mail.send", "{'to': 'y@example.org'}", Some("host 10.0.0.2 refused")).await;
+    run_task(
+        &c,
+        "bad-1",
+        "mail.send",
+        "{'to': 'x@example.org'}",
+        Some("host 10.0.0.1 refused"),
+    )
+    .await;
+    run_task(
+        &c,
+        "bad-2",
+        "mail.send",
+        "{'to': 'y@example.org'}",
+        Some("host 10.0.0.2 refused"),
+    )
+    .await;
 
     // Failure groups: one Celery group of 2, beside RQ's (none), filterable by backend.
     let r = send(&ctx.app, get("/api/v1/failed/groups")).await;
@@ -78,7 +90,11 @@ async fn groups_search_stats_and_metrics_cover_celery() {
     let items = r.json()["items"].as_array().unwrap().clone();
     assert_eq!(items.len(), 1, "{}", r.body);
     assert_eq!(
-        (items[0]["backend"].as_str(), items[0]["count"].as_u64(), items[0]["exc_type"].as_str()),
+        (
+            items[0]["backend"].as_str(),
+            items[0]["count"].as_u64(),
+            items[0]["exc_type"].as_str()
+        ),
         (Some("celery"), Some(2), Some("ConnectionError"))
     );
     assert_eq!(items[0]["queues"], json!(["mail"]));
@@ -87,20 +103,42 @@ async fn groups_search_stats_and_metrics_cover_celery() {
     assert_eq!(r.json()["items"], json!([]));
     let r = send(&ctx.app, get("/api/v1/failed/groups?backend=sidekiq")).await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
-    let r = send(&ctx.app, get(&format!("/api/v1/failed/groups/{fp}?backend=celery"))).await;
-    assert_eq!((r.status, r.json()["total"].as_u64()), (StatusCode::OK, Some(2)));
+    let r = send(
+        &ctx.app,
+        get(&format!("/api/v1/failed/groups/{fp}?backend=celery")),
+    )
+    .await;
+    assert_eq!(
+        (r.status, r.json()["total"].as_u64()),
+        (StatusCode::OK, Some(2))
+    );
     let page = send(&ctx.app, get("/failed/groups")).await;
-    assert!(page.body.contains(&format!("celery-group-row-{fp}")), "{}", page.body);
+    assert!(
+        page.body.contains(&format!("celery-group-row-{fp}")),
+        "{}",
+        page.body
+    );
     assert!(page.body.contains("data-testid=\"backend-celery\""));
-    let page = send(&ctx.app, get(&format!("/failed/groups/{fp}?backend=celery"))).await;
+    let page = send(
+        &ctx.app,
+        get(&format!("/failed/groups/{fp}?backend=celery")),
+    )
+    .await;
     assert_eq!(page.status, StatusCode::OK, "{}", page.body);
     assert!(page.body.contains("/celery/tasks/bad-1") && page.body.contains("/celery/tasks/bad-2"));
     // Retry all: a stale count is a conflict; the dry run counts the live failures.
-    let r = send(&ctx.app, post(&format!("/api/v1/failed/groups/{fp}/retry?dry_run=1"), "")).await;
+    let r = send(
+        &ctx.app,
+        post(&format!("/api/v1/failed/groups/{fp}/retry?dry_run=1"), ""),
+    )
+    .await;
     assert_eq!(r.json()["count"], 2, "{}", r.body);
     let r = send(
         &ctx.app,
-        post(&format!("/api/v1/failed/groups/{fp}/retry"), r#"{"expected": 5}"#),
+        post(
+            &format!("/api/v1/failed/groups/{fp}/retry"),
+            r#"{"expected": 5}"#,
+        ),
     )
     .await;
     assert_eq!(r.status, StatusCode::CONFLICT, "{}", r.body);
@@ -122,7 +160,9 @@ async fn groups_search_stats_and_metrics_cover_celery() {
     let cur = r.json()["celery"]["cursor"].as_str().unwrap().to_string();
     let r = send(
         &ctx.app,
-        get(&format!("/api/v1/search?q=name:mail.send&limit=1&celery_cursor={cur}")),
+        get(&format!(
+            "/api/v1/search?q=name:mail.send&limit=1&celery_cursor={cur}"
+        )),
     )
     .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
@@ -130,17 +170,38 @@ async fn groups_search_stats_and_metrics_cover_celery() {
     let r = send(&ctx.app, get("/api/v1/search?q=state:bogus")).await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     let page = send(&ctx.app, get("/search?q=alice")).await;
-    assert!(page.body.contains("data-testid=\"celery-search\"") && page.body.contains("/celery/tasks/ok-1"));
+    assert!(
+        page.body.contains("data-testid=\"celery-search\"")
+            && page.body.contains("/celery/tasks/ok-1")
+    );
     let exact = send(&ctx.app, get("/search?q=ok-1")).await;
     assert_eq!(exact.status, StatusCode::FOUND);
 
     // History: Celery task names in the functions, its queue as `celery:mail`.
     let r = send(&ctx.app, get("/api/v1/stats/functions?range=1h")).await;
     let f = r.json();
-    let send_fn = f.as_array().unwrap().iter().find(|f| f["function"] == "mail.send").unwrap();
-    assert_eq!((send_fn["count"].as_u64(), send_fn["failed"].as_u64()), (Some(5), Some(2)), "{f}");
-    let r = send(&ctx.app, get("/api/v1/stats/series?metric=finished&queue=celery:mail")).await;
-    let total: f64 = r.json()["points"].as_array().unwrap().iter().filter_map(|p| p[1].as_f64()).sum();
+    let send_fn = f
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["function"] == "mail.send")
+        .unwrap();
+    assert_eq!(
+        (send_fn["count"].as_u64(), send_fn["failed"].as_u64()),
+        (Some(5), Some(2)),
+        "{f}"
+    );
+    let r = send(
+        &ctx.app,
+        get("/api/v1/stats/series?metric=finished&queue=celery:mail"),
+    )
+    .await;
+    let total: f64 = r.json()["points"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|p| p[1].as_f64())
+        .sum();
     assert_eq!(total, 3.0, "{}", r.body);
     let stats = send(&ctx.app, get("/stats")).await;
     assert!(stats.body.contains("mail.send"));
@@ -154,6 +215,11 @@ async fn groups_search_stats_and_metrics_cover_celery() {
     )
     .await;
     let m = send(&ctx.app, get("/metrics")).await;
-    assert!(m.body.contains("taskmill_jobs_finished_total{queue=\"celery:mail\"} 3"), "{}", m.body);
+    assert!(
+        m.body
+            .contains("taskmill_jobs_finished_total{queue=\"celery:mail\"} 3"),
+        "{}",
+        m.body
+    );
     assert!(m.body.contains("taskmill_celery_queue_consumers"));
 }
