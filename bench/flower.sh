@@ -20,7 +20,7 @@ CONNS=${CONNS:-16}
 THREADS=${THREADS:-2}
 CONCURRENCY=${CONCURRENCY:-8}
 TD=${CARGO_TARGET_DIR:-target}
-OUT="$TD/bench-flower"
+OUT="$(realpath -m "$TD/bench-flower")"
 
 if ! command -v wrk >/dev/null; then
     header "apt-get install wrk"
@@ -30,9 +30,10 @@ fi
 
 header "Flower 2.2.0 venv (.venv-flower)"
 FLOWER_VENV="$REPO/.venv-flower"
-if ! "$FLOWER_VENV/bin/python" -c 'import flower, celery; assert flower.__version__ == "2.2.0" and celery.__version__ == "5.7.0"' 2>/dev/null; then
+# Celery and its pins as the tests use them (tests/interop/requirements.txt), plus Flower.
+if ! "$FLOWER_VENV/bin/python" -c 'import flower, celery, kombu.transport.redis; assert flower.__version__ == "2.2.0" and celery.__version__ == "5.7.0"' 2>/dev/null; then
     python3 -m venv "$FLOWER_VENV"
-    "$FLOWER_VENV/bin/pip" install -q --disable-pip-version-check flower==2.2.0 celery==5.7.0 redis==8.1.0
+    "$FLOWER_VENV/bin/pip" install -q --disable-pip-version-check -r tests/interop/requirements.txt flower==2.2.0
 fi
 info "flower $("$FLOWER_VENV/bin/python" -c 'import flower; print(flower.__version__)')"
 
@@ -134,7 +135,7 @@ ms() { # wrk latency (us / ms / s) -> ms
 }
 header "wrk: $CONNS connections, $DURATION per page"
 {
-    printf '| page | Flower req/s | Taskmill req/s | ratio | Flower p99 | Taskmill p99 | ratio |\n'
+    printf '| page | Flower req/s | Taskmill req/s | Taskmill / Flower | Flower p99 | Taskmill p99 | Flower / Taskmill |\n'
     printf '|---|---|---|---|---|---|---|\n'
 } | tee "$OUT/table.md"
 for page in "${PAGES[@]}"; do

@@ -214,6 +214,19 @@ async fn groups_search_stats_and_metrics_cover_celery() {
         redis::cmd("SADD").arg("_kombu.binding.mail").arg(member),
     )
     .await;
+    let _: () = crate::support::redis(&ctx.store, redis::cmd("LPUSH").arg("mail").arg("{}")).await;
+    // The sampler's Celery part: the queue's depth into the history's gauges.
+    let written = engine::celery::history::sample(&c, engine::time::now() as i64)
+        .await
+        .unwrap();
+    assert_eq!(written, 1);
+    let r = send(
+        &ctx.app,
+        get("/api/v1/stats/series?metric=depth&queue=celery:mail"),
+    )
+    .await;
+    let last = r.json()["points"].as_array().unwrap().last().unwrap()[1].clone();
+    assert_eq!(last, json!(1.0), "{}", r.body);
     let m = send(&ctx.app, get("/metrics")).await;
     assert!(
         m.body
