@@ -387,6 +387,21 @@ pub mod celery {
         format!("taskmill:celery:msg:{id}")
     }
 
+    /// Celery's failure-group index (`celery::groups`; same layout as RQ's `taskmill:fg:*`):
+    /// fingerprint → size, one zset of task ids per group (scored by failure time), the
+    /// group's meta (exc_type, example, `q\n<queue>` / `f\n<task name>` counts), and every
+    /// indexed task id → `fingerprint\tname\tqueue`, plus all indexed ids by failure time.
+    pub const FG_GROUPS: &str = "taskmill:celery:fg:groups";
+    pub const FG_STATE: &str = "taskmill:celery:fg:state";
+    pub const FG_TASKS: &str = "taskmill:celery:fg:tasks";
+    pub const FG_ALL: &str = "taskmill:celery:fg:all";
+    pub fn fg_group(fingerprint: &str) -> String {
+        format!("taskmill:celery:fg:group:{fingerprint}")
+    }
+    pub fn fg_meta(fingerprint: &str) -> String {
+        format!("taskmill:celery:fg:meta:{fingerprint}")
+    }
+
     #[cfg(test)]
     mod tests {
         use super::*;

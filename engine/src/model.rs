@@ -406,6 +406,13 @@ pub struct FailureGroup {
     /// The trend: failures of the group in the last hour and the last 24 hours.
     pub last_hour: u64,
     pub last_day: u64,
+    /// Which system's failures: `rq` or `celery` (`engine::celery::groups`).
+    #[serde(default = "rq_backend")]
+    pub backend: String,
+}
+
+fn rq_backend() -> String {
+    "rq".into()
 }
 
 /// The groups view: largest group first, and how fresh the index is.

@@ -116,6 +116,13 @@ pub(crate) static POOL_ADOPT: Lazy =
 pub(crate) static CELERY_RECORD: Lazy =
     Lazy::new(|| Script::new(include_str!("../lua/celery_record.lua")));
 
+// Celery history (`celery/history.rs`): the failure-group index fed by task events, and the
+// sampled gauges of Celery queues (stats_lib's writer, like the sampler's).
+pub(crate) static CELERY_GROUPS: Lazy =
+    Lazy::new(|| Script::new(include_str!("../lua/celery_groups.lua")));
+pub(crate) static CELERY_STATS_SAMPLE: Lazy =
+    Lazy::new(|| keyed(&[STATS_LIB], include_str!("../lua/celery_stats_sample.lua")));
+
 fn action(body: &str) -> Script {
     keyed(&[ACTIONS_LIB], body)
 }
@@ -266,6 +273,7 @@ mod tests {
             STATS_LIB,
             include_str!("../lua/stats_sample.lua"),
             include_str!("../lua/stats_record.lua"),
+            include_str!("../lua/celery_stats_sample.lua"),
             THROTTLE_LIB,
             include_str!("../lua/throttle_acquire.lua"),
             include_str!("../lua/throttle_tick.lua"),

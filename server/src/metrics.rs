@@ -29,16 +29,32 @@ pub async fn handler(State(c): State<Arc<Console>>) -> Response {
             None
         }
     };
+    // Celery's queues, read once per scrape (bounded, cached reads: O(queues) Redis work).
+    let celery_queues = match &c.celery {
+        Some(cel) => Some(engine::celery::queues::list(cel).await),
+        None => None,
+    };
+    // Celery's finished / failed totals live in the history under `celery:<queue>`.
+    let celery_scopes: Vec<String> = match &celery_queues {
+        Some(Ok(q)) => q
+            .queues
+            .iter()
+            .map(|q| q.name.as_str())
+            .chain([engine::celery::history::UNKNOWN_QUEUE])
+            .map(engine::celery::history::scope)
+            .collect(),
+        _ => Vec::new(),
+    };
     let totals = match &snap {
-        Some(s) => history::totals(&c, s).await,
+        Some(s) => history::totals(&c, s, &celery_scopes).await,
         None => None,
     };
     let mut body = render(snap.as_deref(), started.elapsed().as_secs_f64());
     if let Some(t) = totals {
         history::render(&mut body, &t);
     }
-    if let Some(celery) = &c.celery {
-        crate::metrics_celery::append(&mut body, celery).await;
+    if let (Some(celery), Some(queues)) = (&c.celery, celery_queues) {
+        crate::metrics_celery::append(&mut body, celery, queues).await;
     }
     let mut res = body.into_response();
     res.headers_mut()

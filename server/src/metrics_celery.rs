@@ -10,7 +10,12 @@ use engine::celery::Celery;
 
 use crate::metrics::{family, sample};
 
-pub async fn append(out: &mut String, c: &Celery) {
+/// Appends the Celery families; `queues` is the scrape's one read of Celery's queues.
+pub async fn append(
+    out: &mut String,
+    c: &Celery,
+    queues: engine::Result<engine::celery::types::CeleryQueues>,
+) {
     let flower = c.flower.lock().unwrap_or_else(|e| e.into_inner()).clone();
     let name = "flower_events_total";
     family(out, name, "counter", "Number of events");
@@ -94,7 +99,7 @@ pub async fn append(out: &mut String, c: &Celery) {
         "1 while the Celery event subscription is up",
     );
     sample(out, name, &[], if status.connected { 1.0 } else { 0.0 });
-    match engine::celery::queues::list(c).await {
+    match queues {
         Ok(q) => {
             let name = "taskmill_celery_queue_messages";
             family(
@@ -116,6 +121,27 @@ pub async fn append(out: &mut String, c: &Celery) {
                     &[("queue", q.name.as_str()), ("state", "reserved")],
                     q.reserved as f64,
                 );
+            }
+            let name = "taskmill_celery_queue_consumers";
+            family(
+                out,
+                name,
+                "gauge",
+                "Online Celery workers consuming the queue",
+            );
+            for q in &q.queues {
+                sample(out, name, &[("queue", q.name.as_str())], q.consumers as f64);
+            }
+            let name = "taskmill_celery_queue_oldest_message_age_seconds";
+            family(
+                out,
+                name,
+                "gauge",
+                "Age of the Celery queue's next message, when known (0 if empty or unknown)",
+            );
+            for q in &q.queues {
+                let age = q.oldest_age_s.unwrap_or(0.0).max(0.0);
+                sample(out, name, &[("queue", q.name.as_str())], age);
             }
         }
         Err(e) => tracing::warn!(error = %e, "metrics: celery queues not read"),

@@ -245,8 +245,17 @@ async fn sample_stats(console: Arc<Console>, cfg: StatsConfig) {
                 .map_err(|e| tracing::debug!(error = %e, "history: retention not stored"))
                 .is_ok();
         }
-        if let Err(e) = console.backend.stats_sample(cfg.interval_s).await {
-            tracing::debug!(error = %e, "history: sample skipped");
+        match console.backend.stats_sample(cfg.interval_s).await {
+            Ok(engine::stats::SampleOutcome::Written { .. }) => {
+                if let Some(cel) = &console.celery {
+                    let now = engine::time::now() as i64;
+                    if let Err(e) = engine::celery::history::sample(cel, now).await {
+                        tracing::debug!(error = %e, "history: Celery queues not sampled");
+                    }
+                }
+            }
+            Ok(_) => {}
+            Err(e) => tracing::debug!(error = %e, "history: sample skipped"),
         }
         let now = engine::time::now();
         let step = cfg.interval_s as f64;
@@ -283,6 +292,8 @@ pub async fn run(redis: &crate::redis_args::Redis, args: ServeArgs) -> anyhow::R
     };
     let mut console = Console::new(store, args.read_only);
     if let Some(c) = args.celery.connect()? {
+        // Celery's history goes into the same series as RQ's (the console's Redis).
+        let _ = c.history.set(console.store.clone());
         console = console.with_celery(c);
     }
     let console = Arc::new(console);

@@ -40,3 +40,35 @@ pub async fn delete_group(
     })
     .await
 }
+
+/// Retry every failed task of one Celery failure group (each re-published as `celery-retry`
+/// does; tasks whose original message is unknown are counted as skipped).
+#[server(prefix = "/ui", endpoint = "celery-retry-group")]
+pub async fn celery_retry_group(
+    #[server(default)] fingerprint: String,
+    #[server(default)] expected: String,
+    #[server(default)] return_to: String,
+) -> Result<(), ServerFnError> {
+    use engine::actions::{Action, Outcome};
+    let action =
+        crate::actions::queues::confirmed(&expected).map(|expected| Action::CeleryRetryGroup {
+            fingerprint,
+            expected,
+        });
+    crate::actions::act(action, &return_to, |outcome| match outcome {
+        Outcome::Jobs(o) => {
+            let mut say = format!("Retried {}.", crate::actions::plural(o.count(), "task"));
+            if !o.skipped.is_empty() {
+                say.push_str(&format!(
+                    " Skipped {} (original message unknown).",
+                    crate::actions::plural(o.skipped.len() as u64, "task")
+                ));
+            }
+            Ok(say)
+        }
+        other => Err(crate::error::PageError::Internal(format!(
+            "unexpected outcome {other:?}"
+        ))),
+    })
+    .await
+}

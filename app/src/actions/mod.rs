@@ -6,7 +6,7 @@
 //!
 //! - `jobs`    — requeue / delete / cancel / enqueue-now for selected ids, stop one job.
 //! - `queues`  — requeue a queue's failed jobs, requeue all failed, empty a queue.
-//! - `groups`  — requeue / delete every failure of one failure group.
+//! - `groups`  — requeue / delete every failure of one failure group; retry a Celery group.
 //! - `workers` — shutdown, kill-horse, scale, suspend / resume.
 //! - `search`  — requeue / delete / cancel every match of a search.
 //! - `cron`    — run a cron job now.
@@ -22,7 +22,7 @@ pub mod workers;
 
 pub use celery::{CeleryPool, CeleryRetry, CeleryRevoke, CeleryShutdown};
 pub use cron::RunCron;
-pub use groups::{DeleteGroup, RequeueGroup};
+pub use groups::{CeleryRetryGroup, DeleteGroup, RequeueGroup};
 pub use jobs::{CancelJobs, DeleteJobs, EnqueueNowJobs, RequeueJobs, StopJob};
 pub use queues::{EmptyQueue, RequeueAll, RequeueQueue};
 pub use search::{CancelSearch, DeleteSearch, RequeueSearch};

@@ -8,9 +8,12 @@
 //! - `forms`   — hidden return-to fields, confirmation panels, action buttons.
 //! - `across`  — the cross-queue registry pages' shared read, heading and export links.
 //! - `timeline` — the job page's timeline.
+//! - `celery_rows` — Celery task rows for the failure-group and search pages.
 
 #[cfg(feature = "ssr")]
 pub mod across;
+#[cfg(feature = "ssr")]
+pub mod celery_rows;
 #[cfg(feature = "ssr")]
 pub mod flash;
 #[cfg(feature = "ssr")]

@@ -3,6 +3,9 @@
 //! text search shows one bounded page of matches, how many jobs were examined so far and a
 //! "more" link carrying the cursor; the matches can be requeued, deleted or canceled in bulk,
 //! confirmed with their exact count. A bad query is a 400 with the reason, next to the form.
+//! With `--celery-broker`, Celery's task records are searched by the same query (`name:`,
+//! `state:`, `worker:`, `exc:`, words and phrases; `backend:rq|celery` keeps one system) in a
+//! section of their own with their own cursor (`celery_cursor`); a Celery task's id goes to its page.
 
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
@@ -10,6 +13,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_query_map;
 
 use crate::actions::{CancelSearch, DeleteSearch, RequeueSearch};
+use crate::components::celery_rows::{task_href, CeleryTaskRows};
 use crate::components::forms::ConfirmPanel;
 use crate::components::status::{async_page, console, set_status, PageError};
 use crate::components::table::{Columns, JobTable};
@@ -29,6 +33,7 @@ pub fn SearchPage() -> impl IntoView {
     let query = use_query_map().get_untracked();
     let q = query.get("q").unwrap_or_default();
     let cursor = query.get("cursor").filter(|c| !c.is_empty());
+    let celery_cursor = query.get("celery_cursor").filter(|c| !c.is_empty());
     let confirm = query.get("confirm");
     async_page(async move {
         if q.trim().is_empty() {
@@ -40,8 +45,35 @@ pub fn SearchPage() -> impl IntoView {
             }
             .into_any());
         }
-        let page = match console.backend.search(&q, cursor.as_deref(), PAGE).await {
-            Ok(page) => page,
+        // A first page searches both systems; a "more" link continues the one it belongs to.
+        let first = cursor.is_none() && celery_cursor.is_none();
+        let rq_search = async {
+            if first || cursor.is_some() {
+                console
+                    .backend
+                    .search(&q, cursor.as_deref(), PAGE)
+                    .await
+                    .map(Some)
+            } else {
+                Ok(None)
+            }
+        };
+        let celery_search = async {
+            match &console.celery {
+                Some(c) if first || celery_cursor.is_some() => {
+                    engine::celery::search::search(c, &q, celery_cursor.as_deref(), PAGE)
+                        .await
+                        .map(Some)
+                }
+                _ => Ok(None),
+            }
+        };
+        let both = match rq_search.await {
+            Ok(rq) => celery_search.await.map(|cel| (rq, cel)),
+            Err(e) => Err(e),
+        };
+        let (page, celery_page) = match both {
+            Ok((rq, cel)) => (rq, cel),
             Err(e) => {
                 let err = PageError::from(e);
                 if !matches!(err, PageError::BadRequest(_)) {
@@ -58,7 +90,7 @@ pub fn SearchPage() -> impl IntoView {
                 .into_any());
             }
         };
-        if let Some(id) = &page.exact {
+        if let Some(id) = page.as_ref().and_then(|p| p.exact.as_ref()) {
             // A real redirect: the job page is where an id leads. The link is for clients that
             // do not follow it.
             redirect(&format::job_href(id));
@@ -67,6 +99,21 @@ pub fn SearchPage() -> impl IntoView {
             }
             .into_any());
         }
+        if let Some(id) = celery_page.as_ref().and_then(|p| p.exact.as_ref()) {
+            redirect(&task_href(id));
+            return Ok(view! {
+                <p>"Celery task " <a href=task_href(id) data-testid="exact-link">{id.clone()}</a></p>
+            }
+            .into_any());
+        }
+        let celery_section = celery_page.map(|p| celery_view(p, &search_href(&q)));
+        let searched_rq = page.is_some();
+        let page = page.unwrap_or(engine::model::SearchPage {
+            items: Vec::new(),
+            cursor: None,
+            scanned: 0,
+            exact: None,
+        });
         let here = search_href(&q);
         let read_only = console.read_only;
         let confirm_panel = match (read_only, confirm.as_deref()) {
@@ -96,13 +143,13 @@ pub fn SearchPage() -> impl IntoView {
             <Title text=format!("Search: {q}")/>
             <h1>"Search"</h1>
             <SearchForm q=q.clone()/>
-            <p class="muted" data-testid="search-scanned">{progress}</p>
+            {searched_rq.then(|| view! { <p class="muted" data-testid="search-scanned">{progress}</p> })}
             {(empty && more.is_some()).then(|| view! {
                 <p class="empty" data-testid="search-none-yet">
                     "No matches in the jobs searched so far; follow \u{201c}more\u{201d} to search further."
                 </p>
             })}
-            {(empty && more.is_none()).then(|| view! {
+            {(searched_rq && empty && more.is_none()).then(|| view! {
                 <p class="empty" data-testid="search-empty">"No job matches this search."</p>
             })}
             {(!empty).then(|| view! {
@@ -116,8 +163,9 @@ pub fn SearchPage() -> impl IntoView {
             {more.map(|href| view! {
                 <p><a class="btn" href=href data-testid="search-more">"More \u{2192}"</a></p>
             })}
+            {celery_section}
             {confirm_panel}
-            {(!read_only && !nothing).then(|| view! {
+            {(searched_rq && !read_only && !nothing).then(|| view! {
                 <section class="panel" data-testid="search-bulk">
                     <p>"Act on every job this search matches (the count is confirmed first):"</p>
                     <a class="btn" href=format!("{here}&confirm=requeue-search") data-testid="requeue-search">"Requeue matches…"</a>
@@ -130,6 +178,35 @@ pub fn SearchPage() -> impl IntoView {
         }
         .into_any())
     })
+}
+
+/// Celery's section: its matches, how far it got, its own "more" link.
+fn celery_view(p: engine::celery::types::CelerySearchPage, here: &str) -> AnyView {
+    let more = p
+        .cursor
+        .as_ref()
+        .map(|c| format!("{here}&celery_cursor={}", format::url_part(c)));
+    let progress = if more.is_some() {
+        format!("Searched {} Celery tasks so far.", format::count(p.scanned))
+    } else {
+        format!(
+            "Searched {} Celery tasks: the whole search.",
+            format::count(p.scanned)
+        )
+    };
+    let empty = p.items.is_empty();
+    view! {
+        <section data-testid="celery-search">
+            <h2>"Celery tasks"</h2>
+            <p class="muted" data-testid="celery-search-scanned">{progress}</p>
+            {empty.then(|| view! { <p class="empty" data-testid="celery-search-empty">"No Celery task matches so far."</p> })}
+            {(!empty).then(|| view! { <CeleryTaskRows tasks=p.items testid="celery-search-results"/> })}
+            {more.map(|href| view! {
+                <p><a class="btn" href=href data-testid="celery-search-more">"More Celery tasks \u{2192}"</a></p>
+            })}
+        </section>
+    }
+    .into_any()
 }
 
 /// The confirmation step: the search runs to its end (under the bulk cap) for the exact count.
@@ -205,6 +282,10 @@ fn Help() -> impl IntoView {
                 <code>"func:tasks.send"</code> ", " <code>"worker:host"</code> ", "
                 <code>"exc:TimeoutError"</code> ". " <code>"queue:"</code> " and "
                 <code>"status:"</code> " search only those lists, which is fastest."</p>
+            <p>"Celery tasks (with --celery-broker): " <code>"name:tasks.add"</code> ", "
+                <code>"state:FAILURE"</code> ", " <code>"worker:"</code> ", " <code>"exc:"</code>
+                " and words in args, kwargs, result and traceback; " <code>"backend:rq"</code>
+                " or " <code>"backend:celery"</code> " searches one system only."</p>
         </section>
     }
 }

@@ -78,7 +78,8 @@ pub fn StatsPage() -> impl IntoView {
             <Title text="Metrics"/>
             <h1>"Metrics"</h1>
             <p class="hint">
-                "Per function, jobs run by Taskmill workers in the chosen range: count (failures \
+                "Per function, jobs run by Taskmill workers (and, with --celery-broker, Celery \
+                 tasks by name, from their events) in the chosen range: count (failures \
                  included), failure share, duration percentiles and total run time."
             </p>
             <RangeSwitch base=format!("/stats?sort={sort}") current=range.to_string()/>

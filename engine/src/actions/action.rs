@@ -132,10 +132,16 @@ pub enum Action {
     CeleryPoolRestart {
         worker: String,
     },
+    /// Retry every failed task of one Celery failure group (`crate::celery::groups`), each as
+    /// `CeleryRetry` does; `expected` as the RQ group actions.
+    CeleryRetryGroup {
+        fingerprint: String,
+        expected: Option<u64>,
+    },
 }
 
 /// The canonical names of the Celery actions (audit records, docs/contracts.md).
-pub const CELERY_NAMES: [&str; 11] = [
+pub const CELERY_NAMES: [&str; 12] = [
     "celery-revoke",
     "celery-retry",
     "celery-pool-grow",
@@ -147,6 +153,7 @@ pub const CELERY_NAMES: [&str; 11] = [
     "celery-cancel-consumer",
     "celery-shutdown",
     "celery-pool-restart",
+    "celery-retry-group",
 ];
 
 /// Every canonical name, as written into audit records and documented in docs/contracts.md.
@@ -257,6 +264,7 @@ impl Action {
             Action::CeleryCancelConsumer { .. } => "celery-cancel-consumer",
             Action::CeleryShutdown { .. } => "celery-shutdown",
             Action::CeleryPoolRestart { .. } => "celery-pool-restart",
+            Action::CeleryRetryGroup { .. } => "celery-retry-group",
         }
     }
 

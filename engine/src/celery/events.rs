@@ -112,8 +112,14 @@ pub async fn apply(c: &Celery, ev: &Value) {
             .unwrap_or_else(|e| e.into_inner())
             .apply(ev, crate::time::now());
     } else if typ.starts_with("task-") {
-        if let Err(e) = tasks::record(c, ev).await {
-            tracing::debug!(error = %e, "celery events: task event not recorded");
+        match tasks::record(c, ev).await {
+            Ok(true) => {
+                if let Err(e) = super::history::after_record(c, ev, typ).await {
+                    tracing::debug!(error = %e, "celery events: history / groups not updated");
+                }
+            }
+            Ok(false) => {}
+            Err(e) => tracing::debug!(error = %e, "celery events: task event not recorded"),
         }
     }
 }

@@ -14,6 +14,10 @@
 //! - `perform`   — the Celery operator actions of `engine::actions::Action`.
 //! - `retry`     — re-publish a failed task's original (or result_extended) message.
 //! - `fixture`   — which kind of Celery key a key is (the "every key accounted for" check).
+//! - `history`   — recorded task events into the history (`crate::stats`) and the failure-group
+//!   index (`crate::groups::fingerprint`); the sampler's Celery gauges.
+//! - `groups`    — reads of Celery's failure groups (the same reads as RQ's) and their tasks.
+//! - `search`    — search over the task records, bounded like RQ's.
 
 pub mod types;
 
@@ -26,11 +30,17 @@ pub mod events;
 #[cfg(feature = "runtime")]
 pub mod fixture;
 #[cfg(feature = "runtime")]
+pub mod groups;
+#[cfg(feature = "runtime")]
+pub mod history;
+#[cfg(feature = "runtime")]
 pub mod perform;
 #[cfg(feature = "runtime")]
 pub mod queues;
 #[cfg(feature = "runtime")]
 pub mod retry;
+#[cfg(feature = "runtime")]
+pub mod search;
 #[cfg(feature = "runtime")]
 pub mod tasks;
 #[cfg(feature = "runtime")]
@@ -126,6 +136,9 @@ mod handle {
         pub(crate) queue_cache: super::queues::Cache,
         /// Deadline of pidbox requests made by the console.
         pub timeout: Duration,
+        /// Where Celery's history (`crate::stats`) is written: the console's own Redis, set
+        /// by `taskmill serve`; the broker when unset.
+        pub history: std::sync::OnceLock<Store>,
     }
 
     impl Celery {
@@ -151,6 +164,7 @@ mod handle {
                 flower: Mutex::default(),
                 queue_cache: Default::default(),
                 timeout: Duration::from_millis(1000),
+                history: std::sync::OnceLock::new(),
             })
         }
 

@@ -61,6 +61,10 @@ async fn run(c: &Celery, action: &Action) -> Result<Outcome> {
                 id: super::retry::retry(c, id).await?,
             })
         }
+        Action::CeleryRetryGroup {
+            fingerprint,
+            expected,
+        } => return retry_group(c, fingerprint, *expected).await,
         Action::CeleryShutdown { worker } => {
             // Celery's shutdown never replies: report who got the broadcast.
             let dest = [worker.clone()];
@@ -106,6 +110,36 @@ async fn run(c: &Celery, action: &Action) -> Result<Outcome> {
     replies(r)
 }
 
+/// Retries the group's live failures one by one (each one MULTI, as `CeleryRetry`); a task whose
+/// original message is unknown is skipped with the reason `message_unknown`.
+async fn retry_group(c: &Celery, fingerprint: &str, expected: Option<u64>) -> Result<Outcome> {
+    let ids = super::groups::live_members(c, fingerprint).await?;
+    let count = ids.len() as u64;
+    if let Some(e) = expected.filter(|e| *e != count) {
+        return Err(Error::Conflict(format!(
+            "The number of failed tasks in group {fingerprint} changed from {e} to {count}"
+        )));
+    }
+    let mut out = crate::actions::JobsOutcome {
+        done: Vec::new(),
+        skipped: Vec::new(),
+    };
+    for id in ids {
+        match super::retry::retry(c, &id).await {
+            Ok(_) => out.done.push(id),
+            Err(e) => out.skipped.push(crate::actions::Skipped {
+                id,
+                reason: match e {
+                    Error::Conflict(_) => "message_unknown".into(),
+                    Error::NotFound(_) => "not_found".into(),
+                    other => return Err(other),
+                },
+            }),
+        }
+    }
+    Ok(Outcome::Jobs(out))
+}
+
 fn replies(r: super::types::InspectReply) -> Result<Outcome> {
     match r.no_reply {
         Some(why) => Err(Error::NoReply(format!("{}: {why}", r.method))),
@@ -145,6 +179,7 @@ pub fn validate(action: &Action) -> Result<()> {
             }
         }
         Action::CeleryRetry { id } => limits::validate_job_id(id),
+        Action::CeleryRetryGroup { fingerprint, .. } => limits::validate_fingerprint(fingerprint),
         Action::CeleryPoolGrow { worker, n } | Action::CeleryPoolShrink { worker, n } => {
             limits::validate_worker_name(worker)?;
             count(*n)
@@ -236,6 +271,7 @@ pub fn target(action: &Action) -> String {
         Action::CeleryAddConsumer { worker, queue }
         | Action::CeleryCancelConsumer { worker, queue } => format!("{worker} {queue}"),
         Action::CeleryShutdown { worker } | Action::CeleryPoolRestart { worker } => worker.clone(),
+        Action::CeleryRetryGroup { fingerprint, .. } => format!("group {fingerprint}"),
         _ => String::new(),
     }
 }
@@ -286,6 +322,10 @@ mod tests {
             },
             Action::CeleryShutdown { worker: w() },
             Action::CeleryPoolRestart { worker: w() },
+            Action::CeleryRetryGroup {
+                fingerprint: "0123456789abcdef".into(),
+                expected: Some(2),
+            },
         ]
     }
 

@@ -59,6 +59,8 @@ pub async fn retry(c: &Celery, id: &str) -> Result<String> {
     let ev = json!({"type": "task-sent", "uuid": id, "timestamp": crate::time::now(),
                     "queue": queue});
     tasks::record(c, &ev).await?;
+    // No longer failed: out of its failure group.
+    super::history::sync_group(c, id, None).await?;
     Ok(id.to_string())
 }
 

@@ -172,3 +172,15 @@ pub struct CeleryTask {
     /// Whether the result backend holds a meta for it.
     pub in_backend: bool,
 }
+
+/// Celery's part of a search (`GET /api/v1/search` → `celery`): matching tasks newest first,
+/// the cursor to continue (`None`: reached the end), tasks examined so far, and `exact` when
+/// the query was the id of a recorded task.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct CelerySearchPage {
+    pub items: Vec<CeleryTaskSummary>,
+    pub cursor: Option<String>,
+    pub scanned: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exact: Option<String>,
+}

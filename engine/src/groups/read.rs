@@ -15,11 +15,37 @@ pub const MAX_GROUPS: usize = 200;
 /// Most queues / functions named per group.
 const MAX_NAMES: usize = 10;
 
+/// Where an index lives: RQ's (`taskmill:fg:*`, kept by `index`) or Celery's
+/// (`taskmill:celery:fg:*`, kept by `crate::celery::groups` as task events arrive). The reads
+/// are the same code over either.
+#[derive(Clone, Copy, Debug)]
+pub struct IndexKeys {
+    pub backend: &'static str,
+    pub groups: &'static str,
+    pub state: &'static str,
+    pub group: fn(&str) -> String,
+    pub meta: fn(&str) -> String,
+}
+
+/// RQ's failure-group index.
+pub const RQ: IndexKeys = IndexKeys {
+    backend: "rq",
+    groups: keys::FG_GROUPS,
+    state: keys::FG_STATE,
+    group: keys::fg_group,
+    meta: keys::fg_meta,
+};
+
 /// The groups, largest first (then by fingerprint).
 pub async fn groups(store: &Store) -> Result<FailureGroups> {
+    groups_in(store, &RQ).await
+}
+
+/// The groups of the index `ix`, largest first (then by fingerprint).
+pub async fn groups_in(store: &Store, ix: &IndexKeys) -> Result<FailureGroups> {
     let mut conn = store.conn();
     let top: Vec<(String, f64)> = redis::cmd("ZREVRANGE")
-        .arg(keys::FG_GROUPS)
+        .arg(ix.groups)
         .arg(0)
         .arg(MAX_GROUPS as i64 - 1)
         .arg("WITHSCORES")
@@ -27,10 +53,10 @@ pub async fn groups(store: &Store) -> Result<FailureGroups> {
         .await?;
     let mut p = redis::pipe();
     p.ignore_errors();
-    p.cmd("HGET").arg(keys::FG_STATE).arg("as_of");
+    p.cmd("HGET").arg(ix.state).arg("as_of");
     let now = crate::time::now();
     for (fp, _) in &top {
-        describe(&mut p, fp, now);
+        describe(&mut p, ix, fp, now);
     }
     let replies: Vec<Value> = p.query_async(&mut conn).await?;
     let as_of = replies
@@ -40,7 +66,7 @@ pub async fn groups(store: &Store) -> Result<FailureGroups> {
     let mut items: Vec<FailureGroup> = top
         .iter()
         .zip(replies[1..].chunks(PER_GROUP))
-        .map(|((fp, count), r)| group(fp, *count as u64, r))
+        .map(|((fp, count), r)| group(ix, fp, *count as u64, r))
         .collect();
     items.sort_by(|a, b| {
         b.count
@@ -52,15 +78,24 @@ pub async fn groups(store: &Store) -> Result<FailureGroups> {
 
 /// One group, or `None` if no failure has that fingerprint.
 pub async fn group_info(store: &Store, fingerprint: &str) -> Result<Option<FailureGroup>> {
+    group_info_in(store, &RQ, fingerprint).await
+}
+
+/// One group of the index `ix`, or `None` if no failure has that fingerprint.
+pub async fn group_info_in(
+    store: &Store,
+    ix: &IndexKeys,
+    fingerprint: &str,
+) -> Result<Option<FailureGroup>> {
     let mut p = redis::pipe();
     p.ignore_errors();
-    p.cmd("ZSCORE").arg(keys::FG_GROUPS).arg(fingerprint);
-    describe(&mut p, fingerprint, crate::time::now());
+    p.cmd("ZSCORE").arg(ix.groups).arg(fingerprint);
+    describe(&mut p, ix, fingerprint, crate::time::now());
     let replies: Vec<Value> = p.query_async(&mut store.conn()).await?;
     let Some(count) = replies.first().and_then(reply::float) else {
         return Ok(None);
     };
-    Ok(Some(group(fingerprint, count as u64, &replies[1..])))
+    Ok(Some(group(ix, fingerprint, count as u64, &replies[1..])))
 }
 
 /// Replies per group that `describe` queues and `group` reads.
@@ -68,16 +103,16 @@ const PER_GROUP: usize = 5;
 
 /// Meta hash, oldest and newest failure, and the counts of the last hour and day (ZCOUNT on
 /// failure time: O(log n)).
-fn describe(p: &mut redis::Pipeline, fp: &str, now: f64) {
-    let g = keys::fg_group(fp);
-    p.cmd("HGETALL").arg(keys::fg_meta(fp));
+fn describe(p: &mut redis::Pipeline, ix: &IndexKeys, fp: &str, now: f64) {
+    let g = (ix.group)(fp);
+    p.cmd("HGETALL").arg((ix.meta)(fp));
     p.cmd("ZRANGE").arg(&g).arg(0).arg(0).arg("WITHSCORES");
     p.cmd("ZREVRANGE").arg(&g).arg(0).arg(0).arg("WITHSCORES");
     p.cmd("ZCOUNT").arg(&g).arg(now - 3600.0).arg("+inf");
     p.cmd("ZCOUNT").arg(&g).arg(now - 86_400.0).arg("+inf");
 }
 
-fn group(fp: &str, count: u64, r: &[Value]) -> FailureGroup {
+fn group(ix: &IndexKeys, fp: &str, count: u64, r: &[Value]) -> FailureGroup {
     let meta = r.first().and_then(reply::hash).unwrap_or_default();
     let names = |prefix: &str| {
         let mut v: Vec<(i64, String)> = meta
@@ -111,6 +146,7 @@ fn group(fp: &str, count: u64, r: &[Value]) -> FailureGroup {
         last_seen: seen(r.get(2)),
         last_hour: r.get(3).map_or(0, reply::count),
         last_day: r.get(4).map_or(0, reply::count),
+        backend: ix.backend.to_string(),
     }
 }
 

@@ -41,6 +41,15 @@ pub async fn search(
 ) -> Result<SearchPage> {
     let limit = limits::validate_search_limit(limit)?;
     let q = query::parse(text)?;
+    if !q.searches_rq() {
+        // `backend:celery`, `name:`, `state:`: Celery's tasks only (`crate::celery::search`).
+        return Ok(SearchPage {
+            items: Vec::new(),
+            cursor: None,
+            scanned: 0,
+            exact: None,
+        });
+    }
     let start = match cursor.filter(|c| !c.is_empty()) {
         Some(c) => Cursor::decode(c, text)?,
         None => {
@@ -69,6 +78,9 @@ pub async fn search(
 /// at most [`limits::SEARCH_BULK_SECS`]) and is refused over [`limits::MAX_SEARCH_MATCHES`].
 pub async fn matching_ids(store: &Store, text: &str) -> Result<Vec<String>> {
     let q = query::parse(text)?;
+    if !q.searches_rq() {
+        return Ok(Vec::new());
+    }
     let cap = limits::MAX_SEARCH_MATCHES;
     let budget = Budget {
         jobs: u64::MAX,

@@ -1,6 +1,7 @@
 //! The search query language, parsed once and bounded (`crate::limits`): free-text terms
 //! (every term must match), `"quoted phrases"` (one term, spaces kept), and filters
-//! `queue:`, `status:`, `func:`, `worker:`, `exc:` whose values may be quoted. An unknown
+//! `queue:`, `status:`, `func:`, `worker:`, `exc:` whose values may be quoted; for Celery tasks
+//! `name:` (task name), `state:` (Celery state) and `backend:rq|celery` (which system to search). An unknown
 //! `word:` prefix is plain text (`http://host` is a term). `*` and `?` are literal characters:
 //! matching is a case-insensitive substring test, so a wildcard-laden query costs no more than
 //! any other.
@@ -20,6 +21,12 @@ pub struct Query {
     pub func: Option<String>,
     pub worker: Option<String>,
     pub exc: Option<String>,
+    /// Celery's task name (lowercased substring, like `func:`).
+    pub name: Option<String>,
+    /// Celery's task state, uppercased (one of `celery::tasks::STATES`).
+    pub state: Option<String>,
+    /// `rq` or `celery`: search only that system.
+    pub backend: Option<String>,
 }
 
 /// The statuses `status:` takes (RQ 2.x's `JobStatus`).
@@ -42,10 +49,24 @@ impl Query {
         !self.terms.is_empty() || self.exc.is_some()
     }
 
+    /// Whether RQ's jobs are searched: not when `backend:celery` or a Celery-only filter
+    /// (`name:`, `state:`) is given.
+    pub fn searches_rq(&self) -> bool {
+        self.backend.as_deref() != Some("celery") && self.name.is_none() && self.state.is_none()
+    }
+
+    /// Whether Celery's tasks are searched: not when `backend:rq` or an RQ-only filter
+    /// (`queue:`, `status:`) is given.
+    pub fn searches_celery(&self) -> bool {
+        self.backend.as_deref() != Some("rq") && self.queue.is_none() && self.status.is_none()
+    }
+
     /// The query's one bare word, if it is all there is and could be a job id.
     pub fn lone_id(&self) -> Option<&str> {
         let plain = self.queue.is_none()
             && self.status.is_none()
+            && self.name.is_none()
+            && self.state.is_none()
             && self.func.is_none()
             && self.worker.is_none()
             && self.exc.is_none();
@@ -92,15 +113,18 @@ pub fn parse(text: &str) -> Result<Query> {
                     "status" => &mut q.status,
                     "func" => &mut q.func,
                     "worker" => &mut q.worker,
+                    "name" => &mut q.name,
+                    "state" => &mut q.state,
+                    "backend" => &mut q.backend,
                     _ => &mut q.exc,
                 };
                 if slot.is_some() {
                     return Err(invalid(format!("{name}: is given twice; give it once")));
                 }
-                *slot = Some(if name == "queue" {
-                    value
-                } else {
-                    value.to_lowercase()
+                *slot = Some(match name {
+                    "queue" => value,
+                    "state" => value.to_uppercase(),
+                    _ => value.to_lowercase(),
                 });
             }
         }
@@ -123,6 +147,23 @@ pub fn parse(text: &str) -> Result<Query> {
     if let Some(name) = &q.queue {
         crate::limits::validate_queue_name(name)?;
     }
+    if let Some(s) = &q.state {
+        if !CELERY_STATES.contains(&s.as_str()) {
+            return Err(invalid(format!(
+                "unknown Celery state {:?}; one of {}",
+                crate::value::truncate_chars(s, 40),
+                CELERY_STATES.join(", ")
+            )));
+        }
+    }
+    if let Some(b) = &q.backend {
+        if b != "rq" && b != "celery" {
+            return Err(invalid(format!(
+                "unknown backend {:?}; rq or celery",
+                crate::value::truncate_chars(b, 40)
+            )));
+        }
+    }
     Ok(q)
 }
 
@@ -131,7 +172,14 @@ enum Token {
     Filter(&'static str, String),
 }
 
-const FILTERS: [&str; 5] = ["queue", "status", "func", "worker", "exc"];
+const FILTERS: [&str; 8] = [
+    "queue", "status", "func", "worker", "exc", "name", "state", "backend",
+];
+
+/// The states `state:` takes (Celery's; the same list as `celery::tasks::STATES`).
+pub const CELERY_STATES: [&str; 8] = [
+    "PENDING", "RECEIVED", "STARTED", "SUCCESS", "FAILURE", "RETRY", "REVOKED", "REJECTED",
+];
 
 /// Splits on whitespace; `"..."` is one token (no escapes: a phrase cannot hold a quote).
 fn tokens(text: &str) -> Result<Vec<Token>> {
@@ -209,6 +257,12 @@ mod tests {
         assert_eq!(parse("abC-123").unwrap().lone_id(), Some("abC-123"));
         assert_eq!(parse("status:failed").unwrap().lone_id(), None);
         assert!(!parse("status:failed func:x").unwrap().needs_text());
+        let q = parse("name:Tasks.Add state:failure backend:celery order-7").unwrap();
+        assert_eq!(q.name.as_deref(), Some("tasks.add"));
+        assert_eq!(q.state.as_deref(), Some("FAILURE"));
+        assert!(q.searches_celery() && !q.searches_rq());
+        assert!(!parse("status:failed x").unwrap().searches_celery());
+        assert!(parse("x").unwrap().searches_celery() && parse("x").unwrap().searches_rq());
         // Wildcards are literal text, not patterns.
         assert_eq!(parse("*?*").unwrap().terms, ["*?*"]);
     }
@@ -224,6 +278,8 @@ mod tests {
             "queue:\"x",
             "status:nope",
             "queue:a queue:b",
+            "state:nope",
+            "backend:sidekiq",
             "func:",
             "a\u{0}b",
             long.as_str(),

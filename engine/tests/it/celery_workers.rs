@@ -16,10 +16,10 @@ use super::celery::{celery_python, handle, run};
 use crate::support::{fresh_url, repo_root};
 
 /// A `celery worker` in its own process group, killed (group and all) on drop.
-struct Worker(Child);
+pub(crate) struct Worker(pub(crate) Child);
 
 impl Worker {
-    fn start(py: &std::path::Path, url: &str, node: &str, queues: &str) -> Worker {
+    pub(crate) fn start(py: &std::path::Path, url: &str, node: &str, queues: &str) -> Worker {
         let celery = py.parent().unwrap().join("celery");
         let child = Command::new(celery)
             .args([
@@ -68,7 +68,7 @@ impl Drop for Worker {
 
 use std::os::unix::process::CommandExt;
 
-async fn wait_for<F: Fn() -> bool>(what: &str, secs: u64, f: F) {
+pub(crate) async fn wait_for<F: Fn() -> bool>(what: &str, secs: u64, f: F) {
     let start = Instant::now();
     while !f() {
         assert!(
@@ -79,7 +79,7 @@ async fn wait_for<F: Fn() -> bool>(what: &str, secs: u64, f: F) {
     }
 }
 
-fn online(c: &Celery, node: &str) -> bool {
+pub(crate) fn online(c: &Celery, node: &str) -> bool {
     c.workers().iter().any(|w| w.hostname == node && w.online)
 }
 
@@ -87,7 +87,7 @@ fn known_offline(c: &Celery, node: &str) -> bool {
     c.workers().iter().any(|w| w.hostname == node && !w.online)
 }
 
-fn send(py: &std::path::Path, url: &str, code: &str) -> String {
+pub(crate) fn send(py: &std::path::Path, url: &str, code: &str) -> String {
     run(
         py,
         url,

@@ -3,6 +3,7 @@
 
 mod actions;
 mod celery;
+mod celery_history;
 mod celery_workers;
 mod codec_props;
 mod cron;

@@ -1,6 +1,9 @@
 //! Failure groups: the groups (largest first, with the index's `as_of`), one group's jobs, and
 //! requeue / delete of a whole group (`?dry_run=1` counts what would be affected and changes
 //! nothing; `{"expected": N}` answers 409 `conflict` unless the live count is exactly N).
+//! With `--celery-broker`, Celery's groups (`backend: "celery"`) are listed beside RQ's;
+//! `?backend=rq|celery` keeps one system's, and a Celery group's tasks are
+//! `GET /failed/groups/{fingerprint}?backend=celery`.
 
 use std::sync::Arc;
 
@@ -22,14 +25,107 @@ pub fn routes() -> Router<Arc<Console>> {
         .route("/failed/groups/{fingerprint}", get(group_jobs))
         .route("/failed/groups/{fingerprint}/requeue", post(requeue))
         .route("/failed/groups/{fingerprint}/delete", post(delete))
+        .route("/failed/groups/{fingerprint}/retry", post(retry))
 }
 
-async fn groups(State(c): Ctx) -> ApiResult<Response> {
-    Ok(Json(c.backend.failure_groups().await?).into_response())
+/// `POST /failed/groups/{fingerprint}/retry` (Celery's groups): re-publish every failed task
+/// of the group; `?dry_run=1` and `{"expected": N}` as requeue / delete.
+async fn retry(
+    State(c): Ctx,
+    Who(who): Who,
+    Seg(fingerprint): Seg,
+    p: Params,
+    body: JsonBody<Confirm>,
+) -> ApiResult<Response> {
+    let cel = c.celery.clone().ok_or_else(celery_off)?;
+    engine::limits::validate_fingerprint(&fingerprint)?;
+    let expected = expected(body);
+    if dry_run(&p)? {
+        let count = engine::celery::groups::live_members(&cel, &fingerprint)
+            .await?
+            .len() as u64;
+        if let Some(e) = expected.filter(|e| *e != count) {
+            return Err(engine::Error::Conflict(format!(
+                "The number of failed tasks in group {fingerprint} changed from {e} to {count}"
+            ))
+            .into());
+        }
+        return Ok(Json(json!({ "count": count, "dry_run": true })).into_response());
+    }
+    let action = Action::CeleryRetryGroup {
+        fingerprint,
+        expected,
+    };
+    perform(&c, &who, action).await
+}
+
+fn dry_run(p: &Params) -> ApiResult<bool> {
+    match p.0.get("dry_run").map(String::as_str) {
+        None | Some("" | "0" | "false") => Ok(false),
+        Some("1" | "true") => Ok(true),
+        Some(_) => Err(ApiError::bad_request("dry_run must be 1 or 0")),
+    }
+}
+
+/// `?backend=`: `None` = both.
+fn backend(p: &Params) -> ApiResult<Option<&'static str>> {
+    match p.0.get("backend").map(String::as_str) {
+        None | Some("") => Ok(None),
+        Some("rq") => Ok(Some("rq")),
+        Some("celery") => Ok(Some("celery")),
+        Some(_) => Err(ApiError::bad_request("backend must be rq or celery")),
+    }
+}
+
+async fn groups(State(c): Ctx, p: Params) -> ApiResult<Response> {
+    let which = backend(&p)?;
+    let mut out = if which == Some("celery") {
+        engine::model::FailureGroups {
+            as_of: None,
+            items: Vec::new(),
+        }
+    } else {
+        c.backend.failure_groups().await?
+    };
+    if which != Some("rq") {
+        if let Some(cel) = &c.celery {
+            let g = engine::celery::groups::groups(cel).await?;
+            if which == Some("celery") {
+                out.as_of = g.as_of;
+            }
+            out.items.extend(g.items);
+            out.items.sort_by(|a, b| {
+                b.count
+                    .cmp(&a.count)
+                    .then(a.backend.cmp(&b.backend))
+                    .then(a.fingerprint.cmp(&b.fingerprint))
+            });
+        } else if which == Some("celery") {
+            return Err(celery_off());
+        }
+    }
+    Ok(Json(out).into_response())
+}
+
+fn celery_off() -> ApiError {
+    ApiError::not_found("Celery is not configured (taskmill serve --celery-broker)")
 }
 
 async fn group_jobs(State(c): Ctx, Seg(fp): Seg, p: Params) -> ApiResult<Response> {
     let (offset, limit) = p.window()?;
+    if backend(&p)? == Some("celery") {
+        let cel = c.celery.as_ref().ok_or_else(celery_off)?;
+        if engine::celery::groups::group_info(cel, &fp)
+            .await?
+            .is_none()
+        {
+            return Err(ApiError::not_found(format!(
+                "no Celery failure group {fp:?}"
+            )));
+        }
+        let page = engine::celery::groups::group_page(cel, &fp, offset, limit).await?;
+        return Ok(Json(page).into_response());
+    }
     if c.backend.failure_group(&fp).await?.is_none() {
         return Err(ApiError::not_found(format!("no failure group {fp:?}")));
     }
@@ -71,12 +167,7 @@ async fn act(
     verb: Verb,
 ) -> ApiResult<Response> {
     let expected = expected(body);
-    let dry_run = match p.0.get("dry_run").map(String::as_str) {
-        None | Some("" | "0" | "false") => false,
-        Some("1" | "true") => true,
-        Some(_) => return Err(ApiError::bad_request("dry_run must be 1 or 0")),
-    };
-    if dry_run {
+    if dry_run(&p)? {
         // A read: nothing changes and nothing is audited; a stale `expected` is still a 409.
         let count = c.backend.failure_group_live(&fingerprint).await?;
         if let Some(e) = expected.filter(|e| *e != count) {

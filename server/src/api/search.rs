@@ -45,8 +45,36 @@ async fn search(State(c): Ctx, p: Params) -> ApiResult<Response> {
             ))
         })?,
     };
-    let cursor = p.0.get("cursor").map(String::as_str);
-    Ok(Json(c.backend.search(&q, cursor, limit).await?).into_response())
+    let cursor =
+        p.0.get("cursor")
+            .map(String::as_str)
+            .filter(|s| !s.is_empty());
+    let celery_cursor =
+        p.0.get("celery_cursor")
+            .map(String::as_str)
+            .filter(|s| !s.is_empty());
+    // A first page searches both systems; a continuation only the one(s) whose cursor it got.
+    let first = cursor.is_none() && celery_cursor.is_none();
+    let rq = if first || cursor.is_some() {
+        c.backend.search(&q, cursor, limit).await?
+    } else {
+        engine::model::SearchPage {
+            items: Vec::new(),
+            cursor: None,
+            scanned: 0,
+            exact: None,
+        }
+    };
+    let mut out = serde_json::to_value(&rq)
+        .map_err(|e| ApiError::new(crate::error::ErrorCode::Internal, e.to_string()))?;
+    if let Some(cel) = &c.celery {
+        if first || celery_cursor.is_some() {
+            let page = engine::celery::search::search(cel, &q, celery_cursor, limit).await?;
+            out["celery"] = serde_json::to_value(page)
+                .map_err(|e| ApiError::new(crate::error::ErrorCode::Internal, e.to_string()))?;
+        }
+    }
+    Ok(Json(out).into_response())
 }
 
 #[derive(Clone, Copy)]

@@ -16,8 +16,13 @@ type Cached = (Weak<Snapshot>, Arc<Vec<QueueTotals>>);
 /// The totals read for one snapshot (compared by identity; a new snapshot reads again).
 static CACHE: Mutex<Option<Cached>> = Mutex::new(None);
 
-/// Totals for the queues of `snap`, `None` if Redis failed (the families are then left out).
-pub async fn totals(c: &Console, snap: &Arc<Snapshot>) -> Option<Arc<Vec<QueueTotals>>> {
+/// Totals for the queues of `snap` and the history scopes `extra` (Celery's `celery:<queue>`),
+/// `None` if Redis failed (the families are then left out).
+pub async fn totals(
+    c: &Console,
+    snap: &Arc<Snapshot>,
+    extra: &[String],
+) -> Option<Arc<Vec<QueueTotals>>> {
     {
         let cache = CACHE.lock().unwrap_or_else(|e| e.into_inner());
         if let Some((s, t)) = cache.as_ref() {
@@ -26,7 +31,12 @@ pub async fn totals(c: &Console, snap: &Arc<Snapshot>) -> Option<Arc<Vec<QueueTo
             }
         }
     }
-    let queues: Vec<String> = snap.queues.iter().map(|q| q.name.clone()).collect();
+    let queues: Vec<String> = snap
+        .queues
+        .iter()
+        .map(|q| q.name.clone())
+        .chain(extra.iter().cloned())
+        .collect();
     match c.backend.stats_totals(&queues).await {
         Ok(t) => {
             let t = Arc::new(t);
