@@ -118,7 +118,8 @@ pub async fn run(
         match start_celery(&redis, !args.no_traffic) {
             Ok((side, celery)) => {
                 eprintln!(
-                    "started a Celery worker (queues {}) on the same Redis; its log: {}",
+                    "started a Celery worker (pid {}, queues {}) on the same Redis; its log: {}",
+                    side.worker_pid().unwrap_or(0),
                     crate::demo_celery::QUEUES,
                     side.dir.join("celery-worker.log").display()
                 );

@@ -4,7 +4,8 @@ fail, retry, run late (ETA) and form chains, groups and chords, so every Celery 
 console has content within seconds.
 
     python taskmill_demo_celery.py traffic           publish a mix of tasks about once a second
-    python taskmill_demo_celery.py send NAME [ARGS]  publish one task (ARGS: a JSON list), print its id
+    python taskmill_demo_celery.py send NAME [ARGS [QUEUE]]
+                                                     publish one task (ARGS: a JSON list), print its id
     celery -A taskmill_demo_celery worker -E ...     the worker (the demo starts it)
 
 The broker (also the result backend) comes from TASKMILL_DEMO_CELERY_BROKER: the demo passes
@@ -115,14 +116,15 @@ def traffic():
         pause(0.7, 1.3)
 
 
-def send(name, args):
-    print(app.send_task(name, args=args).id, flush=True)
+def send(name, args, queue=None):
+    print(app.send_task(name, args=args, queue=queue).id, flush=True)
 
 
 if __name__ == "__main__":
     if sys.argv[1:2] == ["traffic"]:
         traffic()
-    elif sys.argv[1:2] == ["send"] and len(sys.argv) in (3, 4):
-        send(sys.argv[2], json.loads(sys.argv[3]) if len(sys.argv) == 4 else [])
+    elif sys.argv[1:2] == ["send"] and len(sys.argv) in (3, 4, 5):
+        args = json.loads(sys.argv[3]) if len(sys.argv) >= 4 else []
+        send(sys.argv[2], args, sys.argv[4] if len(sys.argv) == 5 else None)
     else:
         sys.exit(__doc__)

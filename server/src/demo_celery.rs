@@ -115,6 +115,11 @@ impl CeleryDemo {
             .map_err(|e| anyhow::anyhow!("cannot start {}: {e}", python.display()))
     }
 
+    /// The worker's pid, also its process group id (the prefork pool processes share it).
+    pub fn worker_pid(&self) -> Option<u32> {
+        self.worker.as_ref().map(Child::id)
+    }
+
     /// Stops traffic at once, then the worker (warm, then killed after [`GRACE`]).
     pub fn stop(&mut self) {
         for child in [self.traffic.take(), self.worker.take()].into_iter().flatten() {
@@ -144,6 +149,7 @@ fn stop_group(mut child: Child) {
         std::thread::sleep(Duration::from_millis(50));
     }
     // The leader may be gone while pool processes linger: the group gets SIGKILL either way.
+    // SAFETY: as above.
     unsafe { libc::kill(group, libc::SIGKILL) };
     let _ = child.wait();
 }
