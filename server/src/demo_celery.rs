@@ -72,8 +72,9 @@ impl CeleryDemo {
             MODULE_NAME,
             "worker",
             "-E",
-            "--concurrency",
-            "2",
+            // Autoscaled, so every control command of the console has something to act on.
+            "--autoscale",
+            "4,2",
             "--queues",
             QUEUES,
             "--hostname",
@@ -85,7 +86,8 @@ impl CeleryDemo {
         ];
         me.worker = Some(me.spawn(python, &worker_args, broker, "celery-worker.log")?);
         if traffic {
-            let args = [&format!("{MODULE_NAME}.py"), "traffic"];
+            let script = format!("{MODULE_NAME}.py");
+            let args = [script.as_str(), "traffic"];
             me.traffic = Some(me.spawn(python, &args, broker, "celery-traffic.log")?);
         }
         Ok(me)
