@@ -3,6 +3,7 @@
 
 mod api;
 mod celery;
+mod celery_ui;
 mod chaos;
 mod chords;
 mod cli;
