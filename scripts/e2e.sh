@@ -45,9 +45,10 @@ celery_send() { # name json-args [queue] → task id
 }
 
 "$BIN" serve --site-root target/site --bind "127.0.0.1:$PORT" --redis "$REDIS_URL" \
-    --celery-broker "$CELERY_BROKER" >"$LOGS/serve.log" 2>&1 &
+    --celery-broker "$CELERY_BROKER" --celery-timeout-ms 5000 >"$LOGS/serve.log" 2>&1 &
 track_pid $!
-# The Celery worker in a session (process group) of its own, so its prefork pool processes are
+# (A generous pidbox deadline: on a loaded CI machine the Python worker can take over a second to
+# answer.) The Celery worker in a session (process group) of its own, so its prefork pool processes are
 # stopped with it: SIGTERM to the group, SIGKILL to whatever is left after 5 s.
 cp "$REPO/server/src/demo_celery.py" "$WORK/taskmill_demo_celery.py"
 (cd "$WORK" && TASKMILL_DEMO_CELERY_BROKER="$CELERY_BROKER" exec setsid "$TASKMILL_PYTHON" -m celery \
