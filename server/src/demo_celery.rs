@@ -72,9 +72,10 @@ impl CeleryDemo {
             MODULE_NAME,
             "worker",
             "-E",
-            // Autoscaled, so every control command of the console has something to act on.
-            "--autoscale",
-            "4,2",
+            // A fixed pool: Celery 5.7 refuses pool grow / shrink on an autoscaled one (and the
+            // autoscale command on a fixed one).
+            "--concurrency",
+            "2",
             "--queues",
             QUEUES,
             "--hostname",
