@@ -25,7 +25,7 @@ const FORMS: [&str; 7] = [
     "/ui/celery-shutdown",
 ];
 
-async fn ctx(read_only: bool) -> Ctx {
+async fn console_ctx(read_only: bool) -> Ctx {
     let url = fresh_url();
     let store = Store::connect(&url).await.unwrap();
     let mut c = Celery::connect(&url, None, Transport::default()).unwrap();
@@ -75,7 +75,7 @@ async fn audit_len(store: &Store) -> u64 {
 
 #[tokio::test]
 async fn worker_page_has_a_form_per_control_command() {
-    let ctx = ctx(false).await;
+    let ctx = console_ctx(false).await;
     let r = send(&ctx.app, get("/celery/workers/w1%40h")).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     for action in FORMS {
@@ -96,7 +96,7 @@ async fn worker_page_has_a_form_per_control_command() {
     }
     assert!(r.body.contains("no reply in 200 ms"), "inspect without a worker");
 
-    let ro = ctx(true).await;
+    let ro = console_ctx(true).await;
     let r = send(&ro.app, get("/celery/workers/w1%40h")).await;
     assert_eq!(r.status, StatusCode::OK);
     for action in FORMS {
@@ -110,7 +110,7 @@ async fn worker_page_has_a_form_per_control_command() {
 
 #[tokio::test]
 async fn forms_report_no_reply_and_bad_input() {
-    let ctx = ctx(false).await;
+    let ctx = console_ctx(false).await;
     let back = "return_to=/celery/workers/w1%40h";
     let cases = [
         ("/ui/celery-pool", "worker=w1%40h&op=grow&n=2", "no reply in 200 ms"),
