@@ -188,7 +188,11 @@ fn start_celery(
 ) -> Result<(crate::demo_celery::CeleryDemo, Arc<engine::celery::Celery>), String> {
     let broker = match redis.to_args() {
         [flag, url] if flag == "--redis" => url.clone(),
-        _ => return Err("the Celery demo needs a plain --redis URL (no Sentinel, no TLS files)".into()),
+        _ => {
+            return Err(
+                "the Celery demo needs a plain --redis URL (no Sentinel, no TLS files)".into(),
+            )
+        }
     };
     let python = crate::demo_celery::find_python()?;
     let celery = engine::celery::Celery::connect(&broker, None, Default::default())

@@ -125,7 +125,10 @@ impl CeleryDemo {
 
     /// Stops traffic at once, then the worker (warm, then killed after [`GRACE`]).
     pub fn stop(&mut self) {
-        for child in [self.traffic.take(), self.worker.take()].into_iter().flatten() {
+        for child in [self.traffic.take(), self.worker.take()]
+            .into_iter()
+            .flatten()
+        {
             stop_group(child);
         }
     }

@@ -178,7 +178,8 @@ mod ssr {
                     .map(|(node, r)| format!("{node}: {}", reply_text(r)))
                     .collect();
                 let text = format!("{what}: {}", each.join("; "));
-                let refused = !replies.is_empty() && replies.values().all(|r| r.get("error").is_some());
+                let refused =
+                    !replies.is_empty() && replies.values().all(|r| r.get("error").is_some());
                 if refused {
                     Err(PageError::Conflict(text))
                 } else {
@@ -188,9 +189,7 @@ mod ssr {
             Outcome::Sent { receivers: 0 } => Ok(format!(
                 "{what} sent, but nobody is listening on the pidbox (the worker may be gone)."
             )),
-            Outcome::Sent { receivers } => {
-                Ok(format!("{what} sent ({receivers} listening)."))
-            }
+            Outcome::Sent { receivers } => Ok(format!("{what} sent ({receivers} listening).")),
             Outcome::Enqueued { id } => Ok(format!("{what}: {id} re-published.")),
             _ => Ok(format!("{what} done.")),
         })
@@ -233,7 +232,10 @@ mod ssr {
 
         #[test]
         fn replies_and_fields() {
-            assert_eq!(reply_text(&serde_json::json!({"ok": "pool will grow"})), "pool will grow");
+            assert_eq!(
+                reply_text(&serde_json::json!({"ok": "pool will grow"})),
+                "pool will grow"
+            );
             assert_eq!(
                 reply_text(&serde_json::json!({"error": "unknown task"})),
                 "error: unknown task"

@@ -92,9 +92,15 @@ async fn worker_page_has_a_form_per_control_command() {
         "celery-pool-restart",
         "celery-shutdown",
     ] {
-        assert!(r.body.contains(&format!("data-testid=\"{testid}\"")), "{testid}");
+        assert!(
+            r.body.contains(&format!("data-testid=\"{testid}\"")),
+            "{testid}"
+        );
     }
-    assert!(r.body.contains("no reply in 200 ms"), "inspect without a worker");
+    assert!(
+        r.body.contains("no reply in 200 ms"),
+        "inspect without a worker"
+    );
 
     let ro = console_ctx(true).await;
     let r = send(&ro.app, get("/celery/workers/w1%40h")).await;
@@ -103,7 +109,12 @@ async fn worker_page_has_a_form_per_control_command() {
         assert!(!r.body.contains(action), "read-only page shows {action}");
     }
     let before = audit_len(&ro.store).await;
-    let to = post_form(&ro, "/ui/celery-pool", "worker=w1%40h&op=grow&n=1&return_to=/x").await;
+    let to = post_form(
+        &ro,
+        "/ui/celery-pool",
+        "worker=w1%40h&op=grow&n=1&return_to=/x",
+    )
+    .await;
     assert!(to.contains("err=") && to.contains("read-only"), "{to}");
     assert_eq!(audit_len(&ro.store).await, before);
 }
@@ -113,23 +124,91 @@ async fn forms_report_no_reply_and_bad_input() {
     let ctx = console_ctx(false).await;
     let back = "return_to=/celery/workers/w1%40h";
     let cases = [
-        ("/ui/celery-pool", "worker=w1%40h&op=grow&n=2", "no reply in 200 ms"),
-        ("/ui/celery-pool", "worker=w1%40h&op=shrink&n=", "no reply in 200 ms"),
-        ("/ui/celery-pool", "worker=w1%40h&op=grow&n=two", "must be a whole number"),
-        ("/ui/celery-pool", "worker=w1%40h&op=melt&n=1", "Choose grow or shrink"),
-        ("/ui/celery-pool", "worker=w1%40h&op=grow&n=0", "process count must be 1 to"),
-        ("/ui/celery-autoscale", "worker=w1%40h&max=4&min=2", "no reply in 200 ms"),
-        ("/ui/celery-autoscale", "worker=w1%40h&max=2&min=4", "above max"),
-        ("/ui/celery-autoscale", "worker=w1%40h&max=&min=1", "Enter a max"),
-        ("/ui/celery-rate-limit", "worker=w1%40h&task=t.add&rate=10%2Fm", "no reply in 200 ms"),
-        ("/ui/celery-rate-limit", "worker=w1%40h&task=t.add&rate=fast", "is not N, N/s"),
-        ("/ui/celery-time-limit", "worker=w1%40h&task=t.add&soft=5&hard=", "no reply in 200 ms"),
-        ("/ui/celery-time-limit", "worker=w1%40h&task=t.add&soft=x&hard=", "number of seconds"),
-        ("/ui/celery-time-limit", "worker=w1%40h&task=&soft=1&hard=2", "task name"),
-        ("/ui/celery-consumer", "worker=w1%40h&op=add&queue=extra", "no reply in 200 ms"),
-        ("/ui/celery-consumer", "worker=w1%40h&op=cancel&queue=extra", "no reply in 200 ms"),
-        ("/ui/celery-consumer", "worker=w1%40h&op=drop&queue=extra", "Choose add or cancel"),
-        ("/ui/celery-pool-restart", "worker=w1%40h", "no reply in 200 ms"),
+        (
+            "/ui/celery-pool",
+            "worker=w1%40h&op=grow&n=2",
+            "no reply in 200 ms",
+        ),
+        (
+            "/ui/celery-pool",
+            "worker=w1%40h&op=shrink&n=",
+            "no reply in 200 ms",
+        ),
+        (
+            "/ui/celery-pool",
+            "worker=w1%40h&op=grow&n=two",
+            "must be a whole number",
+        ),
+        (
+            "/ui/celery-pool",
+            "worker=w1%40h&op=melt&n=1",
+            "Choose grow or shrink",
+        ),
+        (
+            "/ui/celery-pool",
+            "worker=w1%40h&op=grow&n=0",
+            "process count must be 1 to",
+        ),
+        (
+            "/ui/celery-autoscale",
+            "worker=w1%40h&max=4&min=2",
+            "no reply in 200 ms",
+        ),
+        (
+            "/ui/celery-autoscale",
+            "worker=w1%40h&max=2&min=4",
+            "above max",
+        ),
+        (
+            "/ui/celery-autoscale",
+            "worker=w1%40h&max=&min=1",
+            "Enter a max",
+        ),
+        (
+            "/ui/celery-rate-limit",
+            "worker=w1%40h&task=t.add&rate=10%2Fm",
+            "no reply in 200 ms",
+        ),
+        (
+            "/ui/celery-rate-limit",
+            "worker=w1%40h&task=t.add&rate=fast",
+            "is not N, N/s",
+        ),
+        (
+            "/ui/celery-time-limit",
+            "worker=w1%40h&task=t.add&soft=5&hard=",
+            "no reply in 200 ms",
+        ),
+        (
+            "/ui/celery-time-limit",
+            "worker=w1%40h&task=t.add&soft=x&hard=",
+            "number of seconds",
+        ),
+        (
+            "/ui/celery-time-limit",
+            "worker=w1%40h&task=&soft=1&hard=2",
+            "task name",
+        ),
+        (
+            "/ui/celery-consumer",
+            "worker=w1%40h&op=add&queue=extra",
+            "no reply in 200 ms",
+        ),
+        (
+            "/ui/celery-consumer",
+            "worker=w1%40h&op=cancel&queue=extra",
+            "no reply in 200 ms",
+        ),
+        (
+            "/ui/celery-consumer",
+            "worker=w1%40h&op=drop&queue=extra",
+            "Choose add or cancel",
+        ),
+        (
+            "/ui/celery-pool-restart",
+            "worker=w1%40h",
+            "no reply in 200 ms",
+        ),
     ];
     for (path, fields, want) in cases {
         let to = post_form(&ctx, path, &format!("{fields}&{back}")).await;
@@ -138,7 +217,11 @@ async fn forms_report_no_reply_and_bad_input() {
             "{path} {fields}: {to}"
         );
     }
-    assert_eq!(audit_len(&ctx.store).await, 0, "nothing was done, nothing audited");
+    assert_eq!(
+        audit_len(&ctx.store).await,
+        0,
+        "nothing was done, nothing audited"
+    );
 
     let req = form_post("/ui/celery-pool")
         .header(header::ORIGIN, "https://attacker.example")

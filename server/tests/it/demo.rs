@@ -107,9 +107,10 @@ fn demo_serves_traffic_and_cleans_up() {
             other => Err(format!("{path}: {other:?}")),
         };
         let workers = get("/api/v1/celery/workers")?;
-        let online = workers.as_array().unwrap().iter().any(|w| {
-            w["online"] == true && w["hostname"].as_str().unwrap().starts_with("demo@")
-        });
+        let online =
+            workers.as_array().unwrap().iter().any(|w| {
+                w["online"] == true && w["hostname"].as_str().unwrap().starts_with("demo@")
+            });
         let ok = get("/api/v1/celery/tasks?state=SUCCESS&limit=1")?;
         let failed = get("/api/v1/celery/tasks?state=FAILURE&limit=1")?;
         let seen = |page: &serde_json::Value| page["total"].as_u64() > Some(0);
