@@ -21,6 +21,11 @@ import time
 from celery import Celery, chain, chord, group
 
 BROKER = os.environ["TASKMILL_DEMO_CELERY_BROKER"]
+# Celery lets these override the broker / backend given below: a user's CELERY_BROKER_URL must
+# never send the demo's traffic to their Redis.
+for name in ("CELERY_BROKER_URL", "CELERY_BROKER_READ_URL", "CELERY_BROKER_WRITE_URL",
+             "CELERY_RESULT_BACKEND"):
+    os.environ.pop(name, None)
 
 app = Celery("taskmill_demo", broker=BROKER, backend=BROKER)
 app.conf.update(

@@ -107,6 +107,11 @@ impl CeleryDemo {
         cmd.args(args)
             .current_dir(&self.dir)
             .env("TASKMILL_DEMO_CELERY_BROKER", broker)
+            // Celery would let these win over the module's broker (the module drops them too).
+            .env_remove("CELERY_BROKER_URL")
+            .env_remove("CELERY_BROKER_READ_URL")
+            .env_remove("CELERY_BROKER_WRITE_URL")
+            .env_remove("CELERY_RESULT_BACKEND")
             .env("PYTHONPATH", &self.dir)
             .env("PYTHONUNBUFFERED", "1")
             .stdin(Stdio::null())
