@@ -61,6 +61,28 @@ fn group_members(pgid: i32) -> Vec<i32> {
     out
 }
 
+/// A failed assertion must not leave the demo (and its Redis and Celery worker) running: SIGINT
+/// (its own clean stop), SIGKILL after 30 s.
+struct StopOnPanic(std::process::Child);
+
+impl Drop for StopOnPanic {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            return;
+        }
+        unsafe { libc::kill(self.0.id() as i32, libc::SIGINT) };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.0.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 #[test]
 fn demo_serves_traffic_and_cleans_up() {
     let port = free_port();
@@ -77,6 +99,7 @@ fn demo_serves_traffic_and_cleans_up() {
         .stderr(std::fs::File::create(&log).unwrap())
         .spawn()
         .expect("run taskmill demo");
+    let mut child = StopOnPanic(child);
 
     wait_for("the console", 30, || match http_get(port, "/healthz") {
         Some((200, _)) => Ok(()),
@@ -138,14 +161,14 @@ fn demo_serves_traffic_and_cleans_up() {
         .unwrap_or_else(|| panic!("celery worker pid in the log: {text}"));
     assert!(!group_members(celery_pid).is_empty(), "celery worker group");
 
-    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    unsafe { libc::kill(child.0.id() as i32, libc::SIGINT) };
     let deadline = Instant::now() + Duration::from_secs(30);
     let status = loop {
-        if let Some(s) = child.try_wait().unwrap() {
+        if let Some(s) = child.0.try_wait().unwrap() {
             break s;
         }
         if Instant::now() > deadline {
-            let _ = child.kill();
+            let _ = child.0.kill();
             panic!("demo did not stop after SIGINT");
         }
         std::thread::sleep(Duration::from_millis(100));
