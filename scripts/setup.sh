@@ -3,12 +3,13 @@
 # run takes a second or two. Shared by scripts/demo.sh and scripts/test.sh.
 #
 #   scripts/setup.sh          everything test.sh needs
-#   scripts/setup.sh --demo   only what the demo needs (redis-server, wasm target, wasm-bindgen, wasm-opt)
+#   scripts/setup.sh --demo   only what the demo needs (redis-server, wasm target, wasm-bindgen, wasm-opt,
+#                             and the .venv whose Celery runs the demo's Celery worker)
 #
 # Sources: Debian packages (apt), the Rust wasm target (rustup), crates.io (wasm-bindgen-cli),
 # npm (end2end/package-lock.json: playwright-core, binaryen's wasm-opt) and PyPI (the .venv for the
-# Python RQ interop tests). Nothing is downloaded from anywhere else: no browser download, no
-# prebuilt binaries.
+# Python RQ / Celery interop tests and the demo's Celery worker). Nothing is downloaded from anywhere
+# else: no browser download, no prebuilt binaries.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 MODE=all
@@ -25,10 +26,10 @@ command -v redis-server >/dev/null || need_apt+=(redis-server)
 command -v curl >/dev/null || need_apt+=(curl)
 command -v node >/dev/null || need_apt+=(nodejs)
 command -v npm >/dev/null || need_apt+=(npm)
+python3 -c 'import venv, ensurepip' 2>/dev/null || need_apt+=(python3-venv)
 if [ "$MODE" = all ]; then
     [ -x /usr/bin/chromium ] || need_apt+=(chromium)
     command -v wrk >/dev/null || need_apt+=(wrk)
-    python3 -c 'import venv, ensurepip' 2>/dev/null || need_apt+=(python3-venv)
     # scripts/deploy-tests.sh: a real Prometheus scrapes /metrics; promtool checks the format
     # (19 MB download; the package's service is not started by this script).
     command -v prometheus >/dev/null || need_apt+=(prometheus)
@@ -78,19 +79,20 @@ case "$(command -v wasm-opt)" in
     *) die "wasm-opt on PATH is not npm's binaryen: $(command -v wasm-opt)" ;;
 esac
 
-# --- Python venv with RQ for the interop tests -----------------------------------------------
-if [ "$MODE" = all ]; then
-    REQ="$REPO/tests/interop/requirements.txt"
-    VSTAMP="$REPO/.venv/.taskmill-requirements"
-    if [ ! -x "$REPO/.venv/bin/python" ] || ! cmp -s "$REQ" "$VSTAMP" ||
-        ! "$REPO/.venv/bin/python" -c 'import rq, sys; sys.exit(rq.__version__ != "2.12.0")' 2>/dev/null; then
-        header "python venv .venv (rq 2.12.0 from PyPI)"
-        [ -x "$REPO/.venv/bin/python" ] || python3 -m venv "$REPO/.venv"
-        "$REPO/.venv/bin/python" -m pip install -q --disable-pip-version-check -r "$REQ"
-        cp "$REQ" "$VSTAMP"
-    else
-        info "python: .venv has rq $("$REPO/.venv/bin/python" -c 'import rq; print(rq.__version__)')"
-    fi
+# --- Python venv: RQ and Celery (interop tests; the demo's Celery worker) ---------------------
+# Both modes: the demo runs a real Celery worker from this venv. Reinstalled only when the
+# pinned requirements changed or an import fails.
+REQ="$REPO/tests/interop/requirements.txt"
+VSTAMP="$REPO/.venv/.taskmill-requirements"
+VCHECK='import sys, rq, celery; sys.exit(rq.__version__ != "2.12.0" or celery.__version__ != "5.7.0")'
+if [ ! -x "$REPO/.venv/bin/python" ] || ! cmp -s "$REQ" "$VSTAMP" ||
+    ! "$REPO/.venv/bin/python" -c "$VCHECK" 2>/dev/null; then
+    header "python venv .venv (rq 2.12.0, celery 5.7.0 from PyPI)"
+    [ -x "$REPO/.venv/bin/python" ] || python3 -m venv "$REPO/.venv"
+    "$REPO/.venv/bin/python" -m pip install -q --disable-pip-version-check -r "$REQ"
+    cp "$REQ" "$VSTAMP"
+else
+    info "python: .venv has $("$REPO/.venv/bin/python" -c 'import rq, celery; print(f"rq {rq.__version__}, celery {celery.__version__}")')"
 fi
 
 printf '%ssetup done%s\n' "$_G" "$_N"

@@ -1,9 +1,12 @@
 //! `taskmill demo`: everything in one process so every console page has content within seconds:
-//! a Redis (the given one, the local one on 6379, or a private `redis-server`), the console on
-//! 127.0.0.1:9181, a 4-slot worker pool with demo handlers, and a traffic generator.
+//! a Redis (a private `redis-server`, or the one given with `--redis`), the console on
+//! 127.0.0.1:9181, a 4-slot worker pool with demo handlers, and a traffic generator; beside
+//! them the Celery side (`demo_celery`): a real Celery worker and its traffic on the same Redis,
+//! shown by the console as `taskmill serve --celery-broker <that Redis>` would.
 //!
-//! Ctrl-C stops traffic, drains the worker, stops the console and kills the private Redis
-//! (its guard also fires on panic). A second Ctrl-C stops running jobs at once.
+//! Ctrl-C stops traffic, stops the Celery worker, drains the RQ worker, stops the console and
+//! kills the private Redis (the guards also fire on panic). A second Ctrl-C stops running jobs
+//! at once.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -20,7 +23,8 @@ use crate::serve::{self, ServeConfig};
 #[derive(Args, Debug, Clone)]
 #[command(after_help = "Examples:
   taskmill demo                      # then open http://127.0.0.1:9181
-  taskmill demo --private-redis --no-traffic")]
+  taskmill demo --private-redis --no-traffic
+  taskmill demo --no-celery          # RQ only")]
 pub struct DemoArgs {
     #[command(flatten)]
     pub site: crate::args::SiteArgs,
@@ -32,6 +36,9 @@ pub struct DemoArgs {
     /// Use a private redis-server even when --redis is given (a private one is the default)
     #[arg(long)]
     pub private_redis: bool,
+    /// Skip the Celery side (a real Celery worker from the project's .venv and its traffic)
+    #[arg(long)]
+    pub no_celery: bool,
 }
 
 pub const QUEUES: [&str; 4] = ["default", "high", "low", "reports"];
@@ -104,7 +111,25 @@ pub async fn run(
         ))
     });
 
-    let console = Arc::new(Console::new(store, false));
+    // Declared after `private`, so it is dropped (workers stopped) before the Redis goes away.
+    let mut celery_side = None;
+    let mut console = Console::new(store, false);
+    if !args.no_celery {
+        match start_celery(&redis, !args.no_traffic) {
+            Ok((side, celery)) => {
+                eprintln!(
+                    "started a Celery worker (pid {}, queues {}) on the same Redis; its log: {}",
+                    side.worker_pid().unwrap_or(0),
+                    crate::demo_celery::QUEUES,
+                    side.dir.join("celery-worker.log").display()
+                );
+                celery_side = Some(side);
+                console = console.with_celery(celery);
+            }
+            Err(why) => eprintln!("Celery side off: {why}"),
+        }
+    }
+    let console = Arc::new(console);
     let mut server = tokio::spawn(serve::serve(
         console,
         cfg,
@@ -123,6 +148,10 @@ pub async fn run(
         r = &mut server => result = joined(r),
     }
     stop.cancel();
+    if let Some(side) = celery_side.as_mut() {
+        eprintln!("stopping the Celery worker…");
+        side.stop();
+    }
     shutdown.graceful.cancel();
     if let Some(t) = traffic {
         let _ = t.await;
@@ -146,8 +175,31 @@ pub async fn run(
     if !server.is_finished() {
         let _ = tokio::time::timeout(Duration::from_secs(5), &mut server).await;
     }
+    drop(celery_side);
     drop(private);
     result
+}
+
+/// The Celery side on the demo's Redis: the broker (and result backend) is that Redis, the
+/// console reads it with the default kombu transport options.
+fn start_celery(
+    redis: &crate::redis_args::Redis,
+    traffic: bool,
+) -> Result<(crate::demo_celery::CeleryDemo, Arc<engine::celery::Celery>), String> {
+    let broker = match redis.to_args() {
+        [flag, url] if flag == "--redis" => url.clone(),
+        _ => {
+            return Err(
+                "the Celery demo needs a plain --redis URL (no Sentinel, no TLS files)".into(),
+            )
+        }
+    };
+    let python = crate::demo_celery::find_python()?;
+    let celery = engine::celery::Celery::connect(&broker, None, Default::default())
+        .map_err(|e| format!("cannot read Celery at {}: {e}", redis.shown()))?;
+    let side = crate::demo_celery::CeleryDemo::start(&python, &broker, traffic)
+        .map_err(|e| e.to_string())?;
+    Ok((side, Arc::new(celery)))
 }
 
 fn joined(r: Result<anyhow::Result<()>, tokio::task::JoinError>) -> anyhow::Result<()> {

@@ -17,6 +17,7 @@
 //! - `ops`          — one-shot operator commands (enqueue, job, requeue, stop, ...).
 //! - `demo`         — `taskmill demo`: Redis + console + worker + traffic in one process.
 //! - `demo_traffic` — the demo's handlers and traffic generator.
+//! - `demo_celery`  — the demo's Celery side: a real Celery worker and its traffic (Python).
 //! - `redis_child`  — the demo's private `redis-server` guard.
 //! - `chaos`        — `taskmill chaos`: SIGKILL workers mid-run and verify nothing is lost.
 //! - `redis_args`   — global connection flags (TLS, Sentinel, RQ's env names) → `Redis`.
@@ -37,6 +38,7 @@ pub mod cli;
 pub mod config;
 pub mod cron_cmd;
 pub mod demo;
+pub mod demo_celery;
 pub mod demo_traffic;
 pub mod error;
 pub mod extract;

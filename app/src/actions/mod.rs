@@ -10,7 +10,8 @@
 //! - `workers` — shutdown, kill-horse, scale, suspend / resume.
 //! - `search`  — requeue / delete / cancel every match of a search.
 //! - `cron`    — run a cron job now.
-//! - `celery`  — Celery revoke, retry, pool grow / shrink, shutdown.
+//! - `celery`  — Celery revoke, retry, pool grow / shrink, autoscale, rate / time limit,
+//!   add / cancel consumer, pool restart, shutdown.
 
 pub mod celery;
 pub mod cron;
@@ -20,7 +21,10 @@ pub mod queues;
 pub mod search;
 pub mod workers;
 
-pub use celery::{CeleryPool, CeleryRetry, CeleryRevoke, CeleryShutdown};
+pub use celery::{
+    CeleryAutoscale, CeleryConsumer, CeleryPool, CeleryPoolRestart, CeleryRateLimit, CeleryRetry,
+    CeleryRevoke, CeleryShutdown, CeleryTimeLimit,
+};
 pub use cron::RunCron;
 pub use groups::{CeleryRetryGroup, DeleteGroup, RequeueGroup};
 pub use jobs::{CancelJobs, DeleteJobs, EnqueueNowJobs, RequeueJobs, StopJob};

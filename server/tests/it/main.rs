@@ -4,6 +4,7 @@
 mod api;
 mod celery;
 mod celery_same;
+mod celery_ui;
 mod chaos;
 mod chords;
 mod cli;
