@@ -7,7 +7,7 @@
 #
 # Sources: Debian packages (apt), the Rust wasm target (rustup), crates.io (wasm-bindgen-cli),
 # npm (end2end/package-lock.json: playwright-core, binaryen's wasm-opt) and PyPI (the .venv for the
-# Python RQ interop tests). Nothing is downloaded from anywhere else: no browser download, no
+# Python RQ interop tests, and maturin for the wheel). Nothing is downloaded from anywhere else: no browser download, no
 # prebuilt binaries.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
@@ -90,6 +90,17 @@ if [ "$MODE" = all ]; then
         cp "$REQ" "$VSTAMP"
     else
         info "python: .venv has rq $("$REPO/.venv/bin/python" -c 'import rq; print(rq.__version__)')"
+    fi
+fi
+
+# --- maturin: builds the `pip install taskmill` wheel (scripts/build-wheel.sh, deploy-tests) --------
+if [ "$MODE" = all ]; then
+    MATURIN=1.16.0
+    if [ "$("$REPO/.venv/bin/maturin" --version 2>/dev/null | awk '{print $2}')" != "$MATURIN" ]; then
+        header "pip install maturin $MATURIN into .venv"
+        "$REPO/.venv/bin/python" -m pip install -q --disable-pip-version-check "maturin==$MATURIN"
+    else
+        info "python: .venv has maturin $MATURIN"
     fi
 fi
 

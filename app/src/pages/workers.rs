@@ -103,7 +103,7 @@ pub fn WorkersPage() -> impl IntoView {
 #[component]
 fn ScaleForm(worker: String, concurrency: u64, python: bool, max: u64) -> impl IntoView {
     let label = if python { "Processes " } else { "Slots " };
-    view! {
+    crate::auth::may_post(ScaleWorkers::PATH).then(|| view! {
         <form class="inline scale" method="post" action=ScaleWorkers::PATH>
             <ReturnTo to=HERE.to_string()/>
             <input type="hidden" name="worker" value=worker/>
@@ -115,7 +115,7 @@ fn ScaleForm(worker: String, concurrency: u64, python: bool, max: u64) -> impl I
             " "
             <button type="submit" class="btn small" data-testid="scale-submit">"Scale"</button>
         </form>
-    }
+    })
 }
 
 #[component]
