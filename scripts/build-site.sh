@@ -66,7 +66,8 @@ fi
 
 header "cargo build -p server ${server_args[*]} (embeds target/site)"
 server_start=$SECONDS
-cargo build -p server --bin taskmill "${server_args[@]}" ||
+# The stamp makes build.rs look at target/site again even if the last server build saw none.
+TASKMILL_SITE_STAMP="$(date +%s)" cargo build -p server --bin taskmill "${server_args[@]}" ||
     die "server build failed"
 info "server build: $((SECONDS - server_start)) s"
 

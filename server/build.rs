@@ -7,6 +7,7 @@
 //! The site comes from `TASKMILL_SITE_DIR`, else `<workspace>/target/site`. Without one the
 //! binary still builds, with an empty table; pages then say that the site is missing.
 //! `TASKMILL_EMBED_SITE=0` embeds nothing (a quicker build when the site is served from disk).
+//! A change under the site directory, or of `TASKMILL_SITE_STAMP`, reruns this.
 //!
 //! Debug builds skip compression: build scripts run unoptimised there, and brotli at quality 11
 //! would take minutes on a debug wasm.
@@ -25,8 +26,13 @@ fn main() {
     let dir = std::env::var_os("TASKMILL_SITE_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| manifest.join("../target/site"));
-    // Watching a missing directory works too: cargo reruns this when it appears.
-    println!("cargo:rerun-if-changed={}", dir.display());
+    // A watched path that does not exist makes cargo rerun this (and rebuild the server) on
+    // every build, so a missing site is not watched: scripts/build-site.sh sets
+    // TASKMILL_SITE_STAMP, which reruns this once the site is there.
+    println!("cargo:rerun-if-env-changed=TASKMILL_SITE_STAMP");
+    if dir.is_dir() {
+        println!("cargo:rerun-if-changed={}", dir.display());
+    }
     let embed = !matches!(std::env::var("TASKMILL_EMBED_SITE").as_deref(), Ok("0"));
     let compress = std::env::var("PROFILE").is_ok_and(|p| p == "release");
 
