@@ -93,7 +93,11 @@ fn collect(root: &Path, dir: &Path, out: &mut Vec<String>) {
         if path.is_dir() {
             collect(root, &path, out);
         } else if path.is_file() {
-            let rel = path.strip_prefix(root).unwrap().to_string_lossy().into_owned();
+            let rel = path
+                .strip_prefix(root)
+                .unwrap()
+                .to_string_lossy()
+                .into_owned();
             out.push(rel);
         }
     }
@@ -120,9 +124,11 @@ fn hash_hex(bytes: &[u8]) -> String {
 }
 
 fn worth_compressing(url: &str) -> bool {
-    [".js", ".wasm", ".css", ".html", ".svg", ".json", ".txt", ".map"]
-        .iter()
-        .any(|e| url.ends_with(e))
+    [
+        ".js", ".wasm", ".css", ".html", ".svg", ".json", ".txt", ".map",
+    ]
+    .iter()
+    .any(|e| url.ends_with(e))
 }
 
 fn gzip(bytes: &[u8]) -> Vec<u8> {

@@ -424,10 +424,10 @@ async fn authenticate(
             name.clone()
         }
     };
-    if let Err(wait) = auth.throttle.check(&keys) {
+    if let Err(locked) = auth.throttle.check(&keys) {
         return Err(Refusal {
-            response: too_many_attempts(wait),
-            audit: Some((claimed, "login-throttled")),
+            response: too_many_attempts(locked.retry_after),
+            audit: locked.first.then_some((claimed, "login-throttled")),
         });
     }
     let found = match claim {
@@ -634,12 +634,18 @@ mod tests {
     #[test]
     fn user_parsing() {
         assert_eq!(parse_user("a:b:c"), Ok(User::new("a", "b:c", DEFAULT_ROLE)));
-        assert_eq!(parse_user("a:b:viewer"), Ok(User::new("a", "b", Role::Viewer)));
+        assert_eq!(
+            parse_user("a:b:viewer"),
+            Ok(User::new("a", "b", Role::Viewer))
+        );
         assert_eq!(
             parse_user("a:b:c:operator"),
             Ok(User::new("a", "b:c", Role::Operator))
         );
-        assert_eq!(parse_user("a:admin"), Ok(User::new("a", "admin", DEFAULT_ROLE)));
+        assert_eq!(
+            parse_user("a:admin"),
+            Ok(User::new("a", "admin", DEFAULT_ROLE))
+        );
         assert!(parse_user("a").is_err());
         assert!(parse_user(":b").is_err());
         assert!(parse_user("a::viewer").is_err());

@@ -99,7 +99,11 @@ pub fn negotiate(accept: &str, br: bool, gzip: bool) -> Encoding {
             let mut parts = item.split(';');
             let token = parts.next().unwrap_or("").trim();
             let weight = parts
-                .find_map(|p| p.trim().strip_prefix("q=").and_then(|v| v.trim().parse().ok()))
+                .find_map(|p| {
+                    p.trim()
+                        .strip_prefix("q=")
+                        .and_then(|v| v.trim().parse().ok())
+                })
                 .unwrap_or(1.0);
             if token.eq_ignore_ascii_case(name) {
                 return Some(weight);
@@ -133,7 +137,10 @@ fn respond(a: &'static Asset, cache: &'static str, h: &HeaderMap) -> Response {
         _ => (a.raw, None, a.etag.to_string()),
     };
     let mut headers = HeaderMap::new();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type(a.path)));
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(content_type(a.path)),
+    );
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
     headers.insert(header::VARY, HeaderValue::from_static("Accept-Encoding"));
     if let Ok(v) = HeaderValue::from_str(&etag) {

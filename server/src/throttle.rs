@@ -38,10 +38,21 @@ impl Key {
     }
 }
 
+/// A lockout in force.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Locked {
+    pub retry_after: Duration,
+    /// The first refusal of this lockout: the one written to the audit log, so a client
+    /// hammering a locked account can't push the real history out of the capped audit list.
+    pub first: bool,
+}
+
 #[derive(Clone, Copy, Debug)]
 struct Fails {
     count: u32,
     last: Instant,
+    /// A refusal during the current lockout was already reported (audited once per lockout).
+    reported: bool,
 }
 
 impl Fails {
@@ -56,22 +67,33 @@ impl Fails {
 }
 
 impl Throttle {
-    /// `Err(retry_after)` when any of `keys` is locked out now.
-    pub fn check(&self, keys: &[Key]) -> Result<(), Duration> {
+    /// `Err(Locked)` when any of `keys` is locked out now.
+    pub fn check(&self, keys: &[Key]) -> Result<(), Locked> {
         let now = Instant::now();
-        let map = self.0.lock().unwrap_or_else(|e| e.into_inner());
-        let wait = keys
-            .iter()
-            .filter_map(|k| {
-                let f = map.get(k)?;
-                let until = f.last + f.lockout(k.limit())?;
-                until.checked_duration_since(now)
-            })
-            .max();
-        match wait {
-            Some(w) if !w.is_zero() => Err(w),
-            _ => Ok(()),
+        let mut map = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let mut locked: Option<Locked> = None;
+        for k in keys {
+            let limit = k.limit();
+            let Some(f) = map.get_mut(k) else { continue };
+            let Some(lockout) = f.lockout(limit) else {
+                continue;
+            };
+            let Some(wait) = (f.last + lockout).checked_duration_since(now) else {
+                continue;
+            };
+            if wait.is_zero() {
+                continue;
+            }
+            let first = !f.reported;
+            f.reported = true;
+            let l = locked.get_or_insert(Locked {
+                retry_after: wait,
+                first: false,
+            });
+            l.retry_after = l.retry_after.max(wait);
+            l.first |= first;
         }
+        locked.map_or(Ok(()), Err)
     }
 
     /// Records a failure for each key; returns how long to hold the answer back.
@@ -89,15 +111,19 @@ impl Throttle {
             let f = map.entry(k.clone()).or_insert(Fails {
                 count: 0,
                 last: now,
+                reported: false,
             });
             if now.duration_since(f.last) >= FORGET_AFTER {
                 f.count = 0;
             }
             f.count += 1;
             f.last = now;
+            f.reported = false;
             most = most.max(f.count);
         }
-        STEP_DELAY.saturating_mul(most.saturating_sub(1)).min(MAX_DELAY)
+        STEP_DELAY
+            .saturating_mul(most.saturating_sub(1))
+            .min(MAX_DELAY)
     }
 
     pub fn succeeded(&self, keys: &[Key]) {
@@ -122,9 +148,19 @@ mod tests {
             assert_eq!(delay, STEP_DELAY.saturating_mul(i).min(MAX_DELAY));
         }
         let first = t.check(&user).unwrap_err();
-        assert!(first > Duration::from_secs(58) && first <= FIRST_LOCKOUT, "{first:?}");
+        assert!(first.first, "the first refusal is reported");
+        let wait = first.retry_after;
+        assert!(
+            wait > Duration::from_secs(58) && wait <= FIRST_LOCKOUT,
+            "{wait:?}"
+        );
+        assert!(
+            !t.check(&user).unwrap_err().first,
+            "reported once per lockout"
+        );
         t.failed(&user);
-        assert!(t.check(&user).unwrap_err() > Duration::from_secs(118));
+        let second = t.check(&user).unwrap_err();
+        assert!(second.first && second.retry_after > Duration::from_secs(118));
         let other = [Key::User("bo".into())];
         assert!(t.check(&other).is_ok(), "per user");
         t.succeeded(&user);

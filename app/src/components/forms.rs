@@ -105,18 +105,20 @@ pub fn RowForms(actions: Vec<RowAction>, return_to: String) -> impl IntoView {
 /// One row's button for `action` on job `id`.
 #[component]
 pub fn RowButton(action: RowAction, id: std::sync::Arc<str>) -> impl IntoView {
-    crate::auth::may_post(action.url()).then(|| view! {
-        <button
-            type="submit"
-            class="btn small"
-            class:danger=action.danger()
-            form=action.row_form_id()
-            name="ids[]"
-            data-testid=format!("{}-{id}", action.slug())
-            value=id
-        >
-            {action.label()}
-        </button>
+    crate::auth::may_post(action.url()).then(|| {
+        view! {
+            <button
+                type="submit"
+                class="btn small"
+                class:danger=action.danger()
+                form=action.row_form_id()
+                name="ids[]"
+                data-testid=format!("{}-{id}", action.slug())
+                value=id
+            >
+                {action.label()}
+            </button>
+        }
     })
 }
 

@@ -102,20 +102,39 @@ async fn embedded_site_or_a_missing_site_banner() {
     let r = send(&c.app, get("/")).await;
     assert_eq!(r.status, StatusCode::OK);
     if !server::site::embedded() {
-        assert!(r.body.contains(r#"data-testid="site-missing""#), "{}", r.body);
+        assert!(
+            r.body.contains(r#"data-testid="site-missing""#),
+            "{}",
+            r.body
+        );
         assert!(r.body.contains(r#"href="/pkg/taskmill.css""#), "{}", r.body);
         return;
     }
     assert!(!r.body.contains("site-missing"), "{}", r.body);
-    for plain in ["/pkg/taskmill.css", "/boot.js", "/pkg/taskmill.js", "/pkg/taskmill.wasm"] {
+    for plain in [
+        "/pkg/taskmill.css",
+        "/boot.js",
+        "/pkg/taskmill.js",
+        "/pkg/taskmill.wasm",
+    ] {
         let a = server::site::find(plain).expect("embedded");
-        assert!(r.body.contains(&format!("\"{}\"", a.hashed)), "{plain} → {}", a.hashed);
+        assert!(
+            r.body.contains(&format!("\"{}\"", a.hashed)),
+            "{plain} → {}",
+            a.hashed
+        );
         let got = send(&c.app, get(a.hashed)).await;
         assert_eq!(got.status, StatusCode::OK, "{}", a.hashed);
         assert_eq!(got.headers[header::CACHE_CONTROL], server::site::IMMUTABLE);
-        assert_eq!(got.headers[header::CONTENT_TYPE], server::site::content_type(plain));
+        assert_eq!(
+            got.headers[header::CONTENT_TYPE],
+            server::site::content_type(plain)
+        );
         let plain_reply = send(&c.app, get(plain)).await;
-        assert_eq!(plain_reply.headers[header::CACHE_CONTROL], server::site::REVALIDATE);
+        assert_eq!(
+            plain_reply.headers[header::CACHE_CONTROL],
+            server::site::REVALIDATE
+        );
     }
     // A page served from --site-root links the plain names and carries no banner.
     let dir = std::env::temp_dir().join(format!("taskmill-site-{}", free_port()));

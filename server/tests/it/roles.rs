@@ -80,13 +80,7 @@ fn api_action_routes() -> BTreeSet<(String, Method)> {
 
 fn fill_params(path: &str) -> String {
     path.split('/')
-        .map(|seg| {
-            if seg.starts_with('{') {
-                "x"
-            } else {
-                seg
-            }
-        })
+        .map(|seg| if seg.starts_with('{') { "x" } else { seg })
         .collect::<Vec<_>>()
         .join("/")
 }
@@ -215,7 +209,9 @@ async fn operator_requeues_but_cannot_shut_down_or_delete_search() {
     let w = "w-admin-test";
     let _: () = redis(
         &c.store,
-        redis::cmd("SADD").arg(engine::keys::WORKERS).arg(engine::keys::worker(w)),
+        redis::cmd("SADD")
+            .arg(engine::keys::WORKERS)
+            .arg(engine::keys::worker(w)),
     )
     .await;
     let _: () = redis(
@@ -279,7 +275,10 @@ async fn pages_hide_what_the_role_cannot_use() {
             "{who}: delete form"
         );
     }
-    assert!(!viewer.contains("<form id=\"selection\""), "viewer: no selection bar");
+    assert!(
+        !viewer.contains("<form id=\"selection\""),
+        "viewer: no selection bar"
+    );
 }
 
 #[tokio::test]
@@ -287,16 +286,30 @@ async fn failed_logins_are_slowed_then_refused_with_retry_after() {
     let c = ctx_with(roles_cfg(), false).await;
     let start = std::time::Instant::now();
     for i in 0..server::throttle::USER_LIMIT {
-        let r = send(&c.app, as_user(Method::GET, "/api/v1/queues", &basic("otto", "nope"), "")).await;
-        assert_eq!(r.status, StatusCode::UNAUTHORIZED, "attempt {i}: {}", r.body);
+        let r = send(
+            &c.app,
+            as_user(Method::GET, "/api/v1/queues", &basic("otto", "nope"), ""),
+        )
+        .await;
+        assert_eq!(
+            r.status,
+            StatusCode::UNAUTHORIZED,
+            "attempt {i}: {}",
+            r.body
+        );
     }
     assert!(
         start.elapsed() >= std::time::Duration::from_millis(1500),
         "failures are slowed: {:?}",
         start.elapsed()
     );
-    // Locked out now: even the right password is refused, without being checked.
-    let r = send(&c.app, as_user(Method::GET, "/api/v1/queues", &basic("otto", "pw-o"), "")).await;
+    // Locked out now: even the right password is refused, without being checked; the
+    // lockout is audited once however often it is hit.
+    let r = send(
+        &c.app,
+        as_user(Method::GET, "/api/v1/queues", &basic("otto", "pw-o"), ""),
+    )
+    .await;
     assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "{}", r.body);
     assert_eq!(r.code(), "too_many_requests");
     let retry: u64 = r.headers[header::RETRY_AFTER]
@@ -306,9 +319,25 @@ async fn failed_logins_are_slowed_then_refused_with_retry_after() {
         .unwrap();
     assert!((1..=60).contains(&retry), "Retry-After {retry}");
     // Another user is not affected; the refusals are audited.
-    let r = send(&c.app, as_user(Method::GET, "/api/v1/queues", &basic("vera", "pw-v"), "")).await;
+    let r = send(
+        &c.app,
+        as_user(Method::GET, "/api/v1/queues", &basic("vera", "pw-v"), ""),
+    )
+    .await;
     assert_eq!(r.status, StatusCode::OK);
     let failed = wait_audit(&c.store, "login-failed", 5).await;
     assert!(failed.iter().all(|a| a.who == "otto"), "{failed:?}");
+    let r = send(
+        &c.app,
+        as_user(Method::GET, "/api/v1/queues", &basic("otto", "pw-o"), ""),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::TOO_MANY_REQUESTS, "still locked");
     wait_audit(&c.store, "login-throttled", 1).await;
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    assert_eq!(
+        wait_audit(&c.store, "login-throttled", 1).await.len(),
+        1,
+        "one record per lockout"
+    );
 }

@@ -1,9 +1,9 @@
 //! Cross-site refusal, read-only mode, authentication and the principal in audit records,
 //! security headers, and the refusal to serve an open console beyond loopback.
 
+use app::auth::Role;
 use axum::http::{header, StatusCode};
 use base64::Engine as _;
-use app::auth::Role;
 use server::security::{AuthConfig, User};
 use server::serve::ServeConfig;
 
