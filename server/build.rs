@@ -1,7 +1,7 @@
 //! Embeds the console's static site (`target/site`, made by `scripts/build-site.sh`) in the
 //! `taskmill` binary, so `cargo install`, a container or a Python wheel serves full pages from any
-//! directory. For every file it writes, under `OUT_DIR/site/`, the raw bytes and (release builds)
-//! gzip and brotli versions compressed once here, plus `site_files.rs`: a table of
+//! directory. For every file it writes, under `OUT_DIR/site/`, the raw bytes and gzip and brotli
+//! versions compressed once here, plus `site_files.rs`: a table of
 //! `site::Asset`s with a content-hashed name for each file (`/pkg/taskmill-<hash>.wasm`).
 //!
 //! The site comes from `TASKMILL_SITE_DIR`, else `<workspace>/target/site`. Without one the
@@ -9,8 +9,8 @@
 //! `TASKMILL_EMBED_SITE=0` embeds nothing (a quicker build when the site is served from disk).
 //! A change under the site directory, or of `TASKMILL_SITE_STAMP`, reruns this.
 //!
-//! Debug builds skip compression: build scripts run unoptimised there, and brotli at quality 11
-//! would take minutes on a debug wasm.
+//! brotli and miniz_oxide are built optimised even for this build script (`[profile.*.package]`
+//! in the workspace Cargo.toml): unoptimised, quality 11 takes minutes on the wasm.
 
 use std::fmt::Write as _;
 use std::fs;
@@ -34,7 +34,6 @@ fn main() {
         println!("cargo:rerun-if-changed={}", dir.display());
     }
     let embed = !matches!(std::env::var("TASKMILL_EMBED_SITE").as_deref(), Ok("0"));
-    let compress = std::env::var("PROFILE").is_ok_and(|p| p == "release");
 
     let store = out.join("site");
     let _ = fs::remove_dir_all(&store);
@@ -54,7 +53,7 @@ fn main() {
         let hashed = hashed_name(&url, &bytes);
         let raw = store.join(format!("{i}.raw"));
         fs::write(&raw, &bytes).unwrap();
-        let (gz, br) = if compress && worth_compressing(&url) {
+        let (gz, br) = if worth_compressing(&url) {
             let gz = store.join(format!("{i}.gz"));
             fs::write(&gz, gzip(&bytes)).unwrap();
             let br = store.join(format!("{i}.br"));
