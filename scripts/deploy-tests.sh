@@ -475,7 +475,8 @@ test_wheel() {
     python3 -m venv "$T/venv"
     "$T/venv/bin/pip" install -q --no-index --disable-pip-version-check "$whl" || fail "pip install $whl"
     [ -x "$T/venv/bin/taskmill" ] || fail "no taskmill in the venv's bin/"
-    "$T/venv/bin/pip" show -f taskmill | grep -q 'bin/taskmill' || fail "pip does not list bin/taskmill"
+    "$T/venv/bin/pip" show -f taskmill >"$T/pip-show.txt"
+    grep -q 'bin/taskmill' "$T/pip-show.txt" || fail "pip does not list bin/taskmill: $(cat "$T/pip-show.txt")"
     local port; port="$(free_port)"
     mkdir -p "$T/elsewhere"
     (cd "$T/elsewhere" && exec env -u LEPTOS_SITE_ROOT "$T/venv/bin/taskmill" -u "$REDIS_URL_BASE/11" \
