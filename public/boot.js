@@ -4,13 +4,16 @@
 // bootstrap this external module does the same job:
 //   1. make sure the globals the wasm side reads during hydration exist (leptos_axum appends
 //      them in an inline <script> that the CSP blocks, so we default them to empty arrays),
-//   2. load /pkg/taskmill.js and instantiate /pkg/taskmill.wasm,
+//   2. load the bundle's JS and instantiate its wasm (URLs from data-taskmill-js / -wasm),
 //   3. call the exported `hydrate()` (sets up the reactive root for islands),
 //   4. walk the document and hydrate every <leptos-island> with its exported function.
 // Pages work fully without it: everything here only adds live updates.
 
-const PKG = "/pkg";
-const NAME = "taskmill";
+// The server writes the bundle's URLs (content-hashed when the site is embedded in the binary)
+// on this script's own tag; the plain names are the fallback.
+const TAG = document.querySelector("script[data-taskmill-js]");
+const JS_URL = TAG?.dataset.taskmillJs || "/pkg/taskmill.js";
+const WASM_URL = TAG?.dataset.taskmillWasm || "/pkg/taskmill.wasm";
 
 for (const name of [
   "__RESOLVED_RESOURCES",
@@ -55,8 +58,8 @@ async function walk(node, mod) {
 
 async function boot() {
   if (!document.querySelector("leptos-island")) return; // nothing to hydrate on this page
-  const mod = await import(`${PKG}/${NAME}.js`);
-  await mod.default({ module_or_path: `${PKG}/${NAME}.wasm` });
+  const mod = await import(JS_URL);
+  await mod.default({ module_or_path: WASM_URL });
   mod.hydrate();
   await walk(document.body, mod);
 }

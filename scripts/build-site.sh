@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
-# Builds the `taskmill` binary and the console's static site without cargo-leptos or trunk:
+# Builds the console's static site, then the `taskmill` binary with that site embedded in it
+# (server/build.rs), without cargo-leptos or trunk:
 #
-#   target/release/taskmill             server (SSR + API + CLI), compiled with LEPTOS_OUTPUT_NAME=taskmill
 #   target/site/pkg/taskmill.js|.wasm   the islands bundle (wasm-bindgen --target web, wasm-opt -Oz)
 #   target/site/pkg/taskmill.css        style/main.css
 #   target/site/*                       public/
+#   target/release/taskmill             server (SSR + API + CLI) carrying target/site: hashed names,
+#                                       gzip + brotli made once by build.rs (release only)
 #
-# The two cargo builds use separate target dirs (target/ and target/front) so they run in parallel
-# and the wasm build never unifies `hydrate` with the server's `ssr` features.
+# The order is fixed: wasm → site → server, because the server embeds the site. The two cargo
+# builds use separate target dirs (target/ and target/front) so the wasm build never unifies
+# `hydrate` with the server's `ssr` features. (They used to run in parallel; on 2 cores the
+# serial order costs little, and there is still one release link of the server.)
 # PROFILE=debug builds both halves unoptimised and skips wasm-opt (faster local iteration).
 # Needs: scripts/setup.sh --demo (wasm target, wasm-bindgen matching Cargo.lock, npm's wasm-opt).
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -31,18 +35,11 @@ else
 fi
 wasm_dir=$([ "$wasm_profile" = dev ] && echo debug || echo "$wasm_profile")
 
-header "cargo build -p server ${server_args[*]} & cargo build -p frontend --profile $wasm_profile (wasm32)"
+header "cargo build -p frontend --profile $wasm_profile (wasm32)"
 start=$SECONDS
-cargo build -p server --bin taskmill "${server_args[@]}" &
-server_pid=$!
-wasm_rc=0
 cargo build -p frontend --lib --target wasm32-unknown-unknown --profile "$wasm_profile" \
-    --target-dir target/front || wasm_rc=$?
-server_rc=0
-wait "$server_pid" || server_rc=$?
-[ "$wasm_rc" = 0 ] || die "wasm build failed (exit $wasm_rc)"
-[ "$server_rc" = 0 ] || die "server build failed (exit $server_rc)"
-info "cargo builds: $((SECONDS - start)) s"
+    --target-dir target/front || die "wasm build failed"
+info "wasm build: $((SECONDS - start)) s"
 
 header "assemble target/site"
 rm -rf "$SITE"
@@ -66,6 +63,13 @@ if [ "$PROFILE" = release ]; then
         "$PKG/taskmill.wasm" -o "$PKG/taskmill.wasm"
     info "wasm-opt: $before → $(stat -c %s "$PKG/taskmill.wasm") bytes"
 fi
+
+header "cargo build -p server ${server_args[*]} (embeds target/site)"
+server_start=$SECONDS
+# The stamp makes build.rs look at target/site again even if the last server build saw none.
+TASKMILL_SITE_STAMP="$(date +%s)" cargo build -p server --bin taskmill "${server_args[@]}" ||
+    die "server build failed"
+info "server build: $((SECONDS - server_start)) s"
 
 bin="target/$([ "$PROFILE" = release ] && echo release || echo debug)/taskmill"
 info "binary: $bin ($(stat -c %s "$bin") bytes)"

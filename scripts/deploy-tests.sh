@@ -2,7 +2,8 @@
 # Deployment tests (issue #14): the `taskmill` binary against real servers started here —
 # TLS (a CA, server and client certificates made with the openssl CLI), a Unix socket, an ACL
 # user, a Redis Cluster node (refused), Sentinel with a failover (SIGKILL the primary), the
-# config file and its precedence, the JSON log format, and a real Prometheus scraping /metrics.
+# config file and its precedence, the JSON log format, a real Prometheus scraping /metrics, the
+# site embedded in the binary (run from /), and the wheel installed into a fresh venv.
 #
 #   scripts/deploy-tests.sh            every test
 #   scripts/deploy-tests.sh sentinel   only tests whose name contains "sentinel"
@@ -406,6 +407,101 @@ EOF
         || fail "target not up"
 }
 
+# Item 4: the site is inside the binary. The console runs from / (no target/site anywhere near),
+# the page links content-hashed names, and each asset comes back brotli, gzip or raw as asked,
+# byte-identical to target/site once decoded, cached for a year under its hashed name.
+test_embedded_site() {
+    local site="$REPO/target/site"
+    [ -f "$site/pkg/taskmill.wasm" ] || fail "no target/site/pkg/taskmill.wasm (run scripts/build-site.sh)"
+    start_private_redis
+    local port abs; port="$(free_port)"; abs="$(realpath "$BIN")"
+    (cd / && exec env -u LEPTOS_SITE_ROOT "$abs" -u "$REDIS_URL_BASE/10" serve --port "$port") \
+        2>"$T/embed.log" &
+    track_pid $!
+    local base="http://127.0.0.1:$port"
+    wait_http "$base/healthz" 20 || fail "serve from /: $(cat "$T/embed.log")"
+    curl -fsS "$base/" >"$T/page.html" || fail "GET / from the binary run in /"
+    if grep -q 'data-testid="site-missing"' "$T/page.html"; then fail "the page says the site is missing"; fi
+    local rel url name hashed
+    for rel in pkg/taskmill.css pkg/taskmill.js pkg/taskmill.wasm boot.js; do
+        name="$(basename "$rel")"
+        # The hashed name the page links (href, src or data-taskmill-*).
+        hashed="$(grep -o "\"/${rel%.*}-[0-9a-f]\{16\}\.${rel##*.}\"" "$T/page.html" | head -1 | tr -d '"')"
+        [ -n "$hashed" ] || fail "the page does not link a hashed $rel: $(head -c 600 "$T/page.html")"
+        url="$base$hashed"
+        for enc in br gzip identity; do
+            curl -sS -D "$T/h" -o "$T/body" -H "Accept-Encoding: $enc" "$url"
+            grep -qi '^HTTP/1.1 200' "$T/h" || fail "$hashed ($enc): $(head -1 "$T/h")"
+            grep -qi '^cache-control: public, max-age=31536000, immutable' "$T/h" || fail "$hashed cache: $(cat "$T/h")"
+            grep -qi '^vary: accept-encoding' "$T/h" || fail "$hashed: no Vary"
+            case "$rel" in
+                *.wasm) grep -qi '^content-type: application/wasm' "$T/h" || fail "$hashed content type" ;;
+                *.js) grep -qi '^content-type: text/javascript' "$T/h" || fail "$hashed content type" ;;
+                *.css) grep -qi '^content-type: text/css' "$T/h" || fail "$hashed content type" ;;
+            esac
+            case "$enc" in
+                br)
+                    grep -qi '^content-encoding: br' "$T/h" || fail "$hashed: not brotli: $(cat "$T/h")"
+                    curl -sS --compressed -H "Accept-Encoding: br" "$url" | cmp -s - "$site/$rel" \
+                        || fail "$hashed: brotli body differs from target/site/$rel" ;;
+                gzip)
+                    grep -qi '^content-encoding: gzip' "$T/h" || fail "$hashed: not gzip"
+                    gzip -dc "$T/body" | cmp -s - "$site/$rel" || fail "$hashed: gzip body differs" ;;
+                identity)
+                    if grep -qi '^content-encoding' "$T/h"; then fail "$hashed: encoded without asking"; fi
+                    cmp -s "$T/body" "$site/$rel" || fail "$hashed: raw body differs" ;;
+            esac
+        done
+        [ "$(stat -c %s "$T/body")" -gt 0 ] || fail "$hashed empty"
+        # The plain name still answers, revalidated rather than cached for a year.
+        curl -sS -D "$T/h" -o /dev/null "$base/$rel"
+        grep -qi '^cache-control: no-cache' "$T/h" || fail "/$rel cache: $(cat "$T/h")"
+        info "$name → $hashed (br $(curl -s -H 'Accept-Encoding: br' "$url" | wc -c) B, raw $(stat -c %s "$site/$rel") B)"
+    done
+    # A revalidation of an unchanged file: 304.
+    local etag; etag="$(curl -sS -D - -o /dev/null -H 'Accept-Encoding: gzip' "$base/pkg/taskmill.wasm" | awk 'tolower($1)=="etag:"{print $2}' | tr -d '\r')"
+    [ "$(curl -s -o /dev/null -w '%{http_code}' -H 'Accept-Encoding: gzip' -H "If-None-Match: $etag" "$base/pkg/taskmill.wasm")" = 304 ] \
+        || fail "If-None-Match $etag: not 304"
+}
+
+# Item 5: `pip install taskmill`. The wheel scripts/build-wheel.sh packs from this binary installs
+# into a fresh venv; its `taskmill serve` (from the venv's bin/, run elsewhere) serves full pages.
+test_wheel() {
+    [ -f "$REPO/target/site/pkg/taskmill.wasm" ] || fail "no target/site (run scripts/build-site.sh)"
+    start_private_redis
+    WHEEL_DIR="$T/wheels" TASKMILL_BIN="$(realpath "$BIN")" "$REPO/scripts/build-wheel.sh" >"$T/wheel-build.log" \
+        || fail "build-wheel: $(cat "$T/wheel-build.log")"
+    local whl; whl="$(ls "$T"/wheels/taskmill-*.whl)"
+    python3 -m venv "$T/venv"
+    "$T/venv/bin/pip" install -q --no-index --disable-pip-version-check "$whl" || fail "pip install $whl"
+    [ -x "$T/venv/bin/taskmill" ] || fail "no taskmill in the venv's bin/"
+    "$T/venv/bin/pip" show -f taskmill >"$T/pip-show.txt"
+    grep -q 'bin/taskmill' "$T/pip-show.txt" || fail "pip does not list bin/taskmill: $(cat "$T/pip-show.txt")"
+    local port; port="$(free_port)"
+    mkdir -p "$T/elsewhere"
+    (cd "$T/elsewhere" && exec env -u LEPTOS_SITE_ROOT "$T/venv/bin/taskmill" -u "$REDIS_URL_BASE/11" \
+        serve --port "$port") 2>"$T/wheel-serve.log" &
+    track_pid $!
+    local base="http://127.0.0.1:$port"
+    wait_http "$base/healthz" 20 || fail "taskmill serve from the venv: $(cat "$T/wheel-serve.log")"
+    curl -sS -D "$T/h" -o "$T/page.html" "$base/"
+    grep -qi '^HTTP/1.1 200' "$T/h" && grep -qi '^content-type: text/html' "$T/h" || fail "page: $(cat "$T/h")"
+    grep -q '<h1\|<main' "$T/page.html" || fail "not a full page"
+    local rel hashed want
+    for rel in pkg/taskmill.wasm pkg/taskmill.js pkg/taskmill.css; do
+        hashed="$(grep -o "\"/${rel%.*}-[0-9a-f]\{16\}\.${rel##*.}\"" "$T/page.html" | head -1 | tr -d '"')"
+        [ -n "$hashed" ] || fail "the page links no hashed $rel"
+        case "$rel" in
+            *.wasm) want=application/wasm ;; *.js) want=text/javascript ;; *.css) want=text/css ;;
+        esac
+        curl -sS -D "$T/h" -o "$T/body" --compressed "$base$hashed"
+        grep -qi '^HTTP/1.1 200' "$T/h" || fail "$hashed: $(head -1 "$T/h")"
+        grep -qi "^content-type: $want" "$T/h" || fail "$hashed content type: $(cat "$T/h")"
+        cmp -s "$T/body" "$REPO/target/site/$rel" || fail "$hashed differs from target/site/$rel"
+    done
+    info "wheel $(basename "$whl") ($(stat -c %s "$whl") bytes): page + wasm/js/css served from the venv's taskmill"
+}
+
 make_certs
 run_test tls test_tls
 run_test tls-expired-and-client-certs test_tls_expired_and_client_certs
@@ -415,5 +511,7 @@ run_test sentinel-failover test_sentinel_failover
 run_test config-file test_config_file
 run_test json-log test_json_log
 run_test prometheus test_prometheus
+run_test embedded-site test_embedded_site
+run_test wheel test_wheel
 printf '\ndeploy: %d passed, %d failed\n' "$PASSED" "$FAILED"
 [ "$FAILED" = 0 ]

@@ -8,8 +8,8 @@
 #
 # Sources: Debian packages (apt), the Rust wasm target (rustup), crates.io (wasm-bindgen-cli),
 # npm (end2end/package-lock.json: playwright-core, binaryen's wasm-opt) and PyPI (the .venv for the
-# Python RQ / Celery interop tests and the demo's Celery worker). Nothing is downloaded from anywhere
-# else: no browser download, no prebuilt binaries.
+# Python RQ / Celery interop tests, the demo's Celery worker, and maturin for the wheel). Nothing
+# is downloaded from anywhere else: no browser download, no prebuilt binaries.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 MODE=all
@@ -93,6 +93,17 @@ if [ ! -x "$REPO/.venv/bin/python" ] || ! cmp -s "$REQ" "$VSTAMP" ||
     cp "$REQ" "$VSTAMP"
 else
     info "python: .venv has $("$REPO/.venv/bin/python" -c 'import rq, celery; print(f"rq {rq.__version__}, celery {celery.__version__}")')"
+fi
+
+# --- maturin: builds the `pip install taskmill` wheel (scripts/build-wheel.sh, deploy-tests) --------
+if [ "$MODE" = all ]; then
+    MATURIN=1.16.0
+    if [ "$("$REPO/.venv/bin/maturin" --version 2>/dev/null | awk '{print $2}')" != "$MATURIN" ]; then
+        header "pip install maturin $MATURIN into .venv"
+        "$REPO/.venv/bin/python" -m pip install -q --disable-pip-version-check "maturin==$MATURIN"
+    else
+        info "python: .venv has maturin $MATURIN"
+    fi
 fi
 
 printf '%ssetup done%s\n' "$_G" "$_N"

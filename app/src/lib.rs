@@ -6,7 +6,8 @@
 //!
 //! # Layout
 //! - `state`      — (ssr) `Console`: the Store, read-only flag and the shared snapshot cache.
-//! - `auth`       — (ssr) `Principal`, the request extension naming who acts (for audit records).
+//! - `auth`       — `Principal` (who acts, for audit records), `Role` and the one table of which
+//!                  role each mutation URL needs (the server refuses, the forms hide).
 //! - `format`     — number, age, timestamp and URL formatting shared by pages and islands.
 //! - `live`       — the live overview island (follows the live feed).
 //! - `feed`       — the browser end of the live feed: one EventSource per page.
@@ -22,7 +23,6 @@
 #![recursion_limit = "256"]
 
 pub mod actions;
-#[cfg(feature = "ssr")]
 pub mod auth;
 pub mod charts;
 pub mod components;
@@ -41,6 +41,33 @@ pub mod watch;
 
 #[cfg(feature = "ssr")]
 pub use root::{shell, App};
+
+/// The static site's URLs the page shell links to. The server provides them as context: the
+/// content-hashed names of the site embedded in the binary (cached for a year), or the plain
+/// names when the site is served from `--site-root`. `missing` makes every page say that the
+/// binary has no site (styles and live widgets absent).
+#[cfg(feature = "ssr")]
+#[derive(Clone, Debug)]
+pub struct SiteAssets {
+    pub css: String,
+    pub boot: String,
+    pub js: String,
+    pub wasm: String,
+    pub missing: bool,
+}
+
+#[cfg(feature = "ssr")]
+impl Default for SiteAssets {
+    fn default() -> Self {
+        SiteAssets {
+            css: "/pkg/taskmill.css".into(),
+            boot: "/boot.js".into(),
+            js: "/pkg/taskmill.js".into(),
+            wasm: "/pkg/taskmill.wasm".into(),
+            missing: false,
+        }
+    }
+}
 
 /// The inline scripts leptos_axum appends after every page, as sent when no nonce is in
 /// context (with one, each tag reads `<script nonce="...">`). They carry hydration data for
@@ -80,9 +107,18 @@ mod root {
 
     /// The HTML document around the app. No inline scripts or styles: the strict CSP
     /// (`script-src 'self' 'wasm-unsafe-eval'`) would refuse them, so hydration starts from
-    /// `/boot.js` (see `public/boot.js`).
+    /// `/boot.js` (see `public/boot.js`), which finds the bundle's URLs on its own tag.
     pub fn shell(options: LeptosOptions) -> impl IntoView {
         let _ = options;
+        let assets = use_context::<crate::SiteAssets>().unwrap_or_default();
+        let missing = assets.missing.then(|| {
+            view! {
+                <p class="banner error" role="alert" data-testid="site-missing">
+                    "This taskmill binary was built without its site (run scripts/build-site.sh, \
+                     or pass --site-root DIR): pages work, without styles or live updates."
+                </p>
+            }
+        });
         view! {
             <!DOCTYPE html>
             <html lang="en">
@@ -90,11 +126,13 @@ mod root {
                     <meta charset="utf-8"/>
                     <meta name="viewport" content="width=device-width, initial-scale=1"/>
                     <link rel="icon" href="data:,"/>
-                    <link rel="stylesheet" href="/pkg/taskmill.css"/>
-                    <script type="module" src="/boot.js"></script>
+                    <link rel="stylesheet" href=assets.css/>
+                    <script type="module" src=assets.boot data-taskmill-js=assets.js
+                        data-taskmill-wasm=assets.wasm></script>
                     <MetaTags/>
                 </head>
                 <body>
+                    {missing}
                     <App/>
                 </body>
             </html>

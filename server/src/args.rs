@@ -53,14 +53,10 @@ pub struct SiteArgs {
     /// Address to listen on; anything but loopback needs --user or --api-token
     #[arg(long, default_value = "127.0.0.1:9181", value_name = "ADDR:PORT")]
     pub bind: SocketAddr,
-    /// Directory holding pkg/ and boot.js (made by scripts/build-site.sh)
-    #[arg(
-        long,
-        env = "LEPTOS_SITE_ROOT",
-        default_value = "target/site",
-        value_name = "DIR"
-    )]
-    pub site_root: PathBuf,
+    /// Serve pkg/ and boot.js from DIR (made by scripts/build-site.sh) instead of the copy
+    /// embedded in the binary
+    #[arg(long, env = "LEPTOS_SITE_ROOT", value_name = "DIR")]
+    pub site_root: Option<PathBuf>,
     /// Port to listen on (replaces the port of --bind; the address stays)
     #[arg(long, value_name = "PORT")]
     pub port: Option<u16>,

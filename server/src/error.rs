@@ -13,6 +13,10 @@ pub enum ErrorCode {
     Unauthorized,
     ReadOnly,
     CrossSite,
+    /// The caller's role may not do this (`app::auth::required`).
+    Forbidden,
+    /// Too many failed logins from this client or for this user (`crate::throttle`).
+    TooManyRequests,
     NotFound,
     MethodNotAllowed,
     Conflict,
@@ -29,7 +33,10 @@ impl ErrorCode {
         match self {
             ErrorCode::BadRequest => StatusCode::BAD_REQUEST,
             ErrorCode::Unauthorized => StatusCode::UNAUTHORIZED,
-            ErrorCode::ReadOnly | ErrorCode::CrossSite => StatusCode::FORBIDDEN,
+            ErrorCode::ReadOnly | ErrorCode::CrossSite | ErrorCode::Forbidden => {
+                StatusCode::FORBIDDEN
+            }
+            ErrorCode::TooManyRequests => StatusCode::TOO_MANY_REQUESTS,
             ErrorCode::NotFound => StatusCode::NOT_FOUND,
             ErrorCode::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ErrorCode::Conflict => StatusCode::CONFLICT,
@@ -46,6 +53,8 @@ impl ErrorCode {
             ErrorCode::Unauthorized => "unauthorized",
             ErrorCode::ReadOnly => "read_only",
             ErrorCode::CrossSite => "cross_site",
+            ErrorCode::Forbidden => "forbidden",
+            ErrorCode::TooManyRequests => "too_many_requests",
             ErrorCode::NotFound => "not_found",
             ErrorCode::MethodNotAllowed => "method_not_allowed",
             ErrorCode::Conflict => "conflict",

@@ -6,6 +6,8 @@
 //! - `process`      — (leaf) default Redis URL, usage errors and exit code 2, signals.
 //! - `serve`        — `taskmill serve`: `router(console, cfg)` (pages, `/ui`, API, metrics).
 //! - `security`     — auth + `Principal`, CSRF (Fetch Metadata / Origin), read-only, headers.
+//! - `site`         — the static site embedded by build.rs: hashed names, gzip / brotli.
+//! - `throttle`     — failed logins per client and user: slowed, then 429 with Retry-After.
 //! - `error`        — the API's `{code, message}` errors and their one status table.
 //! - `extract`      — extractors with JSON rejections; id / paging validation.
 //! - `api/`         — `/api/v1`: reads, and actions translated into `engine::actions::Action`.
@@ -53,4 +55,6 @@ pub mod redis_args;
 pub mod redis_child;
 pub mod security;
 pub mod serve;
+pub mod site;
+pub mod throttle;
 pub mod worker_cmd;

@@ -18,11 +18,9 @@ pub struct HashedUser {
     pub name: String,
     /// The PHC string, checked to parse at start.
     pub hash: String,
-    /// Parsed and kept for roles (issue #14 part 8); not enforced yet: every user may act.
-    pub role: Option<String>,
+    /// `viewer`, `operator` or `admin`; absent = admin (`security::DEFAULT_ROLE`).
+    pub role: Option<app::auth::Role>,
 }
-
-const ROLES: [&str; 3] = ["viewer", "operator", "admin"];
 
 /// Parses the `users` array of `[serve]`.
 pub fn parse_users(v: &toml::Value) -> Result<Vec<HashedUser>, String> {
@@ -53,12 +51,10 @@ pub fn parse_users(v: &toml::Value) -> Result<Vec<HashedUser>, String> {
         let hash =
             get("password_hash").ok_or(format!("entry {i} ({name}): password_hash missing"))?;
         check_hash(&hash).map_err(|e| format!("entry {i} ({name}): {e}"))?;
-        let role = get("role");
-        if let Some(r) = &role {
-            if !ROLES.contains(&r.as_str()) {
-                return Err(format!("entry {i} ({name}): role must be one of {ROLES:?}"));
-            }
-        }
+        let role = match get("role") {
+            Some(r) => Some(r.parse().map_err(|e| format!("entry {i} ({name}): {e}"))?),
+            None => None,
+        };
         if out.iter().any(|u| u.name == name) {
             return Err(format!("entry {i}: user {name} listed twice"));
         }
@@ -151,7 +147,7 @@ mod tests {
                 .unwrap()["users"],
         )
         .unwrap();
-        assert_eq!(users[0].role.as_deref(), Some("viewer"));
+        assert_eq!(users[0].role, Some(app::auth::Role::Viewer));
         let v = Verified::default();
         assert_eq!(v.check(&users, "x", "al", "wrong"), None);
         assert_eq!(v.check(&users, "y", "al", "s3cret").as_deref(), Some("al"));

@@ -1,23 +1,27 @@
 //! Security middleware for every route: authentication (Basic for users, Bearer for API tokens),
-//! the `Principal` recorded in audit entries, CSRF defence for mutations (Fetch Metadata + Origin
-//! vs Host), read-only mode, a request-body limit, the signature on an action's flash message,
-//! and the response headers (CSP & co.).
+//! the `Principal` recorded in audit entries and its `Role` (checked against `app::auth::required`
+//! for every mutation: 403 `forbidden`), failed-login throttling (`crate::throttle`: 429 with
+//! Retry-After), CSRF defence for mutations (Fetch Metadata + Origin vs Host), read-only mode, a
+//! request-body limit, the signature on an action's flash message, and the response headers
+//! (CSP & co.). Every refusal of a credential or a role is written to the audit log.
 //!
 //! Mutations are POSTs; GETs never change state, so only non-safe methods are checked for
 //! cross-site origin. Pages need no CSRF token because a cross-site form POST always carries
 //! `Origin` or `Sec-Fetch-Site` in the browsers we support.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
+use std::time::Duration;
 
-use app::auth::Principal;
-use axum::extract::{Request, State};
+use app::auth::{Principal, Role};
+use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue, Method};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 
 use crate::error::{ApiError, ErrorCode};
+use crate::throttle::{Key, Throttle};
 
 pub const CSP: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; \
 style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; \
@@ -29,16 +33,43 @@ pub const BODY_LIMIT: usize = 64 * 1024;
 /// Who may use the console. Empty = no authentication (only allowed on a loopback bind).
 #[derive(Clone, Debug, Default)]
 pub struct AuthConfig {
-    /// `(name, password)` pairs for HTTP Basic auth.
-    pub users: Vec<(String, String)>,
-    /// Bearer tokens for scripts and the API.
-    pub api_tokens: Vec<String>,
+    /// `--user NAME:PASSWORD[:ROLE]` for HTTP Basic auth.
+    pub users: Vec<User>,
+    /// `--api-token TOKEN[:ROLE]`: Bearer tokens for scripts and the API.
+    pub api_tokens: Vec<Token>,
     /// Bearer token for `/metrics` only; when unset `/metrics` uses the normal credentials.
     pub metrics_token: Option<String>,
     /// `[[serve.users]]` of the config file: argon2 hashes.
     pub hashed_users: Vec<crate::password::HashedUser>,
     /// Basic credentials that matched a hash once (verifying costs tens of ms).
     pub verified: crate::password::Verified,
+    /// Failed logins per client and per user.
+    pub throttle: Throttle,
+}
+
+/// A `--user NAME:PASSWORD[:ROLE]`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct User {
+    pub name: String,
+    pub password: String,
+    pub role: Role,
+}
+
+impl User {
+    pub fn new(name: &str, password: &str, role: Role) -> User {
+        User {
+            name: name.into(),
+            password: password.into(),
+            role,
+        }
+    }
+}
+
+/// An `--api-token TOKEN[:ROLE]`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Token {
+    pub token: String,
+    pub role: Role,
 }
 
 impl AuthConfig {
@@ -59,21 +90,76 @@ pub fn check_bind(bind: &SocketAddr, auth: &AuthConfig) -> Result<(), String> {
     ))
 }
 
-/// Parses `NAME:PASSWORD`.
-pub fn parse_user(s: &str) -> Result<(String, String), String> {
-    match s.split_once(':') {
-        Some((name, pw)) if !name.is_empty() && !pw.is_empty() => {
-            Ok((name.to_string(), pw.to_string()))
-        }
-        _ => Err("expected NAME:PASSWORD with both parts non-empty".to_string()),
+/// The role given when none is written: everyone had every power before roles existed.
+pub const DEFAULT_ROLE: Role = Role::Admin;
+
+/// `…:viewer` / `…:operator` / `…:admin` → (`…`, role); anything else → (all of it, None).
+fn split_role(s: &str) -> (&str, Option<Role>) {
+    match s.rsplit_once(':') {
+        Some((head, tail)) => match tail.parse() {
+            Ok(role) => (head, Some(role)),
+            Err(_) => (s, None),
+        },
+        None => (s, None),
     }
 }
 
+/// Parses `NAME:PASSWORD[:ROLE]`. A last `:viewer`, `:operator` or `:admin` is the role
+/// (default admin), unless nothing would be left for the password (`alice:admin` is the
+/// password `admin`).
+pub fn parse_user(s: &str) -> Result<User, String> {
+    let (head, role) = match split_role(s) {
+        (head, Some(role)) if head.contains(':') => (head, role),
+        _ => (s, DEFAULT_ROLE),
+    };
+    match head.split_once(':') {
+        Some((name, pw)) if !name.is_empty() && !pw.is_empty() => Ok(User::new(name, pw, role)),
+        _ => Err("expected NAME:PASSWORD[:ROLE] with name and password non-empty".to_string()),
+    }
+}
+
+/// Parses `TOKEN[:ROLE]` (default admin).
+pub fn parse_token(s: &str) -> Result<Token, String> {
+    let (token, role) = split_role(s);
+    if token.is_empty() {
+        return Err("expected TOKEN[:ROLE] with a non-empty token".to_string());
+    }
+    Ok(Token {
+        token: token.to_string(),
+        role: role.unwrap_or(DEFAULT_ROLE),
+    })
+}
+
 /// Per-request security settings, shared by the middleware layers.
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct Guard {
     pub auth: AuthConfig,
     pub read_only: bool,
+    /// Where refusals are recorded (the console's audit log); None in unit tests.
+    pub audit: Option<engine::Store>,
+}
+
+impl Guard {
+    /// Writes a refusal to the audit log (in the background: the answer does not wait for
+    /// Redis) and to the log.
+    fn refused(&self, who: &str, action: &str, target: String) {
+        tracing::warn!(who, action, target = %target, "refused");
+        let Some(store) = self.audit.clone() else {
+            return;
+        };
+        let entry = engine::model::AuditEntry {
+            at: engine::time::now(),
+            who: who.to_string(),
+            action: action.to_string(),
+            target,
+            count: 0,
+        };
+        tokio::spawn(async move {
+            if let Err(e) = engine::audit::record(&store, &entry).await {
+                tracing::warn!(error = %e, "could not write the audit record of a refusal");
+            }
+        });
+    }
 }
 
 /// Outermost layer: the fixed security headers on every response, errors included.
@@ -96,18 +182,41 @@ pub async fn headers(req: Request, next: Next) -> Response {
 pub async fn guard(State(g): State<Arc<Guard>>, mut req: Request, next: Next) -> Response {
     let path = req.uri().path().to_string();
     let mut who = String::new();
+    let mut role = Role::Viewer;
+    let client = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip());
+    let method = req.method().clone();
+    let target = || {
+        let from = client.map(|ip| format!(" from {ip}")).unwrap_or_default();
+        format!("{method} {path}{from}")
+    };
     if path != "/healthz" {
-        match authenticate(&g.auth, &path, req.headers()) {
-            Ok(p) => {
+        match authenticate(&g.auth, &path, req.headers(), client).await {
+            Ok((p, r)) => {
                 who = p.0.clone();
+                role = r;
                 req.extensions_mut().insert(p);
+                req.extensions_mut().insert(r);
             }
-            Err(res) => return res,
+            Err(refusal) => {
+                if let Some((claimed, action)) = refusal.audit {
+                    g.refused(&claimed, action, target());
+                }
+                return refusal.response;
+            }
         }
     }
     if !is_safe(req.method()) {
         if let Err(e) = check_same_origin(req.headers()) {
             return e.into_response();
+        }
+        let need = app::auth::required(&path);
+        if role < need && path != "/healthz" {
+            g.refused(&who, "forbidden", format!("{} (needs {need})", target()));
+            let msg = format!("{path} needs the {need} role; {who} is {role}");
+            return ApiError::new(ErrorCode::Forbidden, msg).into_response();
         }
         if g.read_only && path.starts_with("/api/") {
             // Server functions under /ui check the flag themselves: some of them are reads.
@@ -258,53 +367,126 @@ fn content_length(h: &HeaderMap) -> Option<u64> {
         .ok()
 }
 
-#[allow(clippy::result_large_err)]
-fn authenticate(auth: &AuthConfig, path: &str, h: &HeaderMap) -> Result<Principal, Response> {
+/// Why a request was not authenticated: the answer, and for a credential that was tried and
+/// refused, (the name it claimed, the audit action).
+struct Refusal {
+    response: Response,
+    audit: Option<(String, &'static str)>,
+}
+
+/// The caller and its role. Basic and Bearer credentials go through the throttle: a client or
+/// user locked out is refused (429) before its password is even checked.
+async fn authenticate(
+    auth: &AuthConfig,
+    path: &str,
+    h: &HeaderMap,
+    client: Option<IpAddr>,
+) -> Result<(Principal, Role), Refusal> {
+    let basic_realm = !auth.users.is_empty() || !auth.hashed_users.is_empty();
+    let plain = |response| Refusal {
+        response,
+        audit: None,
+    };
     let value = h.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
     if path == "/metrics" {
         if let Some(token) = &auth.metrics_token {
             return match value.and_then(|v| strip_scheme(v, "Bearer")) {
                 Some(t) if ct_eq(t.as_bytes(), token.as_bytes()) => {
-                    Ok(Principal("metrics".to_string()))
+                    Ok((Principal("metrics".to_string()), Role::Viewer))
                 }
-                _ => Err(unauthorized(false)),
+                _ => Err(plain(unauthorized(false))),
             };
         }
     }
     if !auth.enabled() {
-        return Ok(Principal("local".to_string()));
+        return Ok((Principal("local".to_string()), Role::Admin));
     }
-    if let Some(v) = value {
-        if let Some(token) = strip_scheme(v, "Bearer") {
-            if let Some(t) = auth
-                .api_tokens
-                .iter()
-                .find(|t| ct_eq(t.as_bytes(), token.as_bytes()))
-            {
-                let prefix: String = t.chars().take(4).collect();
-                return Ok(Principal(format!("token:{prefix}")));
+    enum Claim<'a> {
+        Token(&'a str),
+        Basic(&'a str, String, String),
+    }
+    let claim = match value {
+        Some(v) => match (strip_scheme(v, "Bearer"), strip_scheme(v, "Basic")) {
+            (Some(t), _) => Some(Claim::Token(t)),
+            (_, Some(b64)) => decode_basic(b64).map(|(n, p)| Claim::Basic(b64, n, p)),
+            _ => None,
+        },
+        None => None,
+    };
+    let Some(claim) = claim else {
+        return Err(plain(unauthorized(basic_realm)));
+    };
+    let mut keys: Vec<Key> = client.map(Key::Client).into_iter().collect();
+    let claimed = match &claim {
+        Claim::Token(_) => "token".to_string(),
+        Claim::Basic(_, name, _) => {
+            keys.push(Key::User(name.clone()));
+            name.clone()
+        }
+    };
+    if let Err(locked) = auth.throttle.check(&keys) {
+        return Err(Refusal {
+            response: too_many_attempts(locked.retry_after),
+            audit: locked.first.then_some((claimed, "login-throttled")),
+        });
+    }
+    let found = match claim {
+        Claim::Token(token) => auth
+            .api_tokens
+            .iter()
+            .find(|t| ct_eq(t.token.as_bytes(), token.as_bytes()))
+            .map(|t| {
+                let prefix: String = t.token.chars().take(4).collect();
+                (Principal(format!("token:{prefix}")), t.role)
+            }),
+        Claim::Basic(b64, name, pw) => {
+            // Compare against every user so timing does not reveal which names exist.
+            let mut found = None;
+            for u in &auth.users {
+                if ct_eq(u.name.as_bytes(), name.as_bytes())
+                    & ct_eq(u.password.as_bytes(), pw.as_bytes())
+                {
+                    found = Some((Principal(u.name.clone()), u.role));
+                }
             }
-        } else if let Some(b64) = strip_scheme(v, "Basic") {
-            if let Some((name, pw)) = decode_basic(b64) {
-                // Compare against every user so timing does not reveal which names exist.
-                let mut found = None;
-                for (n, p) in &auth.users {
-                    if ct_eq(n.as_bytes(), name.as_bytes()) & ct_eq(p.as_bytes(), pw.as_bytes()) {
-                        found = Some(n.clone());
-                    }
-                }
-                if found.is_none() && !auth.hashed_users.is_empty() {
-                    found = auth.verified.check(&auth.hashed_users, b64, &name, &pw);
-                }
-                if let Some(n) = found {
-                    return Ok(Principal(n));
-                }
+            if found.is_none() && !auth.hashed_users.is_empty() {
+                found = auth
+                    .verified
+                    .check(&auth.hashed_users, b64, &name, &pw)
+                    .and_then(|n| auth.hashed_users.iter().find(|u| u.name == n))
+                    .map(|u| (Principal(u.name.clone()), u.role.unwrap_or(DEFAULT_ROLE)));
             }
+            found
+        }
+    };
+    match found {
+        Some(ok) => {
+            auth.throttle.succeeded(&keys);
+            Ok(ok)
+        }
+        None => {
+            let delay = auth.throttle.failed(&keys);
+            tokio::time::sleep(delay).await;
+            Err(Refusal {
+                response: unauthorized(basic_realm),
+                audit: Some((claimed, "login-failed")),
+            })
         }
     }
-    Err(unauthorized(
-        !auth.users.is_empty() || !auth.hashed_users.is_empty(),
-    ))
+}
+
+/// 429 with `Retry-After` in whole seconds (rounded up).
+fn too_many_attempts(wait: Duration) -> Response {
+    let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+    let mut res = ApiError::new(
+        ErrorCode::TooManyRequests,
+        format!("too many failed logins; retry in {secs} s"),
+    )
+    .into_response();
+    if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
+        res.headers_mut().insert(header::RETRY_AFTER, v);
+    }
+    res
 }
 
 fn strip_scheme<'a>(v: &'a str, scheme: &str) -> Option<&'a str> {
@@ -443,7 +625,7 @@ mod tests {
         assert!(check_bind(&"[::1]:1".parse().unwrap(), &none).is_ok());
         assert!(check_bind(&"0.0.0.0:1".parse().unwrap(), &none).is_err());
         let users = AuthConfig {
-            users: vec![("a".into(), "b".into())],
+            users: vec![User::new("a", "b", Role::Viewer)],
             ..AuthConfig::default()
         };
         assert!(check_bind(&"0.0.0.0:1".parse().unwrap(), &users).is_ok());
@@ -451,8 +633,25 @@ mod tests {
 
     #[test]
     fn user_parsing() {
-        assert_eq!(parse_user("a:b:c"), Ok(("a".into(), "b:c".into())));
+        assert_eq!(parse_user("a:b:c"), Ok(User::new("a", "b:c", DEFAULT_ROLE)));
+        assert_eq!(
+            parse_user("a:b:viewer"),
+            Ok(User::new("a", "b", Role::Viewer))
+        );
+        assert_eq!(
+            parse_user("a:b:c:operator"),
+            Ok(User::new("a", "b:c", Role::Operator))
+        );
+        assert_eq!(
+            parse_user("a:admin"),
+            Ok(User::new("a", "admin", DEFAULT_ROLE))
+        );
         assert!(parse_user("a").is_err());
         assert!(parse_user(":b").is_err());
+        assert!(parse_user("a::viewer").is_err());
+        let t = parse_token("tok:en:viewer").unwrap();
+        assert_eq!((t.token.as_str(), t.role), ("tok:en", Role::Viewer));
+        assert_eq!(parse_token("tok").unwrap().role, DEFAULT_ROLE);
+        assert!(parse_token(":viewer").is_err());
     }
 }

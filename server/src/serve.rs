@@ -1,6 +1,7 @@
 //! `taskmill serve`: the console. `router` is the unit of test: pages (Leptos, server-rendered,
 //! islands), server functions under `/ui`, the JSON API under `/api/v1`, `/metrics`, `/healthz`
-//! and the static site (`/pkg/*`, `/boot.js`), all behind the security layers.
+//! and the static site (`/pkg/*`, `/boot.js`: embedded, see `site`, or from `--site-root`), all
+//! behind the security layers.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -31,6 +32,7 @@ use crate::{api, metrics};
 #[command(after_help = "Examples:
   taskmill serve --redis redis://127.0.0.1:6379
   taskmill serve --bind 0.0.0.0:9181 --user alice:s3cret --metrics-token scrape-me
+  taskmill serve --bind 0.0.0.0:9181 --user ops:pw1:operator --user dash:pw2:viewer --api-token ci-9f2c:operator
   taskmill serve --read-only
   taskmill serve --celery-broker redis://127.0.0.1:6379/0 --celery-backend redis://127.0.0.1:6379/1
   taskmill serve -u rediss://default:pw@redis.example.com:6380 --redis-ca ca.pem --port 8080
@@ -40,18 +42,15 @@ pub struct ServeArgs {
     /// Hide and refuse every action
     #[arg(long)]
     pub read_only: bool,
-    /// NAME:PASSWORD for HTTP Basic auth (repeatable)
+    /// NAME:PASSWORD[:ROLE] for HTTP Basic auth (repeatable); ROLE is viewer, operator or
+    /// admin (the default)
     #[arg(long = "user", env = "TASKMILL_USERS", value_delimiter = ',',
-          value_parser = crate::security::parse_user, value_name = "NAME:PASSWORD")]
-    pub users: Vec<(String, String)>,
-    /// Bearer token for the API and pages (repeatable)
-    #[arg(
-        long = "api-token",
-        env = "TASKMILL_API_TOKENS",
-        value_delimiter = ',',
-        value_name = "TOKEN"
-    )]
-    pub api_tokens: Vec<String>,
+          value_parser = crate::security::parse_user, value_name = "NAME:PASSWORD[:ROLE]")]
+    pub users: Vec<crate::security::User>,
+    /// TOKEN[:ROLE]: Bearer token for the API and pages (repeatable); ROLE as for --user
+    #[arg(long = "api-token", env = "TASKMILL_API_TOKENS", value_delimiter = ',',
+          value_parser = crate::security::parse_token, value_name = "TOKEN[:ROLE]")]
+    pub api_tokens: Vec<crate::security::Token>,
     /// Bearer token required by /metrics (instead of the console credentials)
     #[arg(long, env = "TASKMILL_METRICS_TOKEN", value_name = "TOKEN")]
     pub metrics_token: Option<String>,
@@ -72,8 +71,9 @@ pub const OUTPUT_NAME: &str = "taskmill";
 #[derive(Clone, Debug)]
 pub struct ServeConfig {
     pub auth: AuthConfig,
-    /// Where `pkg/taskmill.{js,wasm,css}` and `boot.js` live (`target/site` after a build).
-    pub site_root: PathBuf,
+    /// `--site-root`: serve `pkg/taskmill.{js,wasm,css}` and `boot.js` from this directory
+    /// instead of the copy embedded in the binary (`crate::site`).
+    pub site_root: Option<PathBuf>,
     pub stats: StatsConfig,
 }
 
@@ -81,11 +81,15 @@ impl Default for ServeConfig {
     fn default() -> Self {
         ServeConfig {
             auth: AuthConfig::default(),
-            site_root: PathBuf::from("target/site"),
+            site_root: None,
             stats: StatsConfig::default(),
         }
     }
 }
+
+/// The site root given to Leptos's file handler when the site is embedded: a path that cannot
+/// exist, so that handler never serves files from the working directory.
+const NO_DISK_SITE: &str = "/nonexistent/taskmill-site-is-embedded";
 
 /// The history sampler (`--stats-*`).
 #[derive(Clone, Copy, Debug)]
@@ -115,10 +119,18 @@ pub fn leptos_options(site_root: &std::path::Path) -> LeptosOptions {
 }
 
 pub fn router(console: Arc<Console>, cfg: ServeConfig) -> Router {
-    let opts = leptos_options(&cfg.site_root);
+    let disk = cfg.site_root.as_deref();
+    let opts = leptos_options(disk.unwrap_or(std::path::Path::new(NO_DISK_SITE)));
+    let assets = match disk {
+        Some(_) => app::SiteAssets::default(),
+        None => crate::site::shell_urls(),
+    };
     let context = {
         let console = console.clone();
-        move || provide_context(console.clone())
+        move || {
+            provide_context(console.clone());
+            provide_context(assets.clone());
+        }
     };
     // Route discovery renders the app once, and pages expect the Console in context.
     let (routes, _) =
@@ -129,6 +141,10 @@ pub fn router(console: Arc<Console>, cfg: ServeConfig) -> Router {
     };
     // Pages and server functions (leptos_routes_* registers every `/ui/<fn>` too), then
     // static files from the site root, then the app's own 404 page.
+    let embedded = match disk {
+        Some(_) => Router::new(),
+        None => crate::site::router(),
+    };
     let pages = Router::new()
         .leptos_routes_with_context(&opts, routes, context.clone(), shell)
         .fallback(file_and_error_handler_with_context(context, app::shell))
@@ -136,12 +152,14 @@ pub fn router(console: Arc<Console>, cfg: ServeConfig) -> Router {
     let guard = Arc::new(Guard {
         auth: cfg.auth,
         read_only: console.read_only,
+        audit: Some(console.store.clone()),
     });
     Router::new()
         .route("/metrics", get(metrics::handler))
         .route("/healthz", get(healthz))
         .with_state(console.clone())
         .nest("/api/v1", api::router(console))
+        .merge(embedded)
         .merge(pages)
         // Innermost first: the body limit for chunked bodies (declared sizes are refused
         // earlier by `guard` with a JSON 413), then auth/CSRF, then the headers on everything.
@@ -172,12 +190,16 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     security::check_bind(&bind, &cfg.auth).map_err(crate::process::UsageError)?;
-    if !cfg.site_root.join("pkg").is_dir() {
-        tracing::warn!(
-            site_root = %cfg.site_root.display(),
-            "no pkg/ under the site root: pages work, but without styles or live widgets \
-             (build the site, or pass --site-root / LEPTOS_SITE_ROOT)"
-        );
+    match &cfg.site_root {
+        Some(dir) if !dir.join("pkg").is_dir() => tracing::warn!(
+            site_root = %dir.display(),
+            "no pkg/ under --site-root: pages work, but without styles or live widgets"
+        ),
+        None if !crate::site::embedded() => tracing::warn!(
+            "this binary was built without the site (run scripts/build-site.sh first, or pass \
+             --site-root DIR): pages work, but without styles or live widgets"
+        ),
+        _ => {}
     }
     let indexer = tokio::spawn(index_failures(console.clone()));
     let celery_events = console.celery.as_ref().map(crate::celery_args::spawn);
@@ -193,6 +215,8 @@ pub async fn serve(
         .await
         .map_err(|e| anyhow::anyhow!("cannot listen on {bind}: {e}"))?;
     tracing::info!("console listening on http://{}", listener.local_addr()?);
+    // The peer address is the client the login throttle counts failures for.
+    let app = app.into_make_service_with_connect_info::<SocketAddr>();
     let served = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await;

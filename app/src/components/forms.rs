@@ -5,6 +5,9 @@
 //! selection checkboxes point at forms rendered once per page through the `form="..."`
 //! attribute. Only the clicked button's `name=value` is sent, so a row button acts on its row
 //! alone even when boxes are checked.
+//!
+//! Every form here renders only when the caller's role may post to its URL
+//! (`crate::auth::may_post`): a viewer sees no action buttons, an operator no admin ones.
 
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
@@ -68,6 +71,10 @@ pub fn ReturnTo(to: String) -> impl IntoView {
 /// The hidden per-row forms plus the selection form with one button per action.
 #[component]
 pub fn RowForms(actions: Vec<RowAction>, return_to: String) -> impl IntoView {
+    let actions: Vec<RowAction> = actions
+        .into_iter()
+        .filter(|a| crate::auth::may_post(a.url()))
+        .collect();
     let first = actions.first().copied();
     view! {
         {actions.iter().map(|a| view! {
@@ -98,19 +105,21 @@ pub fn RowForms(actions: Vec<RowAction>, return_to: String) -> impl IntoView {
 /// One row's button for `action` on job `id`.
 #[component]
 pub fn RowButton(action: RowAction, id: std::sync::Arc<str>) -> impl IntoView {
-    view! {
-        <button
-            type="submit"
-            class="btn small"
-            class:danger=action.danger()
-            form=action.row_form_id()
-            name="ids[]"
-            data-testid=format!("{}-{id}", action.slug())
-            value=id
-        >
-            {action.label()}
-        </button>
-    }
+    crate::auth::may_post(action.url()).then(|| {
+        view! {
+            <button
+                type="submit"
+                class="btn small"
+                class:danger=action.danger()
+                form=action.row_form_id()
+                name="ids[]"
+                data-testid=format!("{}-{id}", action.slug())
+                value=id
+            >
+                {action.label()}
+            </button>
+        }
+    })
 }
 
 /// The second step of a bulk action: states the exact count and posts it as `expected`, so
@@ -129,7 +138,7 @@ pub fn ConfirmPanel(
     return_to: String,
     cancel_href: String,
 ) -> impl IntoView {
-    view! {
+    crate::auth::may_post(action_url).then(|| view! {
         <section class="panel confirm" data-testid="confirm-panel">
             <p class="question">{question}</p>
             <form method="post" action=action_url>
@@ -144,7 +153,7 @@ pub fn ConfirmPanel(
                 <a class="btn" href=cancel_href data-testid="confirm-cancel">"Cancel"</a>
             </form>
         </section>
-    }
+    })
 }
 
 /// A one-button form posting `fields` (name, value) to `url`.
@@ -157,7 +166,7 @@ pub fn PostButton(
     testid: String,
     #[prop(optional)] danger: bool,
 ) -> impl IntoView {
-    view! {
+    crate::auth::may_post(url).then(|| view! {
         <form class="inline" method="post" action=url>
             <ReturnTo to=return_to/>
             {fields.into_iter().map(|(name, value)| view! {
@@ -165,5 +174,5 @@ pub fn PostButton(
             }).collect_view()}
             <button type="submit" class="btn small" class:danger=danger data-testid=testid>{label}</button>
         </form>
-    }
+    })
 }

@@ -86,7 +86,7 @@ fn TaskView(t: CeleryTask, read_only: bool) -> impl IntoView {
         {t.traceback.clone().map(|tb| view! { <h2>"Traceback"</h2><pre class="payload">{tb}</pre> })}
         {(!read_only).then(|| view! {
             <section class="actions">
-                {(!ready).then(|| view! {
+                {(!ready && crate::auth::may_post(CeleryRevoke::PATH)).then(|| view! {
                     <form class="inline" method="post" action=CeleryRevoke::PATH>
                         <ReturnTo to=here.clone()/>
                         <input type="hidden" name="id" value=t.id.clone()/>

@@ -58,6 +58,9 @@ pub fn OverviewPage() -> impl IntoView {
 
 #[component]
 fn SuspendSwitch(suspended: bool) -> impl IntoView {
+    if !crate::auth::may_post(SuspendWorkers::PATH) {
+        return ().into_any();
+    }
     if suspended {
         view! {
             <form class="inline switch" method="post" action=ResumeWorkers::PATH>

@@ -103,19 +103,21 @@ pub fn WorkersPage() -> impl IntoView {
 #[component]
 fn ScaleForm(worker: String, concurrency: u64, python: bool, max: u64) -> impl IntoView {
     let label = if python { "Processes " } else { "Slots " };
-    view! {
-        <form class="inline scale" method="post" action=ScaleWorkers::PATH>
-            <ReturnTo to=HERE.to_string()/>
-            <input type="hidden" name="worker" value=worker/>
-            <label>
-                {label}
-                <input type="number" name="slots" class="narrow" min="1" max=max.to_string()
-                    value=concurrency.to_string() required=true data-testid="scale-slots"/>
-            </label>
-            " "
-            <button type="submit" class="btn small" data-testid="scale-submit">"Scale"</button>
-        </form>
-    }
+    crate::auth::may_post(ScaleWorkers::PATH).then(|| {
+        view! {
+            <form class="inline scale" method="post" action=ScaleWorkers::PATH>
+                <ReturnTo to=HERE.to_string()/>
+                <input type="hidden" name="worker" value=worker/>
+                <label>
+                    {label}
+                    <input type="number" name="slots" class="narrow" min="1" max=max.to_string()
+                        value=concurrency.to_string() required=true data-testid="scale-slots"/>
+                </label>
+                " "
+                <button type="submit" class="btn small" data-testid="scale-submit">"Scale"</button>
+            </form>
+        }
+    })
 }
 
 #[component]

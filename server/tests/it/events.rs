@@ -104,7 +104,11 @@ async fn many_subscribers_cost_one_snapshot_per_tick() {
 async fn the_stream_needs_the_console_credentials() {
     let cfg = ServeConfig {
         auth: AuthConfig {
-            users: vec![("alice".into(), "pw".into())],
+            users: vec![server::security::User::new(
+                "alice",
+                "pw",
+                app::auth::Role::Admin,
+            )],
             ..AuthConfig::default()
         },
         ..ServeConfig::default()

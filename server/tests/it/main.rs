@@ -19,6 +19,7 @@ mod pages;
 mod props;
 mod redis;
 mod redis_restart;
+mod roles;
 mod search;
 mod security;
 mod stats;

@@ -39,7 +39,7 @@ async fn static_files_from_the_site_root() {
     std::fs::write(dir.join("pkg/taskmill.js"), "export default 1;").unwrap();
     std::fs::write(dir.join("boot.js"), "import('/pkg/taskmill.js');").unwrap();
     let cfg = ServeConfig {
-        site_root: dir.clone(),
+        site_root: Some(dir.clone()),
         ..ServeConfig::default()
     };
     let c = ctx_with(cfg, false).await;
@@ -92,4 +92,60 @@ async fn hostile_queue_names_stay_inside_the_title() {
         "escaped once, not twice: {head}"
     );
     assert!(!r.body.contains("<meta http-equiv"), "nowhere in the page");
+}
+
+#[tokio::test]
+async fn embedded_site_or_a_missing_site_banner() {
+    // Without --site-root the shell links the site compiled into the binary (build.rs), or, for a
+    // binary built before scripts/build-site.sh, says on every page that the site is missing.
+    let c = ctx().await;
+    let r = send(&c.app, get("/")).await;
+    assert_eq!(r.status, StatusCode::OK);
+    if !server::site::embedded() {
+        assert!(
+            r.body.contains(r#"data-testid="site-missing""#),
+            "{}",
+            r.body
+        );
+        assert!(r.body.contains(r#"href="/pkg/taskmill.css""#), "{}", r.body);
+        return;
+    }
+    assert!(!r.body.contains("site-missing"), "{}", r.body);
+    for plain in [
+        "/pkg/taskmill.css",
+        "/boot.js",
+        "/pkg/taskmill.js",
+        "/pkg/taskmill.wasm",
+    ] {
+        let a = server::site::find(plain).expect("embedded");
+        assert!(
+            r.body.contains(&format!("\"{}\"", a.hashed)),
+            "{plain} → {}",
+            a.hashed
+        );
+        let got = send(&c.app, get(a.hashed)).await;
+        assert_eq!(got.status, StatusCode::OK, "{}", a.hashed);
+        assert_eq!(got.headers[header::CACHE_CONTROL], server::site::IMMUTABLE);
+        assert_eq!(
+            got.headers[header::CONTENT_TYPE],
+            server::site::content_type(plain)
+        );
+        let plain_reply = send(&c.app, get(plain)).await;
+        assert_eq!(
+            plain_reply.headers[header::CACHE_CONTROL],
+            server::site::REVALIDATE
+        );
+    }
+    // A page served from --site-root links the plain names and carries no banner.
+    let dir = std::env::temp_dir().join(format!("taskmill-site-{}", free_port()));
+    std::fs::create_dir_all(dir.join("pkg")).unwrap();
+    let cfg = ServeConfig {
+        site_root: Some(dir.clone()),
+        ..ServeConfig::default()
+    };
+    let c = ctx_with(cfg, false).await;
+    let r = send(&c.app, get("/")).await;
+    assert!(r.body.contains(r#"href="/pkg/taskmill.css""#), "{}", r.body);
+    assert!(!r.body.contains("site-missing"));
+    let _ = std::fs::remove_dir_all(dir);
 }

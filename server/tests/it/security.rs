@@ -1,9 +1,10 @@
 //! Cross-site refusal, read-only mode, authentication and the principal in audit records,
 //! security headers, and the refusal to serve an open console beyond loopback.
 
+use app::auth::Role;
 use axum::http::{header, StatusCode};
 use base64::Engine as _;
-use server::security::AuthConfig;
+use server::security::{AuthConfig, User};
 use server::serve::ServeConfig;
 
 use crate::support::*;
@@ -11,8 +12,8 @@ use crate::support::*;
 fn with_auth() -> ServeConfig {
     ServeConfig {
         auth: AuthConfig {
-            users: vec![("alice".into(), "s3cret:pw".into())],
-            api_tokens: vec!["tok-abcdef".into()],
+            users: vec![User::new("alice", "s3cret:pw", Role::Admin)],
+            api_tokens: vec![server::security::parse_token("tok-abcdef").unwrap()],
             metrics_token: Some("scrape-me".into()),
             ..AuthConfig::default()
         },

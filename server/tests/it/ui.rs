@@ -13,7 +13,11 @@ use crate::support::*;
 async fn form_post_acts_as_the_logged_in_user() {
     let cfg = ServeConfig {
         auth: AuthConfig {
-            users: vec![("carol".into(), "pw".into())],
+            users: vec![server::security::User::new(
+                "carol",
+                "pw",
+                app::auth::Role::Admin,
+            )],
             ..AuthConfig::default()
         },
         ..ServeConfig::default()
