@@ -36,8 +36,6 @@ pub mod format;
 pub mod live;
 #[cfg(feature = "ssr")]
 pub mod pages;
-#[cfg(feature = "ssr")]
-pub mod pages;
 pub mod rows;
 #[cfg(feature = "ssr")]
 pub mod state;

@@ -49,7 +49,7 @@ impl JobHead {
 
 /// A job's head now (`None`: the job is gone); the strip asks when the job's queue moved.
 #[server(prefix = "/ui", endpoint = "job_head", input = leptos::server_fn::codec::GetUrl)]
-pub async fn job_head(id: String) -> Result<Option<JobHead>, ServerFnError> {
+pub async fn read_job_head(id: String) -> Result<Option<JobHead>, ServerFnError> {
     let console = use_context::<std::sync::Arc<crate::state::Console>>()
         .ok_or_else(|| ServerFnError::new("server misconfigured: no Console in context"))?;
     if let Err(e) = engine::limits::validate_job_id(&id) {
@@ -81,7 +81,7 @@ pub fn shared() -> ArcRwSignal<Option<JobHead>> {
 /// Re-reads job `id`'s head and publishes it to the page's islands.
 pub fn refresh(id: String) {
     leptos::task::spawn_local(async move {
-        if let Ok(head) = job_head(id).await {
+        if let Ok(head) = read_job_head(id).await {
             shared().set(Some(head.unwrap_or_default()));
         }
     });
