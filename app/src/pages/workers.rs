@@ -34,7 +34,7 @@ pub fn WorkersPage() -> impl IntoView {
                     {busy.into_iter().map(|v| view! { <LiveChart view=v/> }).collect_view()}
                 </div>
             </section>
-            <LiveWorkers initial=Workers::of(&snap) read_only=read_only/>
+            <LiveWorkers initial=Workers::of(&snap, engine::limits::MAX_SLOTS) read_only=read_only/>
         }
         .into_any())
     })

@@ -25,16 +25,19 @@ pub struct Workers {
     pub busy: u64,
     pub idle: u64,
     pub stale: u64,
+    /// `engine::limits::MAX_SLOTS` (a pool's default maximum), which the browser build lacks.
+    pub max_slots: u64,
 }
 
 impl Workers {
-    pub fn of(s: &engine::model::Snapshot) -> Workers {
+    pub fn of(s: &engine::model::Snapshot, max_slots: u64) -> Workers {
         Workers {
             workers: s.workers.clone(),
             now: s.taken_at,
             busy: s.totals.workers_busy,
             idle: s.totals.workers_idle,
             stale: s.totals.workers_stale,
+            max_slots,
         }
     }
 }
@@ -71,9 +74,10 @@ pub fn LiveWorkers(initial: Workers, read_only: bool) -> impl IntoView {
             else {
                 return;
             };
-            latest.set_value(Some(Workers::of(&snap)));
+            let next = Workers::of(&snap, data.with_untracked(|d| d.max_slots));
+            latest.set_value(Some(next.clone()));
             if live.get_untracked() && !editing() {
-                data.set(Workers::of(&snap));
+                data.set(next);
             }
         });
     });
@@ -107,7 +111,7 @@ fn Pools(w: Workers, read_only: bool) -> impl IntoView {
             None => others.push(wk),
         }
     }
-    let now = w.now;
+    let (now, max_slots) = (w.now, w.max_slots);
     view! {
         <p data-testid="workers-totals">
             {format!(
@@ -132,12 +136,12 @@ fn Pools(w: Workers, read_only: bool) -> impl IntoView {
                             pool.actual.unwrap_or(0),
                             workers.len(),
                             pool.min.unwrap_or(1),
-                            pool.max.unwrap_or(engine::limits::MAX_SLOTS),
+                            pool.max.unwrap_or(max_slots),
                         )}</p>
                     })}
                     {(!read_only).then(|| view! {
                         <ScaleForm worker=target concurrency=pool.concurrency python=python
-                            max=pool.max.unwrap_or(engine::limits::MAX_SLOTS)/>
+                            max=pool.max.unwrap_or(max_slots)/>
                     })}
                     <WorkerTable workers=workers now=now read_only=read_only/>
                 </section>

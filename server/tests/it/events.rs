@@ -168,8 +168,9 @@ async fn live_rows_are_one_shared_read_per_change() {
     assert_eq!(v["total"], 2, "{v}");
     assert_eq!(v["jobs"][1]["id"], second.as_str(), "{v}");
 
-    // The failed page's rows: every failing queue.
+    // The failed page's rows: every failing queue (as of the frame that announced it).
     let failed = failed_job(&c.store, "rows-f").await;
+    next_event(&mut feed, "snapshot", |d| d.contains("rows-f")).await;
     let r = send(&c.app, get("/ui/rows?list=failed&page=1&size=10")).await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert_eq!(r.json()["jobs"][0]["id"], failed.as_str(), "{}", r.body);
