@@ -322,7 +322,7 @@ test('queue, failed and job pages update their rows live; pausing stops it', asy
   // Failed page: a job failing in the worker shows up at the top.
   await page.goto(`${BASE}/failed?size=100`, { waitUntil: 'load' });
   await hydrated();
-  const marker = `${SHOTS}/live-failed-marker-${Date.now()}`;
+  const marker = `${SEED.work}/marker-live-rows`;
   const f = tm('enqueue', '--queue', SEED.queue, 'e2e.flaky', '--args', JSON.stringify([marker]));
   await row(f).waitFor({ timeout: 30000 });
   assert((await page.locator(`[data-testid="requeue-${f}"]`).count()) === 1, 'the failed row has Requeue');
