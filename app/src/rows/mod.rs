@@ -205,9 +205,12 @@ mod cache {
     /// entry serves a request only if its read started after the snapshot of the feed's latest
     /// frame was taken (so it shows at least the change that frame announced) and is younger
     /// than `FRESH`. Reads are one at a time (single flight).
+    /// When its read started (unix seconds), when it ended, the rows.
+    type Entry = (f64, Instant, Arc<JobRows>);
+
     #[derive(Default)]
     pub struct Cache {
-        entries: Mutex<HashMap<RowsReq, (f64, Instant, Arc<JobRows>)>>,
+        entries: Mutex<HashMap<RowsReq, Entry>>,
         refresh: tokio::sync::Mutex<()>,
         reads: AtomicU64,
     }
