@@ -280,28 +280,66 @@ test('charts are visible on the overview and /stats, and move while jobs run', a
   await page.close();
 });
 
-test('a queue page shows new jobs live without a reload', async ({ browser }) => {
+// The live rows: new rows appear on the queue and failed pages without a navigation, the job
+// page's status follows the job, and the pause switch stops all of it until resumed.
+test('queue, failed and job pages update their rows live; pausing stops it', async ({ browser }) => {
   const page = await browser.newPage();
   const problems = watch(page);
   let navigations = 0;
   page.on('framenavigated', (f) => { if (f === page.mainFrame()) navigations += 1; });
-  await page.goto(`${BASE}/queues/${SEED.holdQueue}`, { waitUntil: 'load' });
-  await page.waitForSelector('[data-testid="live-watch"][data-hydrated="true"]', { timeout: 15000 });
-  const counts = page.locator('[data-testid="live-counts"]');
-  const before = (await counts.textContent()).trim();
-  tm('enqueue', '--queue', SEED.holdQueue, 'taskmill.echo', '--args', '["live-list"]');
-  tm('enqueue', '--queue', SEED.holdQueue, 'taskmill.echo', '--args', '["live-list"]');
-  const reload = await waitFor(async () => {
-    const el = page.locator('[data-testid="live-reload"]');
-    const t = (await el.count()) ? (await el.textContent()).trim() : '';
-    return t.startsWith('2 new') ? t : false;
-  }, 15000, 'the "2 new — reload" link');
-  assert(/^2 new/.test(reload), `reload link says ${reload}`);
-  assert((await counts.textContent()).trim() !== before, 'live counts moved');
-  assert(navigations === 1, `page navigated ${navigations} times (expected a live update)`);
-  await shot(page, 'live-queue-page');
+  const row = (id) => page.locator(`[data-testid="job-row-${id}"]`);
+  const hydrated = async () => {
+    await page.waitForSelector('[data-testid="live-watch"][data-hydrated="true"]', { timeout: 15000 });
+    await page.waitForSelector('[data-testid="live-rows"][data-hydrated="true"]', { timeout: 15000 });
+  };
+
+  // Queue page: a job enqueued with the CLI shows up as a row, its buttons with it.
+  await page.goto(`${BASE}/queues/${SEED.holdQueue}?size=100`, { waitUntil: 'load' });
+  await hydrated();
+  const a = tm('enqueue', '--queue', SEED.holdQueue, 'taskmill.echo', '--args', '["live-row-a"]');
+  await row(a).waitFor({ timeout: 15000 });
+  assert((await page.locator(`[data-testid="cancel-${a}"]`).count()) === 1, 'the new row has its Cancel button');
+  assert((await page.locator('[data-testid="live-reload"]').count()) === 0, 'no reload link: the rows are live');
+  await shot(page, 'live-queue-rows');
+
+  // Paused: a new job stays off the page; resuming brings it.
   await page.click('#live-toggle');
   assert((await page.getAttribute('#live-toggle', 'data-live')) === 'off', 'pause switch');
+  const seq = await page.getAttribute('[data-testid="live-rows"]', 'data-rows-seq');
+  const b = tm('enqueue', '--queue', SEED.holdQueue, 'taskmill.echo', '--args', '["live-row-b"]');
+  await sleep(4000);
+  assert((await row(b).count()) === 0, 'paused, yet the new row appeared');
+  assert((await page.getAttribute('[data-testid="live-rows"]', 'data-rows-seq')) === seq, 'paused, yet rows re-read');
+  await page.click('#live-toggle');
+  await row(b).waitFor({ timeout: 15000 });
+
+  // A row button still posts (JavaScript on): cancel the new job from its row.
+  await Promise.all([page.waitForNavigation({ waitUntil: 'load' }), page.click(`[data-testid="cancel-${a}"]`)]);
+  await settle(page);
+  assert(jobStatus(a) === 'canceled', `row Cancel left ${jobStatus(a)}`);
+  const before = navigations;
+
+  // Failed page: a job failing in the worker shows up at the top.
+  await page.goto(`${BASE}/failed?size=100`, { waitUntil: 'load' });
+  await hydrated();
+  const marker = `${SEED.work}/marker-live-rows`;
+  const f = tm('enqueue', '--queue', SEED.queue, 'e2e.flaky', '--args', JSON.stringify([marker]));
+  await row(f).waitFor({ timeout: 30000 });
+  assert((await page.locator(`[data-testid="requeue-${f}"]`).count()) === 1, 'the failed row has Requeue');
+  await shot(page, 'live-failed-rows');
+
+  // Job page: the status badge follows the job (queued → canceled) without a reload.
+  const j = tm('enqueue', '--queue', SEED.holdQueue, 'taskmill.echo', '--args', '["live-job"]');
+  await page.goto(`${BASE}/jobs/${j}`, { waitUntil: 'load' });
+  await page.waitForSelector('[data-testid="live-watch"][data-hydrated="true"]', { timeout: 15000 });
+  assert((await shownStatus(page)) === 'queued', `job page shows ${await shownStatus(page)}`);
+  tm('cancel', j);
+  await waitFor(async () => (await shownStatus(page)) === 'canceled', 15000, 'the job page to show canceled');
+  const fact = (await page.locator('[data-testid="fact-status"]').textContent()).trim();
+  assert(fact === 'canceled', `facts say ${fact}`);
+  await shot(page, 'live-job-status');
+
+  assert(navigations === before + 2, `navigated ${navigations - before} times after the cancel (expected 2 page loads)`);
   assert(problems.length === 0, problems.join('\n'));
   await page.close();
 });

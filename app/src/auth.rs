@@ -58,7 +58,7 @@ impl FromStr for Role {
 }
 
 /// Server functions that only read (live widgets, charts): open to every role.
-const READ_FNS: [&str; 3] = ["/ui/live", "/ui/job_status", "/ui/chart"];
+const READ_FNS: [&str; 4] = ["/ui/live", "/ui/job_head", "/ui/rows", "/ui/chart"];
 
 /// Mutations an operator may post (`*` = one path segment).
 const OPERATOR: &[&str] = &[
@@ -154,8 +154,22 @@ mod ssr {
 #[cfg(feature = "ssr")]
 pub use ssr::{current, may_post, role};
 
-/// Outside the server (the wasm build) every form renders; the server decides.
-#[cfg(not(feature = "ssr"))]
+/// In the browser (islands that re-render rows): the role the server wrote on `<body
+/// data-role>` decides which forms render; without one (no authentication) every form does.
+/// The server's guard is what refuses either way.
+#[cfg(all(feature = "hydrate", not(feature = "ssr")))]
+pub fn may_post(url: &str) -> bool {
+    let role = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.body())
+        .and_then(|b| b.get_attribute("data-role"))
+        .and_then(|r| r.parse::<Role>().ok())
+        .unwrap_or(Role::Admin);
+    role >= required(url)
+}
+
+/// Neither server nor browser (plain unit builds): every form renders.
+#[cfg(not(any(feature = "ssr", feature = "hydrate")))]
 pub fn may_post(_url: &str) -> bool {
     true
 }

@@ -45,6 +45,8 @@ pub struct Frame {
 pub struct Hub {
     tx: watch::Sender<Feed>,
     started: OnceLock<()>,
+    /// The live rows' page reads, shared by the browsers that ask after the same frame.
+    pub rows: crate::rows::Cache,
 }
 
 impl Default for Hub {
@@ -52,6 +54,7 @@ impl Default for Hub {
         Hub {
             tx: watch::Sender::new(Feed::Waiting),
             started: OnceLock::new(),
+            rows: Default::default(),
         }
     }
 }
@@ -64,6 +67,15 @@ impl Hub {
 
     pub fn subscribers(&self) -> usize {
         self.tx.receiver_count()
+    }
+
+    /// When the snapshot of the latest published frame was taken (unix seconds; 0 before the
+    /// first): a row read started after it shows at least what that frame announced.
+    pub fn latest_taken_at(&self) -> f64 {
+        match &*self.tx.borrow() {
+            Feed::Frame(f) => f.state.snapshot.as_ref().map_or(0.0, |s| s.taken_at),
+            _ => 0.0,
+        }
     }
 }
 

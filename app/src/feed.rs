@@ -1,7 +1,7 @@
 //! The browser end of the live feed: one `EventSource` on `/api/v1/events` per page, shared by
 //! every island on it (browsers allow few connections per origin). Islands register a handler
 //! per event name (`snapshot`, `stats`, `error`) from an `Effect`, i.e. only after hydration; on
-//! the server `on` does nothing.
+//! the server `on` does nothing. `live_switch` is the page-wide pause switch.
 
 /// Where the feed is served (docs/contracts.md, "Live events").
 pub const EVENTS_URL: &str = "/api/v1/events";
@@ -40,3 +40,20 @@ pub fn on(kind: &'static str, handler: impl Fn(String) + 'static) {
 
 #[cfg(not(feature = "hydrate"))]
 pub fn on(_kind: &'static str, _handler: impl Fn(String) + 'static) {}
+
+/// The page's pause switch, shared by its islands: the strip's "Pause live updates" button
+/// sets it, and every live part of the page (strip, rows, job facts) stops following the feed
+/// while it is off. In the browser there is one per page; on the server each call is a fresh,
+/// always-on switch (nothing is paused in server-rendered HTML).
+#[cfg(feature = "hydrate")]
+pub fn live_switch() -> leptos::prelude::ArcRwSignal<bool> {
+    thread_local! {
+        static LIVE: leptos::prelude::ArcRwSignal<bool> = leptos::prelude::ArcRwSignal::new(true);
+    }
+    LIVE.with(Clone::clone)
+}
+
+#[cfg(not(feature = "hydrate"))]
+pub fn live_switch() -> leptos::prelude::ArcRwSignal<bool> {
+    leptos::prelude::ArcRwSignal::new(true)
+}

@@ -11,7 +11,8 @@
 //! - `format`     — number, age, timestamp and URL formatting shared by pages and islands.
 //! - `live`       — the live overview island (follows the live feed).
 //! - `feed`       — the browser end of the live feed: one EventSource per page.
-//! - `watch`      — the live strip of list pages (counts, "N new — reload", job status).
+//! - `watch`      — the live strip of list pages (counts, pause switch, job status).
+//! - `rows`       — the live rows of the queue, failed, workers and job pages (islands).
 //! - `events`     — (ssr) the live feed's ticker: one snapshot per tick for every subscriber.
 //! - `charts`     — chart data for islands; (ssr) SVG rendering with plotters, cached.
 //! - `actions`    — every operator action as a `/ui/<name>` server function (input → `Action`).
@@ -35,6 +36,7 @@ pub mod format;
 pub mod live;
 #[cfg(feature = "ssr")]
 pub mod pages;
+pub mod rows;
 #[cfg(feature = "ssr")]
 pub mod state;
 pub mod watch;
@@ -131,7 +133,7 @@ mod root {
                         data-taskmill-wasm=assets.wasm></script>
                     <MetaTags/>
                 </head>
-                <body>
+                <body data-role=crate::auth::role().as_str()>
                     {missing}
                     <App/>
                 </body>

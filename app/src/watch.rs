@@ -1,8 +1,10 @@
 //! The live strip of the list pages (queue, failed, workers, job): an island that follows the
-//! live feed and shows the counts that page is about, and, once they differ from what the page
-//! was rendered with, how many rows are new and a reload link. Without JavaScript the strip
-//! shows the counts as of the page load and reloading is the update. A job page re-reads the
-//! job's status (one small server fn) only when its queue's counts move.
+//! live feed, shows the counts that page is about and holds the page's pause switch
+//! (`feed::live_switch`, which the page's live rows obey too). Where the rows below are live
+//! (`rows_live`), that is all; elsewhere, once the counts differ from what the page was
+//! rendered with, it says how many rows are new, with a reload link. Without JavaScript the
+//! strip shows the counts as of the page load and reloading is the update. A job page's strip
+//! re-reads the job (`rows::job`, one small server fn) only when its queue's counts move.
 
 use engine::model::{JobList, Snapshot};
 use leptos::prelude::*;
@@ -56,24 +58,6 @@ impl Watch {
     }
 }
 
-/// A job's status now (`None`: the job is gone); the job page's strip asks when its queue moved.
-#[server(prefix = "/ui", endpoint = "job_status", input = leptos::server_fn::codec::GetUrl)]
-pub async fn job_status(id: String) -> Result<Option<String>, ServerFnError> {
-    let console = use_context::<std::sync::Arc<crate::state::Console>>()
-        .ok_or_else(|| ServerFnError::new("server misconfigured: no Console in context"))?;
-    engine::limits::validate_job_id(&id).map_err(|e| ServerFnError::new(e.to_string()))?;
-    let job = console
-        .backend
-        .job(&id)
-        .await
-        .map_err(|e| ServerFnError::new(e.to_string()))?;
-    Ok(job.map(|j| {
-        j.summary
-            .status
-            .map_or_else(|| "?".to_string(), |s| s.as_str().to_string())
-    }))
-}
-
 fn counts_text(counts: &[(String, u64)]) -> String {
     counts
         .iter()
@@ -96,27 +80,44 @@ fn change_text(before: &[(String, u64)], now: &[(String, u64)]) -> Option<String
     })
 }
 
-/// `here` is the page's own URL (the reload link). `data-hydrated` as on the overview.
+/// `here` is the page's own URL (the reload link); `rows_live`: the page's rows follow the
+/// feed themselves, so no reload link. `data-hydrated` as on the overview.
 #[island]
-pub fn LiveWatch(watch: Watch, initial: Vec<(String, u64)>, here: String) -> impl IntoView {
+pub fn LiveWatch(
+    watch: Watch,
+    initial: Vec<(String, u64)>,
+    here: String,
+    rows_live: bool,
+) -> impl IntoView {
     let counts = RwSignal::new(initial.clone());
-    let live = RwSignal::new(true);
+    let live = crate::feed::live_switch();
     let hydrated = RwSignal::new(false);
     let down = RwSignal::new(false);
     let first_status = match &watch {
         Watch::Job { status, .. } => Some(status.clone()),
         _ => None,
     };
-    let status = RwSignal::new(first_status.clone());
+    let head = crate::rows::job::shared();
     let watch = StoredValue::new(watch);
+    // Counts that moved while paused: caught up on resume.
+    let missed = StoredValue::new(None::<Vec<(String, u64)>>);
 
+    // Shows new counts; a job page re-reads its job when they moved.
+    let show = move |next: Vec<(String, u64)>| {
+        if counts.with_untracked(|c| *c == next) {
+            return;
+        }
+        counts.set(next);
+        if let Watch::Job { id, .. } = watch.get_value() {
+            crate::rows::job::refresh(id);
+        }
+    };
+    let live_feed = live.clone();
     Effect::new(move |_| {
         hydrated.set(true);
+        let live = live_feed.clone();
         crate::feed::on("snapshot", move |json| {
             down.set(false);
-            if !live.get_untracked() {
-                return;
-            }
             let Ok(LiveState {
                 snapshot: Some(snap),
                 ..
@@ -125,41 +126,44 @@ pub fn LiveWatch(watch: Watch, initial: Vec<(String, u64)>, here: String) -> imp
                 return;
             };
             let next = watch.with_value(|w| w.counts(&snap));
-            if counts.with_untracked(|c| *c == next) {
+            if !live.get_untracked() {
+                missed.set_value(Some(next));
                 return;
             }
-            counts.set(next);
-            if let Watch::Job { id, .. } = watch.get_value() {
-                leptos::task::spawn_local(async move {
-                    if let Ok(s) = job_status(id).await {
-                        status.set(Some(s.unwrap_or_else(|| "deleted".into())));
-                    }
-                });
-            }
+            show(next);
         });
         crate::feed::on("error", move |_| down.set(true));
+    });
+    let live_resume = live.clone();
+    Effect::new(move |_| {
+        if live_resume.get() {
+            if let Some(next) = missed.try_update_value(Option::take).flatten() {
+                show(next);
+            }
+        }
     });
 
     let before = StoredValue::new(initial);
     let change = move || {
         let counts_changed = counts.with(|c| before.with_value(|b| change_text(b, c)));
-        let status_changed = status.get() != first_status;
+        let status = head.get().map(|h| h.status_text());
+        let status_changed = status.is_some() && status != first_status;
         match (status_changed, counts_changed) {
-            (true, _) => Some(format!(
-                "Status is now {}",
-                status.get().unwrap_or_default()
-            )),
+            // The badge and facts are live; the rest of the job page (results, timeline) not.
+            (true, _) => Some(format!("Status is now {}", status.unwrap_or_default())),
+            (false, _) if rows_live => None,
             (false, c) => c,
         }
     };
     let reload = here.clone();
+    let (live_dot, live_attr, live_label) = (live.clone(), live.clone(), live.clone());
     view! {
         <div
             class="live-bar live-watch"
             data-testid="live-watch"
             data-hydrated=move || if hydrated.get() { "true" } else { "false" }
         >
-            <span class="live-dot" class:paused=move || !live.get() class:down=move || down.get()></span>
+            <span class="live-dot" class:paused=move || !live_dot.get() class:down=move || down.get()></span>
             <span class="live-status" data-testid="live-counts">{move || counts.with(|c| counts_text(c))}</span>
             {move || change().map(|text| view! {
                 <a class="btn small" href=reload.clone() data-testid="live-reload">
@@ -170,10 +174,10 @@ pub fn LiveWatch(watch: Watch, initial: Vec<(String, u64)>, here: String) -> imp
                 type="button"
                 id="live-toggle"
                 class="btn small"
-                data-live=move || if live.get() { "on" } else { "off" }
+                data-live=move || if live_attr.get() { "on" } else { "off" }
                 on:click=move |_| live.update(|on| *on = !*on)
             >
-                {move || if live.get() { "Pause live updates" } else { "Resume live updates" }}
+                {move || if live_label.get() { "Pause live updates" } else { "Resume live updates" }}
             </button>
         </div>
     }

@@ -15,8 +15,10 @@ use crate::state::Console;
 
 /// How long a rendering is served (the feed's stats tick is 10 s; counters move every job).
 pub const FRESH: Duration = Duration::from_secs(5);
-/// Lines on a per-queue chart of all queues: the fullest queues (the rest are left out).
-pub const MAX_LINES: usize = 8;
+/// Queues drawn by name on a per-queue chart of all queues (the fullest for depth, the oldest
+/// for age); any others share one more line, so every queue is on the chart and the lines
+/// keep distinct colours (the palette has 8).
+pub const MAX_LINES: usize = 7;
 /// Bound on cached renderings (charts × queues × ranges); the cache is emptied beyond it.
 const MAX_ENTRIES: usize = 2048;
 
@@ -90,7 +92,8 @@ pub async fn build(
         Kind::Age => ("Age of the oldest queued job".to_string(), Unit::Seconds),
         Kind::Busy => ("Busy share of the workers".to_string(), Unit::Share),
     };
-    // (metric, queue, label) per line.
+    // (metric, queue, label) per line; `rest`: how many queues the last, summary line covers.
+    let mut rest = 0;
     let wanted: Vec<(&str, Option<String>, String)> = match (kind, queue) {
         (Kind::Throughput, q) => vec![
             ("finished", q.map(str::to_string), "finished".into()),
@@ -98,11 +101,13 @@ pub async fn build(
         ],
         (Kind::Busy, _) => vec![("busy", None, "busy".into())],
         (Kind::Depth | Kind::Age, Some(q)) => vec![(metric(kind), Some(q.into()), q.into())],
-        (Kind::Depth | Kind::Age, None) => match top_queues(console).await {
-            Ok(qs) => qs
-                .into_iter()
-                .map(|q| (metric(kind), Some(q.clone()), q))
-                .collect(),
+        (Kind::Depth | Kind::Age, None) => match top_queues(console, kind).await {
+            Ok((qs, others)) => {
+                rest = others;
+                qs.into_iter()
+                    .map(|q| (metric(kind), Some(q.clone()), q))
+                    .collect()
+            }
             Err(e) => return failed(kind, queue, range, title, e),
         },
     };
@@ -114,6 +119,14 @@ pub async fn build(
                 step_s = step;
                 series.push((label, points));
             }
+            Err(e) => return failed(kind, queue, range, title, e),
+        }
+    }
+    if rest > 0 {
+        // The all-queues scope holds, per sample, the depth summed over every queue and the
+        // oldest age of any queue (engine::stats::sample).
+        match load_series(console, metric(kind), None, range).await {
+            Ok((_, all)) => series.push(summary(kind, rest, all, &series)),
             Err(e) => return failed(kind, queue, range, title, e),
         }
     }
@@ -142,16 +155,49 @@ fn metric(kind: Kind) -> &'static str {
     }
 }
 
-/// The fullest queues by queued count (then name), from the shared snapshot.
-async fn top_queues(console: &Arc<Console>) -> Result<Vec<String>, engine::Error> {
+/// The queues drawn by name (the fullest for depth, those with the oldest queued job for age,
+/// then by name), from the shared snapshot, and how many others there are.
+async fn top_queues(
+    console: &Arc<Console>,
+    kind: Kind,
+) -> Result<(Vec<String>, usize), engine::Error> {
     let snap = console.snapshot().await?;
-    let mut qs: Vec<_> = snap.queues.iter().map(|q| (q.queued, &q.name)).collect();
-    qs.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(b.1)));
-    Ok(qs
-        .into_iter()
-        .take(MAX_LINES)
-        .map(|(_, n)| n.clone())
-        .collect())
+    let mut qs: Vec<_> = snap
+        .queues
+        .iter()
+        .map(|q| {
+            let weight = match kind {
+                Kind::Age => q.oldest_queued_age.unwrap_or(-1.0),
+                _ => q.queued as f64,
+            };
+            (weight, &q.name)
+        })
+        .collect();
+    qs.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(b.1)));
+    let others = qs.len().saturating_sub(MAX_LINES);
+    let named = qs.into_iter().take(MAX_LINES).map(|(_, n)| n.clone());
+    Ok((named.collect(), others))
+}
+
+type Points = Vec<(i64, Option<f64>)>;
+
+/// The line for the `rest` queues not drawn by name, from the all-queues series `all`: for
+/// depth the total minus the named queues ("other queues (N)"), for age the oldest job of any
+/// queue ("oldest of all N queues"), since ages do not add up.
+fn summary(kind: Kind, rest: usize, all: Points, named: &[(String, Points)]) -> (String, Points) {
+    if kind == Kind::Age {
+        let label = format!("oldest of all {} queues", rest + named.len());
+        return (label, all);
+    }
+    let points = all
+        .iter()
+        .enumerate()
+        .map(|(i, &(t, total))| {
+            let shown: f64 = named.iter().filter_map(|(_, p)| p.get(i)?.1).sum();
+            (t, total.map(|total| (total - shown).max(0.0)))
+        })
+        .collect();
+    (format!("other queues ({rest})"), points)
 }
 
 fn failed(
@@ -242,4 +288,30 @@ pub async fn functions(
         })
         .collect();
     Ok((rows, DURATION_BOUNDS.to_vec()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn other_queues_are_the_total_minus_the_named_ones() {
+        let named = vec![
+            (
+                "a".to_string(),
+                vec![(0, Some(5.0)), (60, None), (120, Some(1.0))],
+            ),
+            (
+                "b".to_string(),
+                vec![(0, Some(2.0)), (60, Some(1.0)), (120, Some(1.0))],
+            ),
+        ];
+        let all = vec![(0, Some(10.0)), (60, Some(4.0)), (120, None)];
+        let (label, points) = summary(Kind::Depth, 3, all.clone(), &named);
+        assert_eq!(label, "other queues (3)");
+        assert_eq!(points, vec![(0, Some(3.0)), (60, Some(3.0)), (120, None)]);
+        let (label, points) = summary(Kind::Age, 3, all.clone(), &named);
+        assert_eq!(label, "oldest of all 5 queues");
+        assert_eq!(points, all, "ages are not summed: the oldest of any queue");
+    }
 }

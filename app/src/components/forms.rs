@@ -15,7 +15,7 @@ use leptos::server_fn::ServerFn;
 use crate::actions::{CancelJobs, DeleteJobs, EnqueueNowJobs, RequeueJobs};
 
 /// A job action that can be applied to rows.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum RowAction {
     Requeue,
     EnqueueNow,

@@ -1,4 +1,5 @@
-//! Shared widgets of the server-rendered pages.
+//! Shared widgets of the server-rendered pages. `table`, `pager` and `forms` are also built
+//! for the browser: the live rows (`crate::rows`) render them in islands.
 //!
 //! - `layout`  — page frame: header, nav, read-only badge.
 //! - `flash`   — signed flash messages (`?ok=` / `?err=` shown only when the server signed them).
@@ -16,15 +17,12 @@ pub mod across;
 pub mod celery_rows;
 #[cfg(feature = "ssr")]
 pub mod flash;
-#[cfg(feature = "ssr")]
 pub mod forms;
 #[cfg(feature = "ssr")]
 pub mod layout;
-#[cfg(feature = "ssr")]
 pub mod pager;
 #[cfg(feature = "ssr")]
 pub mod status;
-#[cfg(feature = "ssr")]
 pub mod table;
 #[cfg(feature = "ssr")]
 pub mod timeline;

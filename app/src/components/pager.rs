@@ -1,8 +1,10 @@
 //! `?page=&size=` parsing (bad values are a 400, not a silent default) and the pager links.
 
 use leptos::prelude::*;
+#[cfg(feature = "ssr")]
 use leptos_router::params::ParamsMap;
 
+#[cfg(feature = "ssr")]
 use crate::components::status::PageError;
 use crate::format;
 
@@ -21,6 +23,7 @@ impl PageReq {
         (self.page - 1) * self.size
     }
 
+    #[cfg(feature = "ssr")]
     pub fn from_query(q: &ParamsMap) -> Result<PageReq, PageError> {
         let page = match q.get("page") {
             None => 1,

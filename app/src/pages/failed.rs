@@ -1,5 +1,6 @@
 //! `/failed?page=&size=&confirm=&queue=`: failed jobs across all queues, newest first, with
-//! per-row and selection actions, per-queue requeue and the global requeue-all.
+//! per-row and selection actions, per-queue requeue and the global requeue-all. The rows and
+//! pager are `rows::LiveJobs` (live once hydrated).
 
 use engine::model::{JobList, QueueCounts};
 use leptos::prelude::*;
@@ -10,11 +11,11 @@ use leptos_router::hooks::use_query_map;
 use crate::actions::{RequeueAll, RequeueQueue};
 use crate::components::across::ExportLinks;
 use crate::components::forms::{ConfirmPanel, RowAction, RowForms};
-use crate::components::pager::{PageReq, Pager};
+use crate::components::pager::PageReq;
 use crate::components::status::{async_page, console, PageError};
-use crate::components::table::{Columns, JobTable};
 use crate::format;
 use crate::pages::failed_groups::FailedTabs;
+use crate::rows::{LiveJobs, RowsReq};
 use crate::watch::{LiveWatch, Watch};
 
 #[component]
@@ -24,18 +25,14 @@ pub fn FailedPage() -> impl IntoView {
     async_page(async move {
         let req = PageReq::from_query(&query)?;
         let snap = console.snapshot().await?;
-        // Only queues with failures, so the usual single failing queue is paged directly.
-        let names: Vec<String> = snap
-            .queues
-            .iter()
-            .filter(|q| q.failed > 0)
-            .map(|q| q.name.clone())
-            .collect();
-        let page = console
-            .backend
-            .failed(Some(&names), req.offset(), req.size)
-            .await?;
-        let now = engine::time::now();
+        let rows_req = RowsReq {
+            queue: None,
+            list: JobList::Failed.as_str().to_string(),
+            page: req.page,
+            size: req.size,
+        };
+        let rows = crate::rows::read(&console, &snap, &rows_req).await?;
+        let rows_key = rows_req.key(&snap);
         let here = format!("/failed?page={}&size={}", req.page, req.size);
         let total: u64 = snap.queues.iter().map(|q| q.failed).sum();
         let failing: Vec<QueueCounts> = snap
@@ -65,7 +62,7 @@ pub fn FailedPage() -> impl IntoView {
         Ok(view! {
             <Title text="Failed jobs"/>
             <h1>"Failed jobs " <span class="count" data-testid="failed-total">{format::count(total)}</span></h1>
-            <LiveWatch watch=Watch::Failed initial=live_counts here=here.clone()/>
+            <LiveWatch watch=Watch::Failed initial=live_counts here=here.clone() rows_live=true/>
             <FailedTabs groups=false/>
             <p class="hint"><ExportLinks path="/api/v1/export/failed".to_string()/></p>
             {confirm}
@@ -73,13 +70,7 @@ pub fn FailedPage() -> impl IntoView {
                 <PerQueue failing=failing.clone() here=here.clone() total=total read_only=read_only/>
             })}
             <RowForms actions=actions.clone() return_to=here.clone()/>
-            <JobTable
-                jobs=page.items
-                columns=Columns { origin: true, exception: true, worker: true, score: None }
-                actions=actions
-                now=now
-            />
-            <Pager base="/failed?".to_string() req=req total=page.total/>
+            <LiveJobs req=rows_req rows=rows key=rows_key actions=actions base="/failed?".to_string()/>
         }
         .into_any())
     })

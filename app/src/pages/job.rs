@@ -1,6 +1,7 @@
 //! `/jobs/:id`: everything known about one job, and the actions valid for its state. All job
 //! data is rendered as text (escaped); payloads that can't be decoded show a marker and a safe
-//! preview of the raw bytes.
+//! preview of the raw bytes. The status badge and the facts that change while a job runs are
+//! islands (`rows::job`) that update when the live strip re-reads the job.
 
 use engine::model::{Call, Decoded, JobDetail, JobResult, JobStatus};
 use leptos::prelude::*;
@@ -13,6 +14,7 @@ use crate::components::forms::PostButton;
 use crate::components::status::{async_page, console, PageError};
 use crate::components::timeline::Timeline;
 use crate::format;
+use crate::rows::job::{JobHead, LiveJobFacts, LiveJobStatus};
 use crate::watch::{LiveWatch, Watch};
 
 #[component]
@@ -47,7 +49,7 @@ pub fn JobPage() -> impl IntoView {
                 };
                 let initial = watch.counts(&snap);
                 let here = format!("/jobs/{}", format::url_part(&id));
-                Some(view! { <LiveWatch watch=watch initial=initial here=here/> })
+                Some(view! { <LiveWatch watch=watch initial=initial here=here rows_live=true/> })
             }
             _ => None,
         };
@@ -76,9 +78,7 @@ fn JobView(job: JobDetail, now: f64, read_only: bool) -> impl IntoView {
         <h1 class="job-title">
             <code data-testid="job-func">{title}</code>
             " "
-            <span class=format!("status status-{}", format::dom_id(status.as_str())) data-testid="job-status">
-                {status.as_str().to_string()}
-            </span>
+            <LiveJobStatus initial=JobHead::of(&job, now)/>
         </h1>
         <p class="job-id">"Job " <code data-testid="job-id">{s.id.clone()}</code></p>
         {s.problem.clone().map(|p| view! {
@@ -88,6 +88,7 @@ fn JobView(job: JobDetail, now: f64, read_only: bool) -> impl IntoView {
         <div class="cols">
             <section>
                 <h2>"Summary"</h2>
+                <LiveJobFacts initial=JobHead::of(&job, now)/>
                 <Facts job=job.clone() now=now/>
             </section>
             <section>
@@ -130,7 +131,6 @@ fn Facts(job: JobDetail, now: f64) -> impl IntoView {
     let opt_i = |v: Option<i64>| v.map(|n| n.to_string()).unwrap_or_else(|| "—".into());
     let ts = |t: Option<f64>| format!("{} ({})", format::timestamp(t), format::ago(t, now));
     let origin = s.origin.clone();
-    let worker = s.worker_name.clone();
     let intervals = job
         .retry_intervals
         .iter()
@@ -141,23 +141,17 @@ fn Facts(job: JobDetail, now: f64) -> impl IntoView {
         <dl class="facts" data-testid="job-facts">
             <dt>"Queue"</dt>
             <dd>{origin.map(|q| view! { <a href=format::queue_href(&q)>{q.clone()}</a> })}</dd>
-            <dt>"Worker"</dt>
-            <dd>{worker.map(|w| view! { <a href=format::worker_href(&w)>{w.clone()}</a> })}</dd>
             <dt>"Created"</dt><dd>{ts(s.created_at)}</dd>
             <dt>"Enqueued"</dt><dd>{ts(s.enqueued_at)}</dd>
-            <dt>"Started"</dt><dd>{ts(s.started_at)}</dd>
-            <dt>"Ended"</dt><dd>{ts(s.ended_at)}</dd>
             <dt>"Timeout"</dt><dd>{opt_i(job.timeout)}</dd>
             <dt>"Result TTL"</dt><dd>{opt_i(job.result_ttl)}</dd>
             <dt>"Failure TTL"</dt><dd>{opt_i(job.failure_ttl)}</dd>
             <dt>"TTL"</dt><dd>{opt_i(job.ttl)}</dd>
             <dt>"Key expires in"</dt>
             <dd>{if job.key_ttl < 0 { "never".to_string() } else { format::age(job.key_ttl as f64) }}</dd>
-            <dt>"Retries left"</dt><dd data-testid="retries-left">{opt_i(job.retries_left)}</dd>
             <dt>"Retry intervals"</dt><dd>{if intervals.is_empty() { "—".to_string() } else { intervals }}</dd>
             <dt>"Repeats left"</dt><dd>{opt_i(job.repeats_left)}</dd>
             <dt>"Group"</dt><dd>{job.group_id.clone().unwrap_or_else(|| "—".into())}</dd>
-            <dt>"Last heartbeat"</dt><dd>{ts(job.last_heartbeat)}</dd>
         </dl>
     }
 }

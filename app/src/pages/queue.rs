@@ -1,5 +1,6 @@
 //! `/queues/:name?list=&page=&size=&confirm=`: one queue, a tab per list, paginated job rows
 //! with the actions valid for that list, and the queue-wide actions behind a confirmation step.
+//! The rows and pager are `rows::LiveJobs` (live once hydrated); the charts are that queue's.
 
 use engine::model::{JobList, QueueCounts};
 use leptos::prelude::*;
@@ -11,10 +12,10 @@ use crate::actions::{EmptyQueue, RequeueQueue};
 use crate::charts::{parse_range, Kind, LiveChart, RangeSwitch};
 use crate::components::across::ExportLinks;
 use crate::components::forms::{ConfirmPanel, RowAction, RowForms};
-use crate::components::pager::{PageReq, Pager};
+use crate::components::pager::PageReq;
 use crate::components::status::{async_page, console, PageError};
-use crate::components::table::{Columns, JobTable};
 use crate::format;
+use crate::rows::{JobRows, LiveJobs, RowsReq};
 use crate::watch::{LiveWatch, Watch};
 
 /// Row actions that make sense for jobs in `list`.
@@ -27,14 +28,6 @@ pub fn row_actions(list: JobList) -> Vec<RowAction> {
         JobList::Failed => vec![Requeue, Delete],
         JobList::Deferred | JobList::Scheduled => vec![EnqueueNow, Cancel, Delete],
         JobList::Canceled => vec![EnqueueNow, Delete],
-    }
-}
-
-fn score_label(list: JobList) -> Option<&'static str> {
-    match list {
-        JobList::Scheduled => Some("Scheduled for"),
-        JobList::Started => Some("Lease until"),
-        _ => None,
     }
 }
 
@@ -73,11 +66,14 @@ pub fn QueuePage() -> impl IntoView {
             name: name.clone(),
             ..Default::default()
         });
-        let page = console
-            .backend
-            .jobs(&name, list, req.offset(), req.size)
-            .await?;
-        let now = engine::time::now();
+        let rows_req = RowsReq {
+            queue: Some(name.clone()),
+            list: list.as_str().to_string(),
+            page: req.page,
+            size: req.size,
+        };
+        let rows: JobRows = crate::rows::read(&console, &snap, &rows_req).await?;
+        let rows_key = rows_req.key(&snap);
 
         let base = format!("{}?list={}&", format::queue_href(&name), list.as_str());
         let here = format!("{base}page={}&size={}", req.page, req.size);
@@ -103,13 +99,13 @@ pub fn QueuePage() -> impl IntoView {
             range,
         )
         .await;
-        let beyond = page.items.is_empty() && req.page > req.last_page(page.total);
-        let last_href = format!("{base}page={}&size={}", req.last_page(page.total), req.size);
+        let beyond = rows.jobs.is_empty() && req.page > req.last_page(rows.total);
+        let last_href = format!("{base}page={}&size={}", req.last_page(rows.total), req.size);
 
         Ok(view! {
             <Title text=format!("Queue {name}")/>
             <h1>"Queue " <span class="qname" data-testid="queue-name">{name.clone()}</span></h1>
-            <LiveWatch watch=watch initial=live_counts here=here.clone()/>
+            <LiveWatch watch=watch initial=live_counts here=here.clone() rows_live=true/>
             {(!console.read_only).then(|| view! { <QueueActions counts=counts.clone() here=here.clone()/> })}
             {confirm.and_then(|c| confirm_panel(&c, &counts, &here))}
             <details class="charts-section" open=true>
@@ -122,16 +118,10 @@ pub fn QueuePage() -> impl IntoView {
             <Tabs counts=counts.clone() current=list/>
             <p class="hint"><ExportLinks path=format!("/api/v1/export{}?list={}", format::queue_href(&name), list.as_str())/></p>
             <RowForms actions=actions.clone() return_to=here.clone()/>
-            <JobTable
-                jobs=page.items
-                columns=Columns { worker: list == JobList::Started, exception: list == JobList::Failed, score: score_label(list), origin: false }
-                actions=actions
-                now=now
-            />
             {beyond.then(|| view! {
                 <p class="hint">"This page is past the end. " <a href=last_href>"Go to the last page"</a></p>
             })}
-            <Pager base=base req=req total=page.total/>
+            <LiveJobs req=rows_req rows=rows key=rows_key actions=actions base=base/>
         }
         .into_any())
     })

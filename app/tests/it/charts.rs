@@ -49,17 +49,26 @@ async fn queue_and_workers_pages_have_their_charts_and_live_strips() {
         "live counts as of the page load"
     );
     assert!(!r.html.contains(r#"data-testid="live-reload""#));
+    assert!(
+        r.html.contains(r#"data-testid="live-rows""#)
+            && r.html.contains(r#"data-testid="job-row-q1""#),
+        "the rows are rendered inside their live island"
+    );
 
     let r = render(c.clone(), "/workers?range=30d").await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.html);
     assert!(r.html.contains(r#"data-testid="chart-busy""#));
     assert!(r.html.contains(r#"data-testid="live-watch""#));
+    assert!(r.html.contains(r#"data-testid="live-workers""#));
 
     for path in ["/failed", "/jobs/q1"] {
         let r = render(c.clone(), path).await;
         assert_eq!(r.status, StatusCode::OK, "{path}");
         assert!(r.html.contains(r#"data-testid="live-watch""#), "{path}");
     }
+    let r = render(c.clone(), "/jobs/q1").await;
+    assert!(r.html.contains(r#"data-testid="job-live-facts""#));
+    assert!(r.html.contains(r#"data-testid="job-status""#));
 }
 
 #[tokio::test]

@@ -10,7 +10,7 @@ use server::security::AuthConfig;
 use server::serve::ServeConfig;
 use tower::ServiceExt;
 
-use crate::support::{ctx, ctx_with, enqueue, get, send};
+use crate::support::{ctx, ctx_with, enqueue, failed_job, get, send};
 
 type Frames = futures::stream::BoxStream<'static, Result<axum::body::Bytes, axum::Error>>;
 
@@ -138,4 +138,72 @@ async fn the_stream_needs_the_console_credentials() {
         ended.is_ok(),
         "closing the feed ends the stream (graceful shutdown)"
     );
+}
+
+/// `GET /ui/rows`: one page of a queue's list (or of the failed jobs), the live rows' re-read.
+/// Browsers asking at once share one read; a read older than the feed's latest frame is not
+/// served; bad parameters are a 400.
+#[tokio::test]
+async fn live_rows_are_one_shared_read_per_change() {
+    let c = ctx().await;
+    let first = enqueue(&c.store, "rows-q", "taskmill.echo").await;
+    let mut feed = open(&c.app).await;
+    next_event(&mut feed, "snapshot", |d| d.contains("rows-q")).await;
+
+    let url = "/ui/rows?queue=rows-q&list=queued&page=1&size=10";
+    let before = c.console.events.rows.reads();
+    let replies = futures::future::join_all((0..8).map(|_| send(&c.app, get(url)))).await;
+    for r in &replies {
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        let v = r.json();
+        assert_eq!(v["total"], 1, "{v}");
+        assert_eq!(v["jobs"][0]["id"], first.as_str(), "{v}");
+    }
+    assert_eq!(
+        c.console.events.rows.reads() - before,
+        1,
+        "eight browsers asking at once cost one read"
+    );
+
+    // A change the feed announced is in the next answer, even within the cache's second.
+    let second = enqueue(&c.store, "rows-q", "taskmill.echo").await;
+    next_event(&mut feed, "snapshot", |d| d.contains("\"queued\":2")).await;
+    let v = send(&c.app, get(url)).await.json();
+    assert_eq!(v["total"], 2, "{v}");
+    assert_eq!(v["jobs"][1]["id"], second.as_str(), "{v}");
+
+    // The failed page's rows: every failing queue (as of the frame that announced it).
+    let failed = failed_job(&c.store, "rows-f").await;
+    next_event(&mut feed, "snapshot", |d| d.contains("rows-f")).await;
+    let r = send(&c.app, get("/ui/rows?list=failed&page=1&size=10")).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.json()["jobs"][0]["id"], failed.as_str(), "{}", r.body);
+
+    for bad in [
+        "/ui/rows?queue=rows-q&list=bogus&page=1&size=10",
+        "/ui/rows?queue=rows-q&list=queued&page=0&size=10",
+        "/ui/rows?queue=rows-q&list=queued&page=1&size=7",
+        "/ui/rows?list=queued&page=1&size=10",
+    ] {
+        assert_eq!(
+            send(&c.app, get(bad)).await.status,
+            StatusCode::BAD_REQUEST,
+            "{bad}"
+        );
+    }
+}
+
+/// `GET /ui/job_head`: the job page's live status and facts.
+#[tokio::test]
+async fn job_head_reads_the_live_fields() {
+    let c = ctx().await;
+    let id = failed_job(&c.store, "head-q").await;
+    let r = send(&c.app, get(&format!("/ui/job_head?id={id}"))).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.json()["status"], "failed", "{}", r.body);
+    let gone = send(&c.app, get("/ui/job_head?id=0000-not-there")).await;
+    assert_eq!(gone.status, StatusCode::OK, "{}", gone.body);
+    assert!(gone.json().is_null(), "{}", gone.body);
+    let bad = send(&c.app, get("/ui/job_head?id=a%20b")).await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST, "{}", bad.body);
 }

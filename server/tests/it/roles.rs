@@ -108,7 +108,7 @@ async fn viewer_is_refused_every_action() {
         .collect();
     assert_eq!(
         reads,
-        BTreeSet::from(["/ui/chart", "/ui/job_status", "/ui/live"]),
+        BTreeSet::from(["/ui/chart", "/ui/job_head", "/ui/live", "/ui/rows"]),
         "only the read-only server functions are open to viewers"
     );
     let mut refused = 0;
