@@ -2,12 +2,12 @@
 //!
 //! Pages are server-only components rendered with `SsrMode::Async`, so every page is complete
 //! HTML that works with JavaScript disabled. Actions are server functions posted by plain
-//! `<form method="post">`s. Only the live widgets in `live` are `#[island]`s.
+//! `<form method="post">`s. Only the live widgets (`live`, `watch`, `rows`, `charts`) are `#[island]`s.
 //!
 //! # Layout
 //! - `state`      — (ssr) `Console`: the Store, read-only flag and the shared snapshot cache.
-//! - `auth`       — `Principal` (who acts, for audit records), `Role` and the one table of which
-//!                  role each mutation URL needs (the server refuses, the forms hide).
+//! - `auth`       — `Principal` (who acts, for audit records), `Role` and the one table of
+//!   which role each mutation URL needs (the server refuses, the forms hide).
 //! - `format`     — number, age, timestamp and URL formatting shared by pages and islands.
 //! - `live`       — the live overview island (follows the live feed).
 //! - `feed`       — the browser end of the live feed: one EventSource per page.

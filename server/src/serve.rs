@@ -68,23 +68,13 @@ pub struct ServeArgs {
 /// The site's output name: `/pkg/taskmill.{js,wasm,css}`.
 pub const OUTPUT_NAME: &str = "taskmill";
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct ServeConfig {
     pub auth: AuthConfig,
     /// `--site-root`: serve `pkg/taskmill.{js,wasm,css}` and `boot.js` from this directory
     /// instead of the copy embedded in the binary (`crate::site`).
     pub site_root: Option<PathBuf>,
     pub stats: StatsConfig,
-}
-
-impl Default for ServeConfig {
-    fn default() -> Self {
-        ServeConfig {
-            auth: AuthConfig::default(),
-            site_root: None,
-            stats: StatsConfig::default(),
-        }
-    }
 }
 
 /// The site root given to Leptos's file handler when the site is embedded: a path that cannot

@@ -235,8 +235,11 @@ async fn pages_carry_no_inline_script_style_or_handlers() {
         )
         .to_html()
     });
+    // One external module script (its bundle URLs as data attributes), nothing inline.
     assert!(
-        html.contains(r#"<script type="module" src="/boot.js"></script>"#),
+        html.contains(
+            r#"<script type="module" src="/boot.js" data-taskmill-js="/pkg/taskmill.js" data-taskmill-wasm="/pkg/taskmill.wasm"></script>"#
+        ),
         "{html}"
     );
     assert!(html.contains(r#"href="/pkg/taskmill.css""#));

@@ -89,7 +89,7 @@ fn demo_serves_traffic_and_cleans_up() {
     let log = std::env::temp_dir().join(format!("taskmill-demo-test-{port}.log"));
     // A Redis the user happens to point REDIS_URL at: the demo must not touch it.
     let bystander = fresh_url();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_taskmill"))
+    let child = Command::new(env!("CARGO_BIN_EXE_taskmill"))
         .args(["demo", "--bind", &format!("127.0.0.1:{port}")])
         .env("REDIS_URL", &bystander)
         .env("CELERY_BROKER_URL", &bystander)
