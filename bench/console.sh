@@ -4,7 +4,7 @@
 #
 #   bench/console.sh            prints a markdown table; raw wrk outputs stay in target/bench-console/
 #
-# Env: QUEUED (1000000), FAILED (100000), DURATION (10s), CONNS (16), THREADS (2),
+# Env: BIN (a release taskmill to use as is), QUEUED (1000000), FAILED (100000), DURATION (10s), CONNS (16), THREADS (2),
 #      QUIET_WAIT (seconds to wait for the 1-min loadavg to drop below QUIET_LOAD=1.5 before
 #      each wrk run; default 0 = don't wait), SKIP_RQ_REQUEUE=1 skips rq-dashboard's requeue-all.
 #
@@ -36,14 +36,16 @@ info "$("$DASH/bin/pip" list 2>/dev/null | grep -Ei '^(rq|rq-dashboard|flask|wer
 
 header "build (release)"
 export LEPTOS_OUTPUT_NAME=taskmill
-if [ ! -f target/site/pkg/taskmill.wasm ]; then scripts/build-site.sh; else
+# BIN=path: use that release binary (built by build-site.sh from the same tree) as it is.
+if [ ! -f target/site/pkg/taskmill.wasm ]; then scripts/build-site.sh; elif [ -z "${BIN:-}" ]; then
     cargo build -q --release -p server --bin taskmill; fi
 cargo build -q --release -p engine --example seed
 # Private copies: other engineers rebuild target/ (and rm -rf target/site) while this runs.
 rm -rf "$OUT" && mkdir -p "$OUT/wrk"
 WORK=$(mktemp -d)
 on_exit "rm -rf '$WORK'"
-cp target/release/taskmill target/release/examples/seed "$WORK/"
+cp "${BIN:-target/release/taskmill}" "$WORK/taskmill"
+cp target/release/examples/seed "$WORK/"
 cp -R target/site "$WORK/site"
 BIN="$WORK/taskmill"
 
