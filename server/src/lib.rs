@@ -5,7 +5,9 @@
 //! - `args`         — option groups shared by subcommands (lease timings; bind + site root).
 //! - `process`      — (leaf) default Redis URL, usage errors and exit code 2, signals.
 //! - `serve`        — `taskmill serve`: `router(console, cfg)` (pages, `/ui`, API, metrics).
-//! - `security`     — auth + `Principal`, CSRF (Fetch Metadata / Origin), read-only, headers.
+//! - `security`     — auth + `Principal` + role, read-only, body limit, response headers.
+//! - `origin`       — cross-site refusal of mutations (Fetch Metadata / Origin vs Host).
+//! - `strip`        — removes leptos_axum's appended inline data scripts from HTML pages.
 //! - `site`         — the static site embedded by build.rs: hashed names, gzip / brotli.
 //! - `throttle`     — failed logins per client and user: slowed, then 429 with Retry-After.
 //! - `error`        — the API's `{code, message}` errors and their one status table.
@@ -48,6 +50,7 @@ pub mod info;
 pub mod metrics;
 pub mod metrics_celery;
 pub mod ops;
+pub mod origin;
 pub mod password;
 pub mod pool;
 pub mod process;
@@ -56,5 +59,6 @@ pub mod redis_child;
 pub mod security;
 pub mod serve;
 pub mod site;
+pub mod strip;
 pub mod throttle;
 pub mod worker_cmd;

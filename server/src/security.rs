@@ -6,8 +6,7 @@
 //! (CSP & co.). Every refusal of a credential or a role is written to the audit log.
 //!
 //! Mutations are POSTs; GETs never change state, so only non-safe methods are checked for
-//! cross-site origin. Pages need no CSRF token because a cross-site form POST always carries
-//! `Origin` or `Sec-Fetch-Site` in the browsers we support.
+//! cross-site origin (`crate::origin`). HTML pages are cleaned by `crate::strip`.
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
@@ -22,6 +21,9 @@ use base64::Engine as _;
 
 use crate::error::{ApiError, ErrorCode};
 use crate::throttle::{Key, Throttle};
+
+pub use crate::origin::check_same_origin;
+pub use crate::strip::{strip_inline_scripts, strip_scripts};
 
 pub const CSP: &str = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; \
 style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; \
@@ -270,82 +272,6 @@ fn sign_flash(res: &mut Response, who: &str) {
     }
 }
 
-/// Largest HTML page [`strip_inline_scripts`] buffers (pages are paginated: far below this).
-const MAX_HTML: usize = 8 * 1024 * 1024;
-
-/// Removes the fixed inline `<script>`s leptos_axum appends to every page
-/// (`app::APPENDED_DATA_SCRIPTS`): the CSP refuses them anyway, `boot.js` defines the same
-/// globals, and without this every page load logs CSP violations in the browser console.
-/// Pages render in `SsrMode::Async`, so buffering the HTML costs no streaming.
-pub async fn strip_inline_scripts(req: Request, next: Next) -> Response {
-    let res = next.run(req).await;
-    let is_html = res
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("text/html"));
-    if !is_html {
-        return res;
-    }
-    let (mut parts, body) = res.into_parts();
-    let bytes = match axum::body::to_bytes(body, MAX_HTML).await {
-        Ok(b) => b,
-        Err(e) => {
-            tracing::warn!(error = %e, "html response not rewritten");
-            return ApiError::new(ErrorCode::Internal, "page too large").into_response();
-        }
-    };
-    let inners = app::APPENDED_DATA_SCRIPTS.map(|s| s.strip_prefix("<script>").unwrap_or(s));
-    let html = strip_scripts(&bytes, &inners);
-    parts.headers.remove(header::CONTENT_LENGTH);
-    Response::from_parts(parts, axum::body::Body::from(html))
-}
-
-/// Removes every `<script>INNER` and `<script nonce="...">INNER` (leptos_axum adds a fresh
-/// nonce per request) for each `INNER` of `inners`, where `INNER` includes the closing tag.
-/// Other scripts are kept. One pass over the bytes (a page is tens of KiB).
-pub fn strip_scripts(html: &[u8], inners: &[&str]) -> Vec<u8> {
-    const OPEN: &[u8] = b"<script";
-    let finder = memchr::memmem::Finder::new(OPEN);
-    let mut out = Vec::with_capacity(html.len());
-    let mut rest = html;
-    while let Some(i) = finder.find(rest) {
-        let after = &rest[i + OPEN.len()..];
-        let Some(close) = memchr::memchr(b'>', after) else {
-            break;
-        };
-        let (attrs, body) = (&after[..close], &after[close + 1..]);
-        out.extend_from_slice(&rest[..i]);
-        let inner = inners
-            .iter()
-            .find(|inner| body.starts_with(inner.as_bytes()))
-            .filter(|_| is_nonce_attr(attrs));
-        match inner {
-            Some(inner) => rest = &body[inner.len()..],
-            None => {
-                out.extend_from_slice(OPEN);
-                rest = after;
-            }
-        }
-    }
-    out.extend_from_slice(rest);
-    out
-}
-
-/// `""` or ` nonce="<base64url>"`.
-fn is_nonce_attr(attrs: &[u8]) -> bool {
-    if attrs.is_empty() {
-        return true;
-    }
-    attrs
-        .strip_prefix(b" nonce=\"")
-        .and_then(|v| v.strip_suffix(b"\""))
-        .is_some_and(|v| {
-            v.iter()
-                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'+' | b'/' | b'='))
-        })
-}
-
 pub fn too_large() -> Response {
     ApiError::new(
         ErrorCode::PayloadTooLarge,
@@ -522,50 +448,6 @@ fn unauthorized(basic: bool) -> Response {
     res
 }
 
-/// Rejects a mutation a browser sent on behalf of another site.
-pub fn check_same_origin(h: &HeaderMap) -> Result<(), ApiError> {
-    let refuse = |why: &str| Err(ApiError::new(ErrorCode::CrossSite, why.to_string()));
-    if let Some(site) = h.get("sec-fetch-site") {
-        let site = site.to_str().unwrap_or("");
-        if site.eq_ignore_ascii_case("cross-site") || site.eq_ignore_ascii_case("same-site") {
-            return refuse("cross-site request refused (Sec-Fetch-Site)");
-        }
-    }
-    if let Some(origin) = h.get(header::ORIGIN) {
-        let host = h.get(header::HOST).and_then(|v| v.to_str().ok());
-        let origin = origin.to_str().ok().and_then(origin_authority);
-        match (origin, host) {
-            (Some((scheme, o)), Some(host)) if same_authority(&scheme, &o, host) => {}
-            _ => return refuse("cross-site request refused (Origin does not match Host)"),
-        }
-    }
-    Ok(())
-}
-
-/// `http://Host:port` → (`http`, `host:port`), lower-cased; `null` or garbage → None.
-fn origin_authority(origin: &str) -> Option<(String, String)> {
-    let (scheme, rest) = origin.split_once("://")?;
-    let authority = rest.split('/').next()?;
-    if authority.is_empty() || authority.contains('@') {
-        return None;
-    }
-    Some((scheme.to_ascii_lowercase(), authority.to_ascii_lowercase()))
-}
-
-fn same_authority(scheme: &str, origin: &str, host: &str) -> bool {
-    let default_port = match scheme {
-        "https" => ":443",
-        _ => ":80",
-    };
-    let norm = |a: &str| {
-        let a = a.trim().to_ascii_lowercase();
-        a.strip_suffix(default_port)
-            .map(str::to_string)
-            .unwrap_or(a)
-    };
-    norm(origin) == norm(host)
-}
-
 /// Converts an axum body-limit rejection into our JSON 413.
 pub fn body_error(status: axum::http::StatusCode, text: String) -> ApiError {
     if status == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
@@ -578,45 +460,6 @@ pub fn body_error(status: axum::http::StatusCode, text: String) -> ApiError {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn origin_matching() {
-        assert!(same_authority("http", "127.0.0.1:9181", "127.0.0.1:9181"));
-        assert!(same_authority("http", "example.com:80", "example.com"));
-        assert!(same_authority("https", "example.com", "EXAMPLE.com:443"));
-        assert!(!same_authority("http", "evil.com", "example.com"));
-        assert!(!same_authority("http", "127.0.0.1:9182", "127.0.0.1:9181"));
-        assert_eq!(origin_authority("null"), None);
-        assert_eq!(
-            origin_authority("http://A.b:1/x"),
-            Some(("http".into(), "a.b:1".into()))
-        );
-    }
-
-    #[test]
-    fn strips_only_the_data_scripts() {
-        let strip = |html: &str, inners: &[&str]| {
-            String::from_utf8(strip_scripts(html.as_bytes(), inners)).unwrap()
-        };
-        let inner = "__X=[];</script>";
-        let html = r#"<p>a</p><script nonce="Ab-_9">__X=[];</script><script>__X=[];</script><script type="module" src="/boot.js"></script><script>keep()</script>"#;
-        assert_eq!(
-            strip(html, &[inner]),
-            r#"<p>a</p><script type="module" src="/boot.js"></script><script>keep()</script>"#
-        );
-        assert_eq!(strip("<script", &[inner]), "<script");
-        let odd = r#"<script nonce="a b">__X=[];</script>"#;
-        assert_eq!(strip(odd, &[inner]), odd);
-        // Several kinds in one pass, in any order; text around them is untouched.
-        let two = "x<script>__Y=1;</script>é<script>__X=[];</script>z";
-        assert_eq!(strip(two, &[inner, "__Y=1;</script>"]), "xéz");
-        let leptos: Vec<&str> = app::APPENDED_DATA_SCRIPTS
-            .iter()
-            .map(|s| s.strip_prefix("<script>").unwrap())
-            .collect();
-        let page = format!("<body>ok</body>{}", app::APPENDED_DATA_SCRIPTS.join(""));
-        assert_eq!(strip(&page, &leptos), "<body>ok</body>");
-    }
 
     #[test]
     fn bind_refusal() {
