@@ -2,6 +2,7 @@
 //! code as RQ's (`crate::groups::read` over [`INDEX`]), a group's tasks as task rows, and the
 //! group's live members (still FAILURE) for "retry all".
 
+use super::tasks::{summary, ROW_FIELDS};
 use super::types::{CeleryTaskPage, CeleryTaskSummary};
 use super::Celery;
 use crate::groups::read::{self, IndexKeys};
@@ -44,16 +45,7 @@ pub async fn group_page(
     let key = k::fg_group(fingerprint);
     let mut conn = c.broker.conn();
     let total: u64 = redis::cmd("ZCARD").arg(&key).query_async(&mut conn).await?;
-    let ids: Vec<String> = if limit == 0 {
-        Vec::new()
-    } else {
-        redis::cmd("ZREVRANGE")
-            .arg(&key)
-            .arg(offset)
-            .arg(offset + limit - 1)
-            .query_async(&mut conn)
-            .await?
-    };
+    let ids = super::tasks::newest_ids(&mut conn, &key, offset, limit).await?;
     Ok(CeleryTaskPage {
         items: rows(c, &ids).await?,
         total,
@@ -63,11 +55,6 @@ pub async fn group_page(
         complete: true,
     })
 }
-
-/// Fields of a task row, in `rows`' order.
-const ROW_FIELDS: [&str; 8] = [
-    "name", "state", "worker", "args", "kwargs", "runtime", "retries", "seen_at",
-];
 
 /// Task rows of `ids` (one pipeline); an id whose record expired is shown by id alone.
 pub async fn rows(c: &Celery, ids: &[String]) -> Result<Vec<CeleryTaskSummary>> {
@@ -82,17 +69,7 @@ pub async fn rows(c: &Celery, ids: &[String]) -> Result<Vec<CeleryTaskSummary>> 
     Ok(ids
         .iter()
         .zip(rows)
-        .map(|(id, r)| CeleryTaskSummary {
-            id: id.clone(),
-            name: r[0].clone(),
-            state: r[1].clone().unwrap_or_else(|| "PENDING".into()),
-            worker: r[2].clone(),
-            args: r[3].clone(),
-            kwargs: r[4].clone(),
-            runtime_s: r[5].as_deref().and_then(|v| v.parse().ok()),
-            retries: r[6].as_deref().and_then(|v| v.parse().ok()),
-            seen_at: r[7].as_deref().and_then(|v| v.parse().ok()).unwrap_or(0.0),
-        })
+        .map(|(id, r)| summary(id.clone(), &r))
         .collect())
 }
 

@@ -146,9 +146,42 @@ pub async fn record(c: &Celery, ev: &Value) -> Result<bool> {
     Ok(applied == 1)
 }
 
-const ROW_FIELDS: [&str; 8] = [
+pub(super) const ROW_FIELDS: [&str; 8] = [
     "name", "state", "worker", "args", "kwargs", "runtime", "retries", "seen_at",
 ];
+
+/// A task row from its record's [`ROW_FIELDS`] values (a record without a state is PENDING).
+pub(super) fn summary(id: String, r: &[Option<String>]) -> CeleryTaskSummary {
+    CeleryTaskSummary {
+        id,
+        name: r[0].clone(),
+        state: r[1].clone().unwrap_or_else(|| "PENDING".into()),
+        worker: r[2].clone(),
+        args: r[3].clone(),
+        kwargs: r[4].clone(),
+        runtime_s: r[5].as_deref().and_then(|v| v.parse().ok()),
+        retries: r[6].as_deref().and_then(|v| v.parse().ok()),
+        seen_at: r[7].as_deref().and_then(|v| v.parse().ok()).unwrap_or(0.0),
+    }
+}
+
+/// Members of the time-scored sorted set `key`, newest first: `limit` of them from `offset`.
+pub(super) async fn newest_ids<C: redis::aio::ConnectionLike>(
+    conn: &mut C,
+    key: &str,
+    offset: u64,
+    limit: u64,
+) -> Result<Vec<String>> {
+    if limit == 0 {
+        return Ok(Vec::new());
+    }
+    Ok(redis::cmd("ZREVRANGE")
+        .arg(key)
+        .arg(offset)
+        .arg(offset + limit - 1)
+        .query_async(conn)
+        .await?)
+}
 
 /// One page of tasks, newest first, optionally filtered by state and / or name.
 pub async fn list(
@@ -209,19 +242,7 @@ pub async fn list(
                 .collect();
             (page, examined, examined >= total)
         }
-        _ => {
-            let ids: Vec<String> = if limit == 0 {
-                Vec::new()
-            } else {
-                redis::cmd("ZREVRANGE")
-                    .arg(&index)
-                    .arg(offset)
-                    .arg(offset + limit - 1)
-                    .query_async(&mut conn)
-                    .await?
-            };
-            (ids, 0, true)
-        }
+        _ => (newest_ids(&mut conn, &index, offset, limit).await?, 0, true),
     };
     let mut pipe = redis::pipe();
     for id in &ids {
@@ -236,17 +257,7 @@ pub async fn list(
         .into_iter()
         .zip(rows)
         .filter(|(_, r)| r.iter().any(Option::is_some))
-        .map(|(id, r)| CeleryTaskSummary {
-            id,
-            name: r[0].clone(),
-            state: r[1].clone().unwrap_or_else(|| "PENDING".into()),
-            worker: r[2].clone(),
-            args: r[3].clone(),
-            kwargs: r[4].clone(),
-            runtime_s: r[5].as_deref().and_then(|v| v.parse().ok()),
-            retries: r[6].as_deref().and_then(|v| v.parse().ok()),
-            seen_at: r[7].as_deref().and_then(|v| v.parse().ok()).unwrap_or(0.0),
-        })
+        .map(|(id, r)| summary(id, &r))
         .collect();
     Ok(CeleryTaskPage {
         items,
