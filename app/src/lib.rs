@@ -105,7 +105,7 @@ mod root {
         celery_task::CeleryTaskPage, celery_tasks::CeleryTasksPage,
         celery_worker::CeleryWorkerPage, celery_workers::CeleryWorkersPage,
     };
-    use crate::pages::{chord::ChordPage, limits::LimitsPage};
+    use crate::pages::{chord::ChordPage, instances::InstancesPage, limits::LimitsPage};
 
     /// The HTML document around the app. No inline scripts or styles: the strict CSP
     /// (`script-src 'self' 'wasm-unsafe-eval'`) would refuse them, so hydration starts from
@@ -167,6 +167,7 @@ mod root {
                         <Route path=path!("/limits") view=LimitsPage ssr=SsrMode::Async/>
                         <Route path=path!("/groups/:name") view=ChordPage ssr=SsrMode::Async/>
                         <Route path=path!("/cron") view=CronPage ssr=SsrMode::Async/>
+                        <Route path=path!("/instances") view=InstancesPage ssr=SsrMode::Async/>
                         <Route path=path!("/celery") view=CeleryQueuesPage ssr=SsrMode::Async/>
                         <Route path=path!("/celery/queues/:name") view=CeleryQueuePage ssr=SsrMode::Async/>
                         <Route path=path!("/celery/workers") view=CeleryWorkersPage ssr=SsrMode::Async/>

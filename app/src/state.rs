@@ -168,3 +168,32 @@ impl std::fmt::Display for Refused {
         }
     }
 }
+
+/// Several Redis instances in one console (`--redis NAME=URL`, repeated): every instance's
+/// console, the default (first) one first. Provided as context to every instance's pages, for
+/// the overview across instances (`/instances`).
+pub struct Fleet {
+    pub instances: Vec<(String, Arc<Console>)>,
+}
+
+/// Which instance a request is scoped to, provided as context with the instance's console.
+/// Without several instances there is none in context and nothing shows an instance.
+#[derive(Clone, Debug)]
+pub struct Here {
+    /// This request's instance.
+    pub name: String,
+    /// Every instance's name, the default first.
+    pub names: Arc<Vec<String>>,
+}
+
+impl Here {
+    /// The path segment that scopes a URL to instance `name`: empty for the default instance
+    /// (its pages keep their plain URLs), `/i/NAME` for the others.
+    pub fn scope(&self, name: &str) -> String {
+        if self.names.first().map(String::as_str) == Some(name) {
+            String::new()
+        } else {
+            format!("/i/{}", crate::format::url_part(name))
+        }
+    }
+}

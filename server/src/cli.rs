@@ -12,6 +12,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 use engine::actions::Action;
 
+use crate::process::UsageError;
 use crate::redis_args::{Redis, RedisArgs, URL_ENV};
 use crate::{chaos, chord_cmd, cron_cmd, demo, info, ops, pool, serve, worker_cmd};
 
@@ -246,35 +247,65 @@ fn init_tracing(cmd: &Cmd, format: LogFormat) {
     };
 }
 
-/// The Redis URL's sources, first wins: the flag, the environment (`URL_ENV`), the file.
-fn redis_url(cli: &Cli, file: &crate::config::FileConfig) -> Option<String> {
-    cli.conn
-        .redis
-        .clone()
-        .or_else(|| {
-            URL_ENV
-                .iter()
-                .find_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
-        })
-        .or_else(|| file.redis.clone())
+/// The Redis URLs' sources, first wins: the flag, the environment (`URL_ENV`), the file.
+fn redis_urls(conn: &RedisArgs, file: &crate::config::FileConfig) -> Vec<String> {
+    if !conn.redis.is_empty() {
+        return conn.redis.clone();
+    }
+    URL_ENV
+        .iter()
+        .find_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
+        .map(|v| vec![v])
+        .unwrap_or_else(|| file.redis.clone())
+}
+
+/// The one Redis URL of every subcommand but `serve` (`None`: the default).
+fn redis_url(urls: &[String]) -> Result<Option<String>, UsageError> {
+    match urls {
+        [] => Ok(None),
+        [one] if crate::instances::split_named(one).is_none() => Ok(Some(one.clone())),
+        _ => Err(UsageError(
+            "several Redis instances (--redis NAME=URL) are for `taskmill serve` only".into(),
+        )),
+    }
 }
 
 async fn run(cli: Cli, file: crate::config::FileConfig) -> anyhow::Result<()> {
-    let redis = || -> anyhow::Result<Redis> { Ok(cli.conn.resolve(redis_url(&cli, &file))?) };
+    let urls = redis_urls(&cli.conn, &file);
+    let redis = || -> anyhow::Result<Redis> { Ok(cli.conn.resolve(redis_url(&urls)?)?) };
     if let Cmd::Demo(a) = cli.cmd {
         // The demo uses a Redis it did not start only when --redis was typed.
-        let typed = match cli.conn.redis.clone().filter(|_| cli.redis_flag) {
-            Some(url) => Some(cli.conn.resolve(Some(url))?),
-            None => None,
+        let typed = match cli.redis_flag {
+            true => Some(redis()?),
+            false => None,
         };
         return demo::run(typed, a).await;
+    }
+    if let Cmd::Serve(a) = cli.cmd {
+        if urls.len() <= 1
+            && urls
+                .iter()
+                .all(|u| crate::instances::split_named(u).is_none())
+        {
+            return serve::run(&redis()?, a).await;
+        }
+        let named = crate::instances::parse(&urls).map_err(UsageError)?;
+        let mut fleet = Vec::new();
+        for (name, url) in named {
+            let r = cli
+                .conn
+                .resolve(Some(url))
+                .map_err(|e| UsageError(format!("--redis {name}=...: {}", e.0)))?;
+            fleet.push((name, r));
+        }
+        return serve::run_all(fleet, a).await;
     }
     if let Cmd::HashPassword = cli.cmd {
         return crate::password::hash_stdin();
     }
     let r = &redis()?;
     match cli.cmd {
-        Cmd::Serve(a) => serve::run(r, a).await,
+        Cmd::Serve(_) => unreachable!("handled above"),
         Cmd::Worker(a) => worker_cmd::run(r, a).await,
         Cmd::Demo(_) | Cmd::HashPassword => unreachable!("handled above"),
         Cmd::Info(a) => info::run(r, a).await,

@@ -26,8 +26,9 @@ use crate::process::UsageError;
 #[derive(Debug, Default)]
 pub struct FileConfig {
     pub path: Option<PathBuf>,
-    /// Top-level `redis = "URL"` (below every environment variable in precedence).
-    pub redis: Option<String>,
+    /// Top-level `redis = "URL"` or `redis = ["NAME=URL", ...]` (below every environment
+    /// variable in precedence).
+    pub redis: Vec<String>,
     /// `[[serve.users]]`.
     pub users: Vec<HashedUser>,
 }
@@ -56,12 +57,16 @@ pub fn load(
     for (key, value) in &table {
         let k = key.replace('_', "-");
         if k == "redis" {
-            cfg.redis = Some(
-                value
-                    .as_str()
-                    .ok_or_else(|| err("redis: expected a string URL".into()))?
-                    .to_string(),
-            );
+            // One URL, or a list of NAME=URL for several instances (`serve`).
+            let bad = || err("redis: expected a URL or a list of NAME=URL strings".into());
+            cfg.redis = match value {
+                toml::Value::String(v) => vec![v.clone()],
+                toml::Value::Array(a) => a
+                    .iter()
+                    .map(|v| v.as_str().map(str::to_string).ok_or_else(bad))
+                    .collect::<Result<_, _>>()?,
+                _ => return Err(bad()),
+            };
             continue;
         }
         if let Some(section) = cmd.find_subcommand(&k) {
@@ -251,7 +256,7 @@ mod tests {
             &["taskmill", "worker", "--concurrency", "7"],
         )
         .unwrap();
-        assert_eq!(cfg.redis.as_deref(), Some("redis://h:1"));
+        assert_eq!(cfg.redis, ["redis://h:1"]);
         let extra: Vec<_> = extra
             .iter()
             .map(|s| s.to_string_lossy().into_owned())

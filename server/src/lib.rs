@@ -5,6 +5,7 @@
 //! - `args`         — option groups shared by subcommands (lease timings; bind + site root).
 //! - `process`      — (leaf) default Redis URL, usage errors and exit code 2, signals.
 //! - `serve`        — `taskmill serve`: `router(console, cfg)` (pages, `/ui`, API, metrics).
+//! - `instances`    — several Redis in one console: `/i/NAME/...` dispatch, labelled `/metrics`.
 //! - `security`     — auth + `Principal` + role, read-only, body limit, response headers.
 //! - `origin`       — cross-site refusal of mutations (Fetch Metadata / Origin vs Host).
 //! - `strip`        — removes leptos_axum's appended inline data scripts from HTML pages.
@@ -47,6 +48,7 @@ pub mod demo_traffic;
 pub mod error;
 pub mod extract;
 pub mod info;
+pub mod instances;
 pub mod metrics;
 pub mod metrics_celery;
 pub mod ops;

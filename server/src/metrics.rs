@@ -21,6 +21,19 @@ type WorkerValue = fn(&WorkerInfo) -> f64;
 pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
 
 pub async fn handler(State(c): State<Arc<Console>>) -> Response {
+    respond(body(&c).await)
+}
+
+/// The exposition text as one response.
+pub fn respond(body: String) -> Response {
+    let mut res = body.into_response();
+    res.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE));
+    res
+}
+
+/// One console's exposition text (its Redis down: the health series only).
+pub async fn body(c: &Arc<Console>) -> String {
     let started = Instant::now();
     let snap = match c.snapshot().await {
         Ok(s) => Some(s),
@@ -56,10 +69,7 @@ pub async fn handler(State(c): State<Arc<Console>>) -> Response {
     if let (Some(celery), Some(queues)) = (&c.celery, celery_queues) {
         crate::metrics_celery::append(&mut body, celery, queues).await;
     }
-    let mut res = body.into_response();
-    res.headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static(CONTENT_TYPE));
-    res
+    body
 }
 
 /// The exposition text; `None` = Redis unreachable (only the `taskmill_*` health series).

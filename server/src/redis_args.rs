@@ -29,14 +29,16 @@ pub struct RedisArgs {
     /// Redis URL: redis://[USER:PASS@]HOST:PORT[/DB], rediss://... (TLS), unix:///PATH[?db=N],
     /// redis+sentinel://HOST:PORT[,HOST:PORT]/MASTER[/DB] [env: TASKMILL_REDIS, REDIS_URL,
     /// RQ_REDIS_URL, RQ_DASHBOARD_REDIS_URL] [default: redis://127.0.0.1:6379]
+    /// For `serve`, repeatable as NAME=URL: several Redis instances in one console.
     #[arg(
         long,
         short = 'u',
         visible_alias = "url",
         global = true,
-        value_name = "URL"
+        value_name = "URL",
+        action = clap::ArgAction::Append
     )]
-    pub redis: Option<String>,
+    pub redis: Vec<String>,
     /// CA certificate(s), PEM, that a rediss:// server must chain to [default: SSL_CERT_FILE,
     /// else the system store]
     #[arg(long, global = true, value_name = "FILE")]
@@ -76,7 +78,7 @@ impl RedisArgs {
                 Target::parse(&url).map_err(usage)?
             }
             ([_, ..], Some(master)) => {
-                if self.redis.is_some() {
+                if !self.redis.is_empty() {
                     return Err(UsageError(
                         "give either --redis or --sentinel/--sentinel-master, not both (for a \
                          password or db with Sentinel, use redis+sentinel://:PASS@HOST:PORT/MASTER/DB)"

@@ -109,6 +109,20 @@ pub fn leptos_options(site_root: &std::path::Path) -> LeptosOptions {
 }
 
 pub fn router(console: Arc<Console>, cfg: ServeConfig) -> Router {
+    router_scoped(console, cfg, None)
+}
+
+/// One instance's place among several (`crate::instances`).
+#[derive(Clone)]
+pub struct Scope {
+    pub fleet: Arc<app::state::Fleet>,
+    pub here: app::state::Here,
+    /// This instance's `/metrics` reports every instance (the default one's does).
+    pub all_metrics: bool,
+}
+
+/// The console of one instance; `scope` when it is one of several.
+pub fn router_scoped(console: Arc<Console>, cfg: ServeConfig, scope: Option<Scope>) -> Router {
     let disk = cfg.site_root.as_deref();
     let opts = leptos_options(disk.unwrap_or(std::path::Path::new(NO_DISK_SITE)));
     let assets = match disk {
@@ -117,9 +131,14 @@ pub fn router(console: Arc<Console>, cfg: ServeConfig) -> Router {
     };
     let context = {
         let console = console.clone();
+        let scope = scope.clone();
         move || {
             provide_context(console.clone());
             provide_context(assets.clone());
+            if let Some(s) = &scope {
+                provide_context(s.fleet.clone());
+                provide_context(s.here.clone());
+            }
         }
     };
     // Route discovery renders the app once, and pages expect the Console in context.
@@ -144,10 +163,21 @@ pub fn router(console: Arc<Console>, cfg: ServeConfig) -> Router {
         read_only: console.read_only,
         audit: Some(console.store.clone()),
     });
+    let metrics = match &scope {
+        None => Router::new()
+            .route("/metrics", get(metrics::handler))
+            .with_state(console.clone()),
+        Some(s) if s.all_metrics => Router::new()
+            .route("/metrics", get(crate::instances::metrics))
+            .with_state(Arc::new(s.fleet.instances.clone())),
+        Some(s) => Router::new()
+            .route("/metrics", get(crate::instances::metrics_one))
+            .with_state((s.here.name.clone(), console.clone())),
+    };
     Router::new()
-        .route("/metrics", get(metrics::handler))
         .route("/healthz", get(healthz))
         .with_state(console.clone())
+        .merge(metrics)
         .nest("/api/v1", api::router(console))
         .merge(embedded)
         .merge(pages)
@@ -179,6 +209,16 @@ pub async fn serve(
     bind: SocketAddr,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
+    serve_all(vec![("default".into(), console)], cfg, bind, shutdown).await
+}
+
+/// `serve` for one or several instances (the first is the default; see `crate::instances`).
+pub async fn serve_all(
+    fleet: Vec<(String, Arc<Console>)>,
+    cfg: ServeConfig,
+    bind: SocketAddr,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
     security::check_bind(&bind, &cfg.auth).map_err(crate::process::UsageError)?;
     match &cfg.site_root {
         Some(dir) if !dir.join("pkg").is_dir() => tracing::warn!(
@@ -191,15 +231,25 @@ pub async fn serve(
         ),
         _ => {}
     }
-    let indexer = tokio::spawn(index_failures(console.clone()));
-    let celery_events = console.celery.as_ref().map(crate::celery_args::spawn);
-    let sampler = tokio::spawn(sample_stats(console.clone(), cfg.stats));
-    let app = router(console.clone(), cfg);
+    // Each instance's own background work: the failure index, the history sampler, Celery.
+    let mut tasks = Vec::new();
+    for (_, console) in &fleet {
+        tasks.push(tokio::spawn(index_failures(console.clone())));
+        tasks.push(tokio::spawn(sample_stats(console.clone(), cfg.stats)));
+        tasks.extend(console.celery.as_ref().map(crate::celery_args::spawn));
+    }
+    let app = match &fleet[..] {
+        [(_, one)] => router(one.clone(), cfg),
+        several => crate::instances::router(several, cfg),
+    };
     // Live event streams never end on their own: close them when shutdown starts, or the
     // graceful shutdown would wait for every open browser.
+    let consoles: Vec<_> = fleet.iter().map(|(_, c)| c.clone()).collect();
     let shutdown = async move {
         shutdown.await;
-        console.events.close();
+        for c in consoles {
+            c.events.close();
+        }
     };
     let listener = tokio::net::TcpListener::bind(bind)
         .await
@@ -210,10 +260,8 @@ pub async fn serve(
     let served = axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await;
-    indexer.abort();
-    sampler.abort();
-    if let Some(h) = celery_events {
-        h.abort();
+    for t in tasks {
+        t.abort();
     }
     served?;
     Ok(())
@@ -282,6 +330,15 @@ async fn sample_stats(console: Arc<Console>, cfg: StatsConfig) {
 /// `/healthz` answers 503 until it is back). What the user must fix (TLS trust, credentials,
 /// a Sentinel that knows no such master, a Cluster) is refused at start, exit 2.
 pub async fn run(redis: &crate::redis_args::Redis, args: ServeArgs) -> anyhow::Result<()> {
+    run_all(vec![("default".into(), redis.clone())], args).await
+}
+
+/// `run` for one or several Redis instances (`--redis NAME=URL`, repeated; the first is the
+/// default). An instance that is down at start is served anyway, like a single one.
+pub async fn run_all(
+    redis: Vec<(String, crate::redis_args::Redis)>,
+    args: ServeArgs,
+) -> anyhow::Result<()> {
     let bind = args.site.addr();
     let cfg = ServeConfig {
         auth: AuthConfig {
@@ -295,21 +352,27 @@ pub async fn run(redis: &crate::redis_args::Redis, args: ServeArgs) -> anyhow::R
         stats: args.stats.config(),
     };
     security::check_bind(&bind, &cfg.auth).map_err(crate::process::UsageError)?;
-    let store = match redis.connect().await {
-        Ok(store) => store,
-        Err(e) if crate::process::is_usage_error(&e) => return Err(e),
-        Err(e) => {
-            tracing::warn!(error = %format!("{e:#}"),
-                "serving anyway: pages say Redis is unreachable until it is back");
-            redis.open()?
+    let mut fleet = Vec::new();
+    for (i, (name, redis)) in redis.into_iter().enumerate() {
+        let store = match redis.connect().await {
+            Ok(store) => store,
+            Err(e) if crate::process::is_usage_error(&e) => return Err(e),
+            Err(e) => {
+                tracing::warn!(instance = %name, error = %format!("{e:#}"),
+                    "serving anyway: pages say Redis is unreachable until it is back");
+                redis.open()?
+            }
+        };
+        let mut console = Console::new(store, args.read_only);
+        // Celery's broker is watched beside the default instance.
+        if i == 0 {
+            if let Some(c) = args.celery.connect()? {
+                // Celery's history goes into the same series as RQ's (the console's Redis).
+                let _ = c.history.set(console.store.clone());
+                console = console.with_celery(c);
+            }
         }
-    };
-    let mut console = Console::new(store, args.read_only);
-    if let Some(c) = args.celery.connect()? {
-        // Celery's history goes into the same series as RQ's (the console's Redis).
-        let _ = c.history.set(console.store.clone());
-        console = console.with_celery(c);
+        fleet.push((name, Arc::new(console)));
     }
-    let console = Arc::new(console);
-    serve(console, cfg, bind, crate::process::terminate_signal()).await
+    serve_all(fleet, cfg, bind, crate::process::terminate_signal()).await
 }

@@ -88,6 +88,8 @@ pub struct ChartView {
     pub range: String,
     pub title: String,
     /// The plot's SVG elements (plotters' output without its `<svg>` wrapper); names escaped.
+    /// Left out of an island's props (see `Shown`), hence the default.
+    #[serde(default)]
     pub plot: String,
     pub ticks: Vec<Tick>,
     /// One label per line, in palette order (`swatch s0`, `s1`, ...).
@@ -96,6 +98,38 @@ pub struct ChartView {
     pub empty: bool,
     /// Why the data could not be read (Redis down), shown instead of the plot.
     pub error: Option<String>,
+}
+
+/// A chart as an island's props: everything but the plot is serialised into the page. The plot
+/// is already in the server-rendered SVG, and hydration keeps that markup (`inner_html` is not
+/// re-applied to server-rendered nodes), so sending it a second time in the props would only
+/// double the page (86 KB for a queue page's three charts). It comes back with the first
+/// re-fetch (`chart`), which carries it whole.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(transparent)]
+pub struct Shown(pub ChartView);
+
+impl From<ChartView> for Shown {
+    fn from(v: ChartView) -> Shown {
+        Shown(v)
+    }
+}
+
+impl Serialize for Shown {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let v = &self.0;
+        let mut st = s.serialize_struct("ChartView", 8)?;
+        st.serialize_field("kind", &v.kind)?;
+        st.serialize_field("queue", &v.queue)?;
+        st.serialize_field("range", &v.range)?;
+        st.serialize_field("title", &v.title)?;
+        st.serialize_field("ticks", &v.ticks)?;
+        st.serialize_field("legend", &v.legend)?;
+        st.serialize_field("empty", &v.empty)?;
+        st.serialize_field("error", &v.error)?;
+        st.end()
+    }
 }
 
 /// A chart's current rendering (GET; cached per console, see `load`).
@@ -134,8 +168,8 @@ fn local_label(_t: i64, _range: &str) -> String {
 /// One chart. Server-rendered complete (UTC labels); in the browser it switches the labels to
 /// local time and re-fetches itself on every `stats` event of the live feed.
 #[island]
-pub fn LiveChart(view: ChartView) -> impl IntoView {
-    let data = RwSignal::new(view);
+pub fn LiveChart(#[prop(into)] view: Shown) -> impl IntoView {
+    let data = RwSignal::new(view.0);
     let local = RwSignal::new(false);
     Effect::new(move |_| {
         local.set(true);

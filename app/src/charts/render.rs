@@ -352,6 +352,41 @@ mod tests {
     }
 
     #[test]
+    fn the_plot_is_sent_once() {
+        let pts: Vec<_> = (0..60).map(|i| (i * 60, Some((i % 7) as f64))).collect();
+        let v = render(
+            &spec("1h", 60),
+            &[Line {
+                label: "default".into(),
+                points: &pts,
+            }],
+        );
+        assert!(v.plot.len() > 1000, "a real plot: {}", v.plot.len());
+        use crate::charts::{ChartView, LiveChart, Shown};
+        use leptos::prelude::*;
+        let html = Owner::new().with(|| view! { <LiveChart view=v.clone()/> }.to_html());
+        // Rendered once, raw, inside the SVG; the island's props carry the rest only.
+        assert_eq!(html.matches(v.plot.as_str()).count(), 1, "{html}");
+        let props = html
+            .split("data-props=\"")
+            .nth(1)
+            .and_then(|p| p.split('"').next())
+            .expect("the island's props are in the page");
+        assert!(props.len() < 2000 && !props.contains("plot"), "{props}");
+        // What the browser gets back from the props: everything but the plot.
+        let back: ChartView =
+            serde_json::from_str(&serde_json::to_string(&Shown(v.clone())).unwrap()).unwrap();
+        assert_eq!(back.plot, "");
+        assert_eq!(
+            ChartView {
+                plot: v.plot.clone(),
+                ..back
+            },
+            v
+        );
+    }
+
+    #[test]
     fn a_render_takes_under_two_ms() {
         // 24 hours of minute buckets, 8 lines: the largest chart the console draws.
         let pts: Vec<_> = (0..1440)

@@ -27,6 +27,8 @@ pub fn Layout(children: Children) -> impl IntoView {
     if console().celery.is_some() {
         nav.push(("/celery", "Celery"));
     }
+    let instances = use_context::<crate::state::Here>()
+        .map(|here| view! { <Instances here=here path=path.clone()/> });
     view! {
         <header class="top">
             <a class="brand" href="/">"Taskmill"</a>
@@ -45,6 +47,7 @@ pub fn Layout(children: Children) -> impl IntoView {
                 <input type="search" name="q" aria-label="Search jobs" data-testid="search-box"
                     placeholder="Search jobs or paste a job id" maxlength="500"/>
             </form>
+            {instances}
             {read_only.then(|| view! {
                 <span class="badge" data-testid="read-only" title="Actions are disabled">
                     "read-only"
@@ -55,5 +58,28 @@ pub fn Layout(children: Children) -> impl IntoView {
             <Flash/>
             {children()}
         </main>
+    }
+}
+
+/// The instance switcher (several Redis instances): the same page on each instance, and the
+/// overview across all of them. A plain list of links, so it works without JavaScript.
+#[component]
+fn Instances(here: crate::state::Here, path: String) -> impl IntoView {
+    let names = here.names.clone();
+    view! {
+        <details class="instances" data-testid="instance-switcher">
+            <summary>"Redis: "<strong data-testid="current-instance">{here.name.clone()}</strong></summary>
+            <ul>
+                {names.iter().map(|name| {
+                    let href = format!("{}{}", here.scope(name), path);
+                    let current = *name == here.name;
+                    view! {
+                        <li><a href=href class:current=current aria-current=current.then_some("page")
+                            data-testid="instance-link">{name.clone()}</a></li>
+                    }
+                }).collect_view()}
+                <li><a href=format!("{}/instances", here.scope(&here.name)) data-testid="all-instances">"All instances"</a></li>
+            </ul>
+        </details>
     }
 }

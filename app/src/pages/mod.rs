@@ -17,6 +17,7 @@
 //! - `limits`    — `/limits`: concurrency / rate limits and their use now.
 //! - `chord`     — `/groups/:name`: one chord (RQ group + callback), progress and members.
 //! - `cron`      — `/cron`: cron schedulers (rq cron and Taskmill) and their jobs, run now.
+//! - `instances` — `/instances`: every Redis instance of the console, side by side.
 //! - `not_found` — anything else.
 //! - `celery_queues` — `/celery`: Celery queues (also unconsumed), reserved / ETA; helpers.
 //! - `celery_queue`  — `/celery/queues/:name`: peek at messages, reserved ones.
@@ -39,6 +40,7 @@ pub mod deferred;
 pub mod failed;
 pub mod failed_group;
 pub mod failed_groups;
+pub mod instances;
 pub mod job;
 pub mod limits;
 pub mod not_found;

@@ -13,6 +13,7 @@ mod demo;
 mod errors;
 mod events;
 mod groups;
+mod instances;
 mod limits;
 mod metrics;
 mod pages;
