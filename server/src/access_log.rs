@@ -20,7 +20,12 @@ pub struct Who(pub String);
 pub async fn layer(req: Request, next: Next) -> Response {
     let start = Instant::now();
     let method = req.method().clone();
-    let path = req.uri().path().to_string();
+    // The path as the client sent it (before `/i/NAME` or a prefix was taken off).
+    let path = req
+        .extensions()
+        .get::<axum::extract::OriginalUri>()
+        .map(|u| u.0.path().to_string())
+        .unwrap_or_else(|| req.uri().path().to_string());
     let res = next.run(req).await;
     let who = res
         .extensions()

@@ -16,7 +16,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use app::state::{Console, Fleet, Here};
-use axum::extract::{Request, State};
+use axum::extract::{OriginalUri, Request, State};
 use axum::http::Uri;
 use axum::response::{IntoResponse, Response};
 use axum::Router;
@@ -129,6 +129,11 @@ fn scoped(req: &Request) -> Option<(&str, String)> {
 }
 
 fn with_path(mut req: Request, path_and_query: &str) -> Request {
+    // Logs and redirects still see what the client asked for.
+    if req.extensions().get::<OriginalUri>().is_none() {
+        let original = OriginalUri(req.uri().clone());
+        req.extensions_mut().insert(original);
+    }
     let mut parts = req.uri().clone().into_parts();
     parts.path_and_query = path_and_query.parse().ok();
     if let Ok(uri) = Uri::from_parts(parts) {
@@ -222,6 +227,54 @@ fn labelled(sample: &str, instance: &str) -> String {
         Some(labels) => format!("{metric}{{instance=\"{instance}\",{labels}"),
         None => format!("{metric}{{instance=\"{instance}\"}}{rest}"),
     }
+}
+
+/// One instance in `GET /api/v1/instances`.
+#[derive(serde::Serialize, Debug)]
+pub struct InstanceView {
+    pub name: String,
+    /// The default instance: its routes are also served without `/i/NAME`.
+    pub default: bool,
+    /// Where its routes are: `/i/NAME`.
+    pub path: String,
+    pub reachable: bool,
+    /// Why its Redis could not be read (within 2 s), when it could not.
+    pub error: Option<String>,
+    pub queues: Option<u64>,
+    pub queued: Option<u64>,
+    pub started: Option<u64>,
+    pub failed: Option<u64>,
+    pub workers: Option<u64>,
+}
+
+/// `GET /api/v1/instances`: every instance's totals or why they could not be read (each read
+/// concurrently under its own deadline, like the `/instances` page).
+pub async fn api(State(fleet): State<Arc<Fleet>>) -> axum::Json<Vec<InstanceView>> {
+    let reads = fleet
+        .instances
+        .iter()
+        .enumerate()
+        .map(|(i, (name, c))| async move {
+            let read = tokio::time::timeout(Duration::from_secs(2), c.snapshot()).await;
+            let (snap, error) = match read {
+                Ok(Ok(s)) => (Some(s), None),
+                Ok(Err(e)) => (None, Some(e.to_string())),
+                Err(_) => (None, Some("no answer within 2 s".to_string())),
+            };
+            InstanceView {
+                name: name.clone(),
+                default: i == 0,
+                path: format!("/i/{name}"),
+                reachable: snap.is_some(),
+                error,
+                queues: snap.as_ref().map(|s| s.queues.len() as u64),
+                queued: snap.as_ref().map(|s| s.totals.queued),
+                started: snap.as_ref().map(|s| s.totals.started),
+                failed: snap.as_ref().map(|s| s.totals.failed),
+                workers: snap.as_ref().map(|s| s.workers.len() as u64),
+            }
+        });
+    axum::Json(futures::future::join_all(reads).await)
 }
 
 /// The `/i/NAME/metrics` of one instance: its own families, labelled.

@@ -31,6 +31,7 @@ use crate::{api, metrics};
 #[derive(Args, Debug, Clone)]
 #[command(after_help = "Examples:
   taskmill serve --redis redis://127.0.0.1:6379
+  taskmill serve --redis prod=rediss://:pw@prod.example.com:6380 --redis staging=redis://10.0.0.7:6379
   taskmill serve --bind 0.0.0.0:9181 --user alice:s3cret --metrics-token scrape-me
   taskmill serve --bind 0.0.0.0:9181 --user ops:pw1:operator --user dash:pw2:viewer --api-token ci-9f2c:operator
   taskmill serve --read-only
@@ -174,10 +175,17 @@ pub fn router_scoped(console: Arc<Console>, cfg: ServeConfig, scope: Option<Scop
             .route("/metrics", get(crate::instances::metrics_one))
             .with_state((s.here.name.clone(), console.clone())),
     };
+    let fleet_api = match &scope {
+        Some(s) => Router::new()
+            .route("/api/v1/instances", get(crate::instances::api))
+            .with_state(s.fleet.clone()),
+        None => Router::new(),
+    };
     Router::new()
         .route("/healthz", get(healthz))
         .with_state(console.clone())
         .merge(metrics)
+        .merge(fleet_api)
         .nest("/api/v1", api::router(console))
         .merge(embedded)
         .merge(pages)

@@ -75,6 +75,33 @@ fn exit_codes() {
     assert!(String::from_utf8_lossy(&down.stderr).contains("cannot connect"));
     let missing = taskmill(&url, &["job", "no-such-job"]);
     assert_eq!(missing.status.code(), Some(1));
+    // Several instances are for the console only, each named, each name once.
+    let named = format!("a={url}");
+    for (args, why) in [
+        (
+            vec!["info", "--redis", named.as_str()],
+            "for `taskmill serve` only",
+        ),
+        (
+            vec!["serve", "--redis", named.as_str(), "--redis", url.as_str()],
+            "NAME=URL",
+        ),
+        (
+            vec![
+                "serve",
+                "--redis",
+                named.as_str(),
+                "--redis",
+                named.as_str(),
+            ],
+            "given twice",
+        ),
+    ] {
+        let o = taskmill(&url, &args);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {err}");
+        assert!(err.contains(why), "{args:?}: {err}");
+    }
 }
 
 #[tokio::test]

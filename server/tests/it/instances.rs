@@ -105,6 +105,19 @@ async fn every_route_is_scoped_and_a_dead_instance_breaks_nothing() {
         all.body
     );
 
+    let list = send(&app, get("/i/b/api/v1/instances")).await.json();
+    assert_eq!(list.as_array().unwrap().len(), 3);
+    assert_eq!(
+        (list[0]["name"].as_str(), list[0]["default"].as_bool()),
+        (Some("a"), Some(true))
+    );
+    assert_eq!(
+        (list[1]["queued"].as_u64(), list[1]["reachable"].as_bool()),
+        (Some(2), Some(true))
+    );
+    assert_eq!(list[2]["reachable"], false);
+    assert!(list[2]["error"].as_str().is_some_and(|e| !e.is_empty()));
+
     // /metrics: every instance, labelled; c reports down; /i/b/metrics is b only.
     let m = send(&app, get("/metrics")).await.body;
     assert!(
