@@ -176,6 +176,43 @@ pub struct Fleet {
     pub instances: Vec<(String, Arc<Console>)>,
 }
 
+/// How long one instance may take to answer before it is shown as unreachable.
+pub const INSTANCE_DEADLINE: Duration = Duration::from_secs(2);
+
+impl Fleet {
+    /// Every instance's shared snapshot, or why it could not be read: all read concurrently,
+    /// each within `INSTANCE_DEADLINE`, so a slow instance costs one deadline, not one each.
+    pub async fn read_all(&self) -> Vec<(String, Result<Arc<Snapshot>, String>)> {
+        let reads: Vec<_> = self
+            .instances
+            .iter()
+            .map(|(name, c)| {
+                let c = c.clone();
+                let name = name.clone();
+                tokio::spawn(async move {
+                    let read = match tokio::time::timeout(INSTANCE_DEADLINE, c.snapshot()).await {
+                        Ok(Ok(s)) => Ok(s),
+                        Ok(Err(e)) => Err(e.to_string()),
+                        Err(_) => Err(format!(
+                            "no answer within {} s",
+                            INSTANCE_DEADLINE.as_secs()
+                        )),
+                    };
+                    (name, read)
+                })
+            })
+            .collect();
+        let mut out = Vec::with_capacity(reads.len());
+        for (r, (name, _)) in reads.into_iter().zip(&self.instances) {
+            out.push(
+                r.await
+                    .unwrap_or_else(|e| (name.clone(), Err(e.to_string()))),
+            );
+        }
+        out
+    }
+}
+
 /// Which instance a request is scoped to, provided as context with the instance's console.
 /// Without several instances there is none in context and nothing shows an instance.
 #[derive(Clone, Debug)]

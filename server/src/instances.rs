@@ -250,31 +250,23 @@ pub struct InstanceView {
 /// `GET /api/v1/instances`: every instance's totals or why they could not be read (each read
 /// concurrently under its own deadline, like the `/instances` page).
 pub async fn api(State(fleet): State<Arc<Fleet>>) -> axum::Json<Vec<InstanceView>> {
-    let reads = fleet
-        .instances
-        .iter()
-        .enumerate()
-        .map(|(i, (name, c))| async move {
-            let read = tokio::time::timeout(Duration::from_secs(2), c.snapshot()).await;
-            let (snap, error) = match read {
-                Ok(Ok(s)) => (Some(s), None),
-                Ok(Err(e)) => (None, Some(e.to_string())),
-                Err(_) => (None, Some("no answer within 2 s".to_string())),
-            };
-            InstanceView {
-                name: name.clone(),
-                default: i == 0,
-                path: format!("/i/{name}"),
-                reachable: snap.is_some(),
-                error,
-                queues: snap.as_ref().map(|s| s.queues.len() as u64),
-                queued: snap.as_ref().map(|s| s.totals.queued),
-                started: snap.as_ref().map(|s| s.totals.started),
-                failed: snap.as_ref().map(|s| s.totals.failed),
-                workers: snap.as_ref().map(|s| s.workers.len() as u64),
-            }
-        });
-    axum::Json(futures::future::join_all(reads).await)
+    let reads = fleet.read_all().await;
+    let views = reads.into_iter().enumerate().map(|(i, (name, read))| {
+        let snap = read.as_ref().ok();
+        InstanceView {
+            default: i == 0,
+            path: format!("/i/{name}"),
+            reachable: snap.is_some(),
+            error: read.as_ref().err().cloned(),
+            queues: snap.map(|s| s.queues.len() as u64),
+            queued: snap.map(|s| s.totals.queued),
+            started: snap.map(|s| s.totals.started),
+            failed: snap.map(|s| s.totals.failed),
+            workers: snap.map(|s| s.workers.len() as u64),
+            name,
+        }
+    });
+    axum::Json(views.collect())
 }
 
 /// The `/i/NAME/metrics` of one instance: its own families, labelled.

@@ -395,8 +395,20 @@ mod tests {
         let cases: [(&str, &str, i64, usize, usize); 4] = [
             ("axes only (no data)", "30d", 3600, 0, 0),
             ("30 days, hourly, 2 lines (throughput)", "30d", 3600, 720, 2),
-            ("30 days, hourly, 8 lines (depth per queue)", "30d", 3600, 720, 8),
-            ("24 hours, per minute, 8 lines (the largest)", "24h", 60, 1440, 8),
+            (
+                "30 days, hourly, 8 lines (depth per queue)",
+                "30d",
+                3600,
+                720,
+                8,
+            ),
+            (
+                "24 hours, per minute, 8 lines (the largest)",
+                "24h",
+                60,
+                1440,
+                8,
+            ),
         ];
         println!("| chart | vertices | time per render | SVG bytes | budget 2 ms |");
         println!("|---|---:|---:|---:|---:|");

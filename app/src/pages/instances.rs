@@ -1,35 +1,21 @@
 //! `/instances`: the overview across every Redis instance of the console (`--redis NAME=URL`,
-//! repeated). Each instance's shared snapshot is read concurrently, each with its own deadline,
-//! so one unreachable instance shows as such and never holds up or breaks the others.
+//! repeated). Each instance's shared snapshot is read concurrently, each with its own deadline
+//! (`Fleet::read_all`), so one unreachable instance shows as such and never breaks the others.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use leptos::prelude::*;
 use leptos_meta::Title;
 
-use crate::components::status::{async_page, PageError};
+use crate::components::status::async_page;
 use crate::format;
-use crate::state::{Console, Fleet, Here};
-
-/// How long one instance may take to answer before the page says it is unreachable.
-const DEADLINE: Duration = Duration::from_secs(2);
+use crate::state::{Fleet, Here};
 
 /// One instance's line: its totals, or why they could not be read.
 struct Line {
     name: String,
     href: String,
     read: Result<Arc<engine::model::Snapshot>, String>,
-}
-
-async fn line(here: Here, name: String, console: Arc<Console>) -> Line {
-    let read = match tokio::time::timeout(DEADLINE, console.snapshot()).await {
-        Ok(Ok(s)) => Ok(s),
-        Ok(Err(e)) => Err(e.to_string()),
-        Err(_) => Err(format!("no answer within {} s", DEADLINE.as_secs())),
-    };
-    let href = format!("{}/", here.scope(&name));
-    Line { name, href, read }
 }
 
 #[component]
@@ -48,16 +34,16 @@ pub fn InstancesPage() -> impl IntoView {
             }
             .into_any());
         };
-        // Concurrently: a slow instance costs the page its deadline once, not once per instance.
-        let reads: Vec<_> = fleet
-            .instances
-            .iter()
-            .map(|(name, c)| tokio::spawn(line(here.clone(), name.clone(), c.clone())))
+        let lines: Vec<Line> = fleet
+            .read_all()
+            .await
+            .into_iter()
+            .map(|(name, read)| Line {
+                href: format!("{}/", here.scope(&name)),
+                name,
+                read,
+            })
             .collect();
-        let mut lines = Vec::with_capacity(reads.len());
-        for r in reads {
-            lines.push(r.await.map_err(|e| PageError::Unavailable(e.to_string()))?);
-        }
         let down = lines.iter().filter(|l| l.read.is_err()).count();
         Ok(view! {
             <Title text="Instances"/>
