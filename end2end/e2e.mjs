@@ -333,10 +333,14 @@ test('queue, failed and job pages update their rows live; pausing stops it', asy
   await page.goto(`${BASE}/jobs/${j}`, { waitUntil: 'load' });
   await page.waitForSelector('[data-testid="live-watch"][data-hydrated="true"]', { timeout: 15000 });
   assert((await shownStatus(page)) === 'queued', `job page shows ${await shownStatus(page)}`);
+  assert((await page.locator(`[data-testid="cancel-${j}"]`).count()) === 1, 'a queued job offers Cancel');
   tm('cancel', j);
   await waitFor(async () => (await shownStatus(page)) === 'canceled', 15000, 'the job page to show canceled');
   const fact = (await page.locator('[data-testid="fact-status"]').textContent()).trim();
   assert(fact === 'canceled', `facts say ${fact}`);
+  // The buttons follow too: Cancel is gone, "Enqueue again" is offered.
+  await page.locator(`[data-testid="enqueue-now-${j}"]`).waitFor({ timeout: 5000 });
+  assert((await page.locator(`[data-testid="cancel-${j}"]`).count()) === 0, 'a canceled job offers no Cancel');
   await shot(page, 'live-job-status');
 
   assert(navigations === before + 2, `navigated ${navigations - before} times after the cancel (expected 2 page loads)`);

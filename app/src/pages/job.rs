@@ -3,18 +3,16 @@
 //! preview of the raw bytes. The status badge and the facts that change while a job runs are
 //! islands (`rows::job`) that update when the live strip re-reads the job.
 
-use engine::model::{Call, Decoded, JobDetail, JobResult, JobStatus};
+use engine::model::{Call, Decoded, JobDetail, JobResult};
 use leptos::prelude::*;
-use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 
-use crate::actions::{CancelJobs, DeleteJobs, EnqueueNowJobs, RequeueJobs, StopJob};
-use crate::components::forms::PostButton;
 use crate::components::status::{async_page, console, PageError};
 use crate::components::timeline::Timeline;
 use crate::format;
 use crate::rows::job::{JobHead, LiveJobFacts, LiveJobStatus};
+use crate::rows::job_actions::LiveJobActions;
 use crate::watch::{LiveWatch, Watch};
 
 #[component]
@@ -65,7 +63,6 @@ pub fn JobPage() -> impl IntoView {
 #[component]
 fn JobView(job: JobDetail, now: f64, read_only: bool) -> impl IntoView {
     let s = job.summary.clone();
-    let status = s.status.clone().unwrap_or(JobStatus::Other("?".into()));
     let origin = s.origin.clone().unwrap_or_default();
     let title = match &job.call {
         Ok(call) => call.func_name.clone(),
@@ -84,7 +81,7 @@ fn JobView(job: JobDetail, now: f64, read_only: bool) -> impl IntoView {
         {s.problem.clone().map(|p| view! {
             <div class="banner warn" data-testid="undecodable">"Undecodable job data: " {p}</div>
         })}
-        {(!read_only).then(|| view! { <JobActions id=s.id.clone() status=status.clone() origin=origin.clone()/> })}
+        {(!read_only).then(|| view! { <LiveJobActions id=s.id.clone() initial=JobHead::of(&job, now) origin=origin.clone()/> })}
         <div class="cols">
             <section>
                 <h2>"Summary"</h2>
@@ -232,63 +229,4 @@ fn Links(title: &'static str, ids: Vec<String>, testid: &'static str) -> impl In
             </ul>
         }
     })
-}
-
-/// The actions valid for a job in `status`. After a delete we go back to its queue, since
-/// the job page would be a 404.
-#[component]
-fn JobActions(id: String, status: JobStatus, origin: String) -> impl IntoView {
-    let here = format::job_href(&id);
-    let back = if origin.is_empty() {
-        "/".to_string()
-    } else {
-        format::queue_href(&origin)
-    };
-    let button = |url: &'static str, label: &str, slug: &str, danger: bool, to: &str| {
-        let (field, value) = if url == StopJob::PATH {
-            ("id", id.clone())
-        } else {
-            ("ids[]", id.clone())
-        };
-        view! {
-            <PostButton url=url label=label.to_string() fields=vec![(field, value)]
-                return_to=to.to_string() testid=format!("{slug}-{id}") danger=danger/>
-        }
-    };
-    let mut buttons = Vec::new();
-    match status {
-        JobStatus::Failed | JobStatus::Stopped => buttons.push(button(
-            RequeueJobs::PATH,
-            "Requeue",
-            "requeue",
-            false,
-            &here,
-        )),
-        JobStatus::Started => buttons.push(button(StopJob::PATH, "Stop", "stop", true, &here)),
-        JobStatus::Queued => {
-            buttons.push(button(CancelJobs::PATH, "Cancel", "cancel", true, &here))
-        }
-        JobStatus::Deferred | JobStatus::Scheduled => {
-            buttons.push(button(
-                EnqueueNowJobs::PATH,
-                "Enqueue now",
-                "enqueue-now",
-                false,
-                &here,
-            ));
-            buttons.push(button(CancelJobs::PATH, "Cancel", "cancel", true, &here));
-        }
-        JobStatus::Canceled => buttons.push(button(
-            EnqueueNowJobs::PATH,
-            "Enqueue again",
-            "enqueue-now",
-            false,
-            &here,
-        )),
-        _ => {}
-    }
-    if status != JobStatus::Started {
-        buttons.push(button(DeleteJobs::PATH, "Delete", "delete", true, &back));
-    }
-    view! { <div class="job-actions" data-testid="job-actions">{buttons}</div> }
 }

@@ -12,8 +12,10 @@
 //!
 //! - `workers` — the workers page's pools and worker rows (from the feed's snapshot, no read).
 //! - `job`     — the job page's status badge and facts (one small read when its queue moved).
+//! - `job_actions` — the job page's action buttons, following the same re-read head.
 
 pub mod job;
+pub mod job_actions;
 pub mod workers;
 
 use engine::model::{JobList, JobSummary, Snapshot};
