@@ -79,3 +79,30 @@ pub fn LiveJobActions(id: String, initial: JobHead, origin: String) -> impl Into
         </div>
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn slugs(s: Option<JobStatus>) -> Vec<&'static str> {
+        valid(s.as_ref()).into_iter().map(|b| b.2).collect()
+    }
+
+    #[test]
+    fn actions_follow_the_status() {
+        assert_eq!(slugs(Some(JobStatus::Queued)), ["cancel", "delete"]);
+        assert_eq!(slugs(Some(JobStatus::Started)), ["stop"]);
+        assert_eq!(slugs(Some(JobStatus::Failed)), ["requeue", "delete"]);
+        assert_eq!(slugs(Some(JobStatus::Canceled)), ["enqueue-now", "delete"]);
+        assert_eq!(
+            slugs(Some(JobStatus::Scheduled)),
+            ["enqueue-now", "cancel", "delete"]
+        );
+        assert_eq!(slugs(Some(JobStatus::parse("?"))), ["delete"]);
+        assert!(slugs(None).is_empty(), "a deleted job offers nothing");
+        // Only the delete leaves the job page (it would be a 404).
+        assert!(valid(Some(&JobStatus::Queued))
+            .iter()
+            .all(|b| b.4 == (b.2 != "delete")));
+    }
+}
