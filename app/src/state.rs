@@ -143,6 +143,8 @@ impl Console {
         let mut c = self.cache.lock().unwrap_or_else(|e| e.into_inner());
         c.current = None;
         c.generation += 1;
+        drop(c);
+        self.events.rows.clear();
     }
 }
 

@@ -31,7 +31,8 @@ pub fn FailedPage() -> impl IntoView {
             page: req.page,
             size: req.size,
         };
-        let rows = crate::rows::read(&console, &snap, &rows_req).await?;
+        // Shared with every request for the same rows within a feed tick (reset by actions).
+        let rows = (*console.events.rows.page(&console, &snap, &rows_req).await?).clone();
         let rows_key = rows_req.key(&snap);
         let here = format!("/failed?page={}&size={}", req.page, req.size);
         let total: u64 = snap.queues.iter().map(|q| q.failed).sum();

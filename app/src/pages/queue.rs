@@ -72,7 +72,8 @@ pub fn QueuePage() -> impl IntoView {
             page: req.page,
             size: req.size,
         };
-        let rows: JobRows = crate::rows::read(&console, &snap, &rows_req).await?;
+        // Shared with every request for the same rows within a feed tick (reset by actions).
+        let rows: JobRows = (*console.events.rows.page(&console, &snap, &rows_req).await?).clone();
         let rows_key = rows_req.key(&snap);
 
         let base = format!("{}?list={}&", format::queue_href(&name), list.as_str());

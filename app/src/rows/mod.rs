@@ -230,6 +230,43 @@ mod cache {
                 .map(|(_, _, rows)| rows.clone())
         }
 
+        /// A page's rows for a full page render: a fresh shared read if there is one, else
+        /// read now (not single flight: page loads of different pages must not queue behind
+        /// one another) and shared from then on. So a page hammered by many clients reads
+        /// Redis about once per `FRESH`, like the snapshot its counts come from.
+        pub async fn page(
+            &self,
+            console: &Arc<Console>,
+            snap: &Snapshot,
+            req: &RowsReq,
+        ) -> Result<Arc<JobRows>, engine::Error> {
+            let since = console.events.latest_taken_at();
+            if let Some(rows) = self.fresh(req, since) {
+                return Ok(rows);
+            }
+            let started = engine::time::now();
+            self.reads.fetch_add(1, Ordering::Relaxed);
+            let rows = Arc::new(read(console, snap, req).await?);
+            self.store(req, started, rows.clone());
+            Ok(rows)
+        }
+
+        fn store(&self, req: &RowsReq, started: f64, rows: Arc<JobRows>) {
+            let mut e = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+            if e.len() >= MAX_ENTRIES {
+                e.clear();
+            }
+            e.insert(req.clone(), (started, Instant::now(), rows));
+        }
+
+        /// Forgets every shared page (after an action: the next read shows its effect).
+        pub fn clear(&self) {
+            self.entries
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .clear();
+        }
+
         pub async fn get(
             &self,
             console: &Arc<Console>,
@@ -247,11 +284,7 @@ mod cache {
             self.reads.fetch_add(1, Ordering::Relaxed);
             let snap = console.snapshot().await?;
             let rows = Arc::new(read(console, &snap, req).await?);
-            let mut e = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-            if e.len() >= MAX_ENTRIES {
-                e.clear();
-            }
-            e.insert(req.clone(), (started, Instant::now(), rows.clone()));
+            self.store(req, started, rows.clone());
             Ok(rows)
         }
     }
