@@ -16,6 +16,7 @@ mod groups;
 mod limits;
 mod metrics;
 mod pages;
+mod prefix;
 mod props;
 mod redis;
 mod redis_restart;
