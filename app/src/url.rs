@@ -68,9 +68,12 @@ impl Base {
 /// The current request's base (server) or the page's (browser); empty outside both.
 #[cfg(feature = "ssr")]
 pub fn base() -> Base {
-    leptos::prelude::use_context::<axum::http::request::Parts>()
-        .and_then(|p| p.extensions.get::<Base>().cloned())
-        .unwrap_or_default()
+    // Borrowed in place: a page calls this once per link, and `Parts` is a whole request head.
+    leptos::reactive::owner::with_context(|p: &axum::http::request::Parts| {
+        p.extensions.get::<Base>().cloned()
+    })
+    .flatten()
+    .unwrap_or_default()
 }
 
 /// In the browser: what the server wrote on `<body data-base>`, read once per page.
@@ -104,7 +107,7 @@ pub fn install_server_url() {
     if !base.as_str().is_empty() {
         // `server_fn` keeps a `&'static str`; one short string per page load.
         let root: &'static str = Box::leak(base.as_str().to_string().into_boxed_str());
-        leptos::server_fn::client::set_server_url(root);
+        let _ = leptos::server_fn::client::try_set_server_url(root);
     }
 }
 
