@@ -123,7 +123,9 @@ mod tests {
         assert_eq!(Base::parse("/a/b/").unwrap().as_str(), "/a/b");
         assert_eq!(Base::parse("/").unwrap(), Base::default());
         assert_eq!(Base::parse("").unwrap(), Base::default());
-        for bad in ["/a//b", "/a/../b", "/a?x=1", "/a#f", "/a b", "/a\"b", "/a&b"] {
+        for bad in [
+            "/a//b", "/a/../b", "/a?x=1", "/a#f", "/a b", "/a\"b", "/a&b",
+        ] {
             assert!(Base::parse(bad).is_err(), "{bad:?}");
         }
     }
@@ -131,7 +133,10 @@ mod tests {
     #[test]
     fn hrefs_and_strips() {
         let b = Base::parse("/taskmill").unwrap();
-        assert_eq!(b.href("/queues/x?list=failed"), "/taskmill/queues/x?list=failed");
+        assert_eq!(
+            b.href("/queues/x?list=failed"),
+            "/taskmill/queues/x?list=failed"
+        );
         assert_eq!(b.href("/"), "/taskmill/");
         assert_eq!(b.href("data:,"), "data:,");
         assert_eq!(b.href("//evil.example/x"), "//evil.example/x");

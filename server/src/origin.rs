@@ -43,37 +43,43 @@ pub fn parse_origin(s: &str) -> Result<(String, String), String> {
 pub fn check_same_origin(h: &HeaderMap, policy: &OriginPolicy) -> Result<(), ApiError> {
     let refuse = |why: &str| Err(ApiError::new(ErrorCode::CrossSite, why.to_string()));
     let site = h.get("sec-fetch-site").map(|v| v.to_str().unwrap_or(""));
-    if site.is_some_and(|s| s.eq_ignore_ascii_case("same-origin") || s.eq_ignore_ascii_case("none"))
-    {
+    let site_is =
+        |names: [&str; 2]| site.is_some_and(|s| names.iter().any(|n| s.eq_ignore_ascii_case(n)));
+    if site_is(["same-origin", "none"]) {
         return Ok(());
     }
-    let origin = h.get(header::ORIGIN).map(|o| o.to_str().ok().and_then(origin_authority));
+    let origin = h
+        .get(header::ORIGIN)
+        .map(|o| o.to_str().ok().and_then(origin_authority));
     if let Some(Some((scheme, o))) = &origin {
-        let trusted = policy
-            .trusted
-            .iter()
-            .any(|(s, a)| s == scheme && same_authority(scheme, o, a));
-        if trusted {
+        let trusted = policy.trusted.iter();
+        if trusted
+            .into_iter()
+            .any(|(s, a)| s == scheme && same_authority(scheme, o, a))
+        {
             return Ok(());
         }
     }
-    if site.is_some_and(|s| s.eq_ignore_ascii_case("cross-site") || s.eq_ignore_ascii_case("same-site"))
-    {
+    if site_is(["cross-site", "same-site"]) {
         return refuse("cross-site request refused (Sec-Fetch-Site)");
     }
     let Some(origin) = origin else {
         return Ok(());
     };
+    // Believed only with --trust-proxy. A chain of proxies appends: the first value is what
+    // the browser asked for.
     let forwarded = |name: &str| {
         let v = h.get(name).filter(|_| policy.trust_proxy)?.to_str().ok()?;
-        // A chain of proxies appends: the first value is what the browser asked for.
-        Some(v.split(',').next().unwrap_or("").trim().to_ascii_lowercase())
+        let first = v.split(',').next().unwrap_or("");
+        Some(first.trim().to_ascii_lowercase())
     };
     let host = forwarded("x-forwarded-host")
-        .or_else(|| h.get(header::HOST).and_then(|v| v.to_str().ok()).map(str::to_string));
+        .or_else(|| Some(h.get(header::HOST)?.to_str().ok()?.to_string()));
     let proto_ok = |scheme: &str| forwarded("x-forwarded-proto").is_none_or(|p| p == scheme);
     match (origin, host) {
-        (Some((scheme, o)), Some(host)) if proto_ok(&scheme) && same_authority(&scheme, &o, &host) => {
+        (Some((scheme, o)), Some(host))
+            if proto_ok(&scheme) && same_authority(&scheme, &o, &host) =>
+        {
             Ok(())
         }
         _ => refuse(
@@ -147,7 +153,10 @@ mod tests {
             ("host", "127.0.0.1:9181"),
             ("origin", "http://console.example:8080"),
         ];
-        assert!(!passes(&proxied, &none), "Origin vs rewritten Host alone is refused");
+        assert!(
+            !passes(&proxied, &none),
+            "Origin vs rewritten Host alone is refused"
+        );
         let mut same = proxied.to_vec();
         same.push(("sec-fetch-site", "same-origin"));
         assert!(passes(&same, &none));
@@ -160,7 +169,10 @@ mod tests {
         // Scripts send neither header.
         assert!(passes(&[("host", "a.example")], &none));
         // Origin matching Host still passes for browsers without Fetch Metadata.
-        let direct = [("host", "127.0.0.1:9181"), ("origin", "http://127.0.0.1:9181")];
+        let direct = [
+            ("host", "127.0.0.1:9181"),
+            ("origin", "http://127.0.0.1:9181"),
+        ];
         assert!(passes(&direct, &none));
         assert!(!passes(&[("host", "a"), ("origin", "null")], &none));
     }
@@ -171,7 +183,10 @@ mod tests {
             trusted: vec![parse_origin("https://Console.Example/").unwrap()],
             trust_proxy: false,
         };
-        assert_eq!(policy.trusted[0], ("https".into(), "console.example".into()));
+        assert_eq!(
+            policy.trusted[0],
+            ("https".into(), "console.example".into())
+        );
         let from = |origin: &str| {
             passes(
                 &[
@@ -184,13 +199,25 @@ mod tests {
         };
         assert!(from("https://console.example"));
         assert!(from("https://console.example:443"));
-        assert!(!from("http://console.example"), "the scheme is part of an origin");
+        assert!(
+            !from("http://console.example"),
+            "the scheme is part of an origin"
+        );
         assert!(!from("https://evil.example"));
         assert!(!passes(
-            &[("host", "127.0.0.1:9181"), ("origin", "http://evil.example")],
+            &[
+                ("host", "127.0.0.1:9181"),
+                ("origin", "http://evil.example")
+            ],
             &policy
         ));
-        for bad in ["console.example", "ftp://a", "https://a/path", "https://", "https://u@a"] {
+        for bad in [
+            "console.example",
+            "ftp://a",
+            "https://a/path",
+            "https://",
+            "https://u@a",
+        ] {
             assert!(parse_origin(bad).is_err(), "{bad:?}");
         }
         assert_eq!(parse_origin("http://a:80").unwrap().1, "a");
@@ -205,7 +232,10 @@ mod tests {
             ("origin", "https://console.example"),
         ];
         let ignore = OriginPolicy::default();
-        assert!(!passes(&req, &ignore), "X-Forwarded-Host ignored without --trust-proxy");
+        assert!(
+            !passes(&req, &ignore),
+            "X-Forwarded-Host ignored without --trust-proxy"
+        );
         let trust = OriginPolicy {
             trust_proxy: true,
             ..OriginPolicy::default()
@@ -213,7 +243,10 @@ mod tests {
         assert!(passes(&req, &trust));
         let mut wrong_proto = req.to_vec();
         wrong_proto[2] = ("x-forwarded-proto", "http");
-        assert!(!passes(&wrong_proto, &trust), "https origin, http per the proxy");
+        assert!(
+            !passes(&wrong_proto, &trust),
+            "https origin, http per the proxy"
+        );
         let mut evil = req.to_vec();
         evil[3] = ("origin", "https://evil.example");
         assert!(!passes(&evil, &trust));

@@ -168,10 +168,7 @@ pub fn router(console: Arc<Console>, cfg: ServeConfig) -> Router {
         .layer(from_fn(security::headers))
         .layer(from_fn(crate::access_log::layer))
         // Outermost: everything inside sees app paths (`/queues/x`, not `/taskmill/queues/x`).
-        .layer(from_fn_with_state(
-            Arc::new(cfg.base),
-            crate::prefix::layer,
-        ))
+        .layer(from_fn_with_state(Arc::new(cfg.base), crate::prefix::layer))
 }
 
 /// 200 `ok` when Redis answers PING within 2 s, else 503.

@@ -70,7 +70,11 @@ async fn pages_write_every_url_under_the_prefix() {
             StatusCode::OK
         };
         assert_eq!(r.status, want, "{page}: {}", r.body);
-        assert!(r.body.contains(r#"data-base="/taskmill""#), "{page}: {}", r.body);
+        assert!(
+            r.body.contains(r#"data-base="/taskmill""#),
+            "{page}: {}",
+            r.body
+        );
         let urls = url_attributes(&r.body);
         assert!(
             urls.iter().any(|u| u.starts_with("href=")),
@@ -92,9 +96,17 @@ async fn pages_write_every_url_under_the_prefix() {
     }
     // The stylesheet and the bundle: linked under the prefix.
     let r = send(&c.app, get("/taskmill/")).await;
-    assert!(r.body.contains(r#"rel="stylesheet" href="/taskmill/pkg/"#), "{}", r.body);
+    assert!(
+        r.body.contains(r#"rel="stylesheet" href="/taskmill/pkg/"#),
+        "{}",
+        r.body
+    );
     assert!(r.body.contains(r#"src="/taskmill/boot"#), "{}", r.body);
-    assert!(r.body.contains(r#"href="/taskmill/queues/emails""#), "{}", r.body);
+    assert!(
+        r.body.contains(r#"href="/taskmill/queues/emails""#),
+        "{}",
+        r.body
+    );
 }
 
 #[tokio::test]
@@ -153,14 +165,24 @@ async fn no_js_form_post_redirects_under_the_prefix() {
 async fn posts_through_a_host_rewriting_proxy() {
     let c = prefixed().await;
     let post_from = |origin: &str, site: Option<&str>| {
-        let mut b = post_builder("/taskmill/api/v1/failed/requeue-all").header(header::ORIGIN, origin);
+        let mut b =
+            post_builder("/taskmill/api/v1/failed/requeue-all").header(header::ORIGIN, origin);
         if let Some(s) = site {
             b = b.header("sec-fetch-site", s);
         }
         b.body(Body::empty()).unwrap()
     };
-    let r = send(&c.app, post_from("http://proxy.example:8080", Some("same-origin"))).await;
-    assert_eq!(r.status, StatusCode::OK, "the browser says same-origin: {}", r.body);
+    let r = send(
+        &c.app,
+        post_from("http://proxy.example:8080", Some("same-origin")),
+    )
+    .await;
+    assert_eq!(
+        r.status,
+        StatusCode::OK,
+        "the browser says same-origin: {}",
+        r.body
+    );
     let r = send(&c.app, post_from("http://proxy.example:8080", None)).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN, "{}", r.body);
     assert_eq!(r.code(), "cross_site");
@@ -172,7 +194,11 @@ async fn posts_through_a_host_rewriting_proxy() {
         .body(Body::empty())
         .unwrap();
     let r = send(&c.app, spoofed).await;
-    assert_eq!(r.code(), "cross_site", "X-Forwarded-Host ignored without --trust-proxy");
+    assert_eq!(
+        r.code(),
+        "cross_site",
+        "X-Forwarded-Host ignored without --trust-proxy"
+    );
 
     let trusting = ServeConfig {
         base: app::url::Base::parse(PREFIX).unwrap(),
