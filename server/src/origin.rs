@@ -52,11 +52,8 @@ pub fn check_same_origin(h: &HeaderMap, policy: &OriginPolicy) -> Result<(), Api
         .get(header::ORIGIN)
         .map(|o| o.to_str().ok().and_then(origin_authority));
     if let Some(Some((scheme, o))) = &origin {
-        let trusted = policy.trusted.iter();
-        if trusted
-            .into_iter()
-            .any(|(s, a)| s == scheme && same_authority(scheme, o, a))
-        {
+        let same = |(s, a): &(String, String)| s == scheme && same_authority(scheme, o, a);
+        if policy.trusted.iter().any(same) {
             return Ok(());
         }
     }
