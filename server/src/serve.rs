@@ -152,7 +152,7 @@ pub fn router(console: Arc<Console>, cfg: ServeConfig) -> Router {
         origins: cfg.origins,
         audit: Some(console.store.clone()),
     });
-    Router::new()
+    let app = Router::new()
         .route("/metrics", get(metrics::handler))
         .route("/healthz", get(healthz))
         .with_state(console.clone())
@@ -166,8 +166,11 @@ pub fn router(console: Arc<Console>, cfg: ServeConfig) -> Router {
         .layer(from_fn_with_state(guard, security::guard))
         .layer(from_fn(security::strip_inline_scripts))
         .layer(from_fn(security::headers))
-        .layer(from_fn(crate::access_log::layer))
-        // Outermost: everything inside sees app paths (`/queues/x`, not `/taskmill/queues/x`).
+        .layer(from_fn(crate::access_log::layer));
+    // Outermost: `Router::layer` runs after routing, so the prefix is cut in a router of its
+    // own, around the whole app as its fallback; everything inside routes app paths.
+    Router::new()
+        .fallback_service(app)
         .layer(from_fn_with_state(Arc::new(cfg.base), crate::prefix::layer))
 }
 

@@ -3,7 +3,7 @@
 //! outside it. Also the cross-site rules as a proxy that rewrites Host makes them matter.
 
 use axum::body::Body;
-use axum::http::{header, StatusCode};
+use axum::http::{header, Method, Request, StatusCode};
 use server::serve::ServeConfig;
 
 use crate::support::*;
@@ -159,6 +159,14 @@ async fn no_js_form_post_redirects_under_the_prefix() {
     assert!(r.body.contains("data-testid=\"flash-ok\""), "{}", r.body);
 }
 
+/// A POST as it arrives from a proxy: Host is the console's own address (no Origin yet).
+fn proxied_post(uri: &str) -> axum::http::request::Builder {
+    Request::builder()
+        .method(Method::POST)
+        .uri(uri)
+        .header(header::HOST, "127.0.0.1:9181")
+}
+
 /// nginx's default `proxy_set_header Host $proxy_host`: the console sees its own address as
 /// Host while the browser's Origin is the proxy's.
 #[tokio::test]
@@ -166,7 +174,7 @@ async fn posts_through_a_host_rewriting_proxy() {
     let c = prefixed().await;
     let post_from = |origin: &str, site: Option<&str>| {
         let mut b =
-            post_builder("/taskmill/api/v1/failed/requeue-all").header(header::ORIGIN, origin);
+            proxied_post("/taskmill/api/v1/failed/requeue-all").header(header::ORIGIN, origin);
         if let Some(s) = site {
             b = b.header("sec-fetch-site", s);
         }
@@ -188,7 +196,7 @@ async fn posts_through_a_host_rewriting_proxy() {
     assert_eq!(r.code(), "cross_site");
     let r = send(&c.app, post_from("http://evil.example", Some("cross-site"))).await;
     assert_eq!(r.code(), "cross_site");
-    let spoofed = post_builder("/taskmill/api/v1/failed/requeue-all")
+    let spoofed = proxied_post("/taskmill/api/v1/failed/requeue-all")
         .header(header::ORIGIN, "http://evil.example")
         .header("x-forwarded-host", "evil.example")
         .body(Body::empty())
@@ -211,7 +219,7 @@ async fn posts_through_a_host_rewriting_proxy() {
     let c = ctx_with(trusting, false).await;
     let r = send(&c.app, post_from("https://ops.example", Some("cross-site"))).await;
     assert_eq!(r.status, StatusCode::OK, "a trusted origin: {}", r.body);
-    let forwarded = post_builder("/taskmill/api/v1/failed/requeue-all")
+    let forwarded = proxied_post("/taskmill/api/v1/failed/requeue-all")
         .header(header::ORIGIN, "https://proxy.example")
         .header("x-forwarded-host", "proxy.example")
         .header("x-forwarded-proto", "https")
