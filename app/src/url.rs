@@ -101,7 +101,9 @@ pub fn href(path: &str) -> String {
 }
 
 /// In the browser, before any island runs: server functions are called under the base too.
-#[cfg(all(feature = "hydrate", not(feature = "ssr")))]
+/// (Gated on `hydrate` alone: a workspace build turns `ssr` on too, and the frontend must
+/// still compile there.)
+#[cfg(feature = "hydrate")]
 pub fn install_server_url() {
     let base = base();
     if !base.as_str().is_empty() {
