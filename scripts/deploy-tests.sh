@@ -3,13 +3,15 @@
 # TLS (a CA, server and client certificates made with the openssl CLI), a Unix socket, an ACL
 # user, a Redis Cluster node (refused), Sentinel with a failover (SIGKILL the primary), the
 # config file and its precedence, the JSON log format, a real Prometheus scraping /metrics, the
-# site embedded in the binary (run from /), and the wheel installed into a fresh venv.
+# site embedded in the binary (run from /), the wheel installed into a fresh venv, and the
+# console behind a real nginx under a URL prefix, clicked through in Chromium.
 #
 #   scripts/deploy-tests.sh            every test
 #   scripts/deploy-tests.sh sentinel   only tests whose name contains "sentinel"
 #
 # Needs redis-server (Sentinel runs as `redis-server --sentinel`), redis-cli, openssl, curl,
-# python3, and prometheus + promtool (Debian package `prometheus`, installed by setup.sh).
+# python3, prometheus + promtool (Debian package `prometheus`), nginx and chromium (all
+# installed by setup.sh) and end2end/node_modules.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$REPO"
 
@@ -502,6 +504,9 @@ test_wheel() {
     info "wheel $(basename "$whl") ($(stat -c %s "$whl") bytes): page + wasm/js/css served from the venv's taskmill"
 }
 
+# Item 3: behind a proxy (nginx + Chromium): test_behind_proxy, in its own file.
+source "$REPO/scripts/deploy-proxy.sh"
+
 make_certs
 run_test tls test_tls
 run_test tls-expired-and-client-certs test_tls_expired_and_client_certs
@@ -513,5 +518,6 @@ run_test json-log test_json_log
 run_test prometheus test_prometheus
 run_test embedded-site test_embedded_site
 run_test wheel test_wheel
+run_test behind-proxy test_behind_proxy
 printf '\ndeploy: %d passed, %d failed\n' "$PASSED" "$FAILED"
 [ "$FAILED" = 0 ]

@@ -34,6 +34,9 @@ if [ "$MODE" = all ]; then
     # (19 MB download; the package's service is not started by this script).
     command -v prometheus >/dev/null || need_apt+=(prometheus)
     command -v openssl >/dev/null || need_apt+=(openssl)
+    # deploy-tests.sh behind-proxy: nginx in front of the console (its own config and port;
+    # the package's service is never used).
+    command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || need_apt+=(nginx)
 fi
 if [ "${#need_apt[@]}" -gt 0 ]; then
     header "apt-get install ${need_apt[*]}"

@@ -19,7 +19,7 @@ pub fn on(kind: &'static str, handler: impl Fn(String) + 'static) {
     let source = SOURCE.with(|s| {
         let mut s = s.borrow_mut();
         if s.is_none() {
-            *s = web_sys::EventSource::new(EVENTS_URL).ok();
+            *s = web_sys::EventSource::new(&crate::url::href(EVENTS_URL)).ok();
         }
         s.clone()
     });

@@ -9,6 +9,7 @@
 //! - `auth`       — `Principal` (who acts, for audit records), `Role` and the one table of
 //!   which role each mutation URL needs (the server refuses, the forms hide).
 //! - `format`     — number, age, timestamp and URL formatting shared by pages and islands.
+//! - `url`        — the base path (`--url-prefix`) every browser-facing URL goes through.
 //! - `live`       — the live overview island (follows the live feed).
 //! - `feed`       — the browser end of the live feed: one EventSource per page.
 //! - `watch`      — the live strip of list pages (counts, pause switch, job status).
@@ -39,6 +40,7 @@ pub mod pages;
 pub mod rows;
 #[cfg(feature = "ssr")]
 pub mod state;
+pub mod url;
 pub mod watch;
 
 #[cfg(feature = "ssr")]
@@ -113,6 +115,7 @@ mod root {
     pub fn shell(options: LeptosOptions) -> impl IntoView {
         let _ = options;
         let assets = use_context::<crate::SiteAssets>().unwrap_or_default();
+        let base = crate::url::base();
         let missing = assets.missing.then(|| {
             view! {
                 <p class="banner error" role="alert" data-testid="site-missing">
@@ -128,12 +131,13 @@ mod root {
                     <meta charset="utf-8"/>
                     <meta name="viewport" content="width=device-width, initial-scale=1"/>
                     <link rel="icon" href="data:,"/>
-                    <link rel="stylesheet" href=assets.css/>
-                    <script type="module" src=assets.boot data-taskmill-js=assets.js
-                        data-taskmill-wasm=assets.wasm></script>
+                    <link rel="stylesheet" href=base.href(&assets.css)/>
+                    <script type="module" src=base.href(&assets.boot)
+                        data-taskmill-js=base.href(&assets.js)
+                        data-taskmill-wasm=base.href(&assets.wasm)></script>
                     <MetaTags/>
                 </head>
-                <body data-role=crate::auth::role().as_str()>
+                <body data-role=crate::auth::role().as_str() data-base=base.as_str().to_string()>
                     {missing}
                     <App/>
                 </body>

@@ -170,7 +170,7 @@ fn SnapshotView(snap: Snapshot) -> impl IntoView {
             <section>
                 <h2>"Workers"</h2>
                 <p data-testid="workers-summary">
-                    <a href="/workers">
+                    <a href=crate::url::href("/workers")>
                         {format!(
                             "{} busy · {} idle · {} stale",
                             format::count(t.workers_busy),
@@ -204,10 +204,10 @@ fn QueueRow(q: QueueCounts) -> impl IntoView {
         .oldest_queued_age
         .map(format::age)
         .unwrap_or_else(|| "—".into());
-    let link = view! { <a href=format::queue_href(&name)>{name.clone()}</a> };
+    let link = view! { <a href=crate::url::href(&format::queue_href(&name))>{name.clone()}</a> };
     let cell = move |list: JobList| {
         let n = q.get(list);
-        let href = format::queue_list_href(&name, list.as_str());
+        let href = crate::url::href(&format::queue_list_href(&name, list.as_str()));
         view! {
             <td class="num" class:hot=(list == JobList::Failed && n > 0)>
                 <a href=href>{format::count(n)}</a>

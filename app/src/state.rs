@@ -223,16 +223,19 @@ pub struct Here {
     pub name: String,
     /// Every instance's name, the default first.
     pub names: Arc<Vec<String>>,
+    /// The console's base path (`--url-prefix`, or empty): instance URLs start there.
+    pub root: String,
 }
 
 impl Here {
-    /// The path segment that scopes a URL to instance `name`: empty for the default instance
-    /// (its pages keep their plain URLs), `/i/NAME` for the others.
+    /// The browser path that scopes a URL to instance `name`: the console's root for the
+    /// default instance (its pages keep their plain URLs), `ROOT/i/NAME` for the others.
+    /// Complete URLs: not to be passed through `url::href` again.
     pub fn scope(&self, name: &str) -> String {
         if self.names.first().map(String::as_str) == Some(name) {
-            String::new()
+            self.root.clone()
         } else {
-            format!("/i/{}", crate::format::url_part(name))
+            format!("{}/i/{}", self.root, crate::format::url_part(name))
         }
     }
 }

@@ -166,7 +166,7 @@ pub fn LiveWatch(
             <span class="live-dot" class:paused=move || !live_dot.get() class:down=move || down.get()></span>
             <span class="live-status" data-testid="live-counts">{move || counts.with(|c| counts_text(c))}</span>
             {move || change().map(|text| view! {
-                <a class="btn small" href=reload.clone() data-testid="live-reload">
+                <a class="btn small" href=crate::url::href(&reload) data-testid="live-reload">
                     {text} " — reload"
                 </a>
             })}

@@ -73,6 +73,24 @@ impl SiteArgs {
     }
 }
 
+/// Serving behind a reverse proxy (`serve`).
+#[derive(Args, Debug, Clone)]
+pub struct ProxyArgs {
+    /// Serve everything (pages, assets, /ui, /api/v1, /metrics, /healthz) under this path,
+    /// e.g. /taskmill for a proxy's `location /taskmill/`; requests outside it get 404
+    #[arg(long, value_name = "PATH", value_parser = app::url::Base::parse)]
+    pub url_prefix: Option<app::url::Base>,
+    /// An origin (scheme://host[:port]) whose browser POSTs are accepted even though it is not
+    /// the Host the console sees (repeatable)
+    #[arg(long = "trusted-origin", env = "TASKMILL_TRUSTED_ORIGINS", value_delimiter = ',',
+          value_parser = crate::origin::parse_origin, value_name = "URL")]
+    pub trusted_origins: Vec<(String, String)>,
+    /// Believe X-Forwarded-Host / X-Forwarded-Proto for the cross-site check (only when every
+    /// request comes through a proxy that sets them)
+    #[arg(long)]
+    pub trust_proxy: bool,
+}
+
 /// History recording by the console (`serve`, `demo`): how often gauges are sampled and how long
 /// buckets are kept (workers read the retention from Redis, so one console sets it for all).
 #[derive(Args, Debug, Clone)]

@@ -269,6 +269,42 @@ mod tests {
     }
 
     #[test]
+    fn proxy_flags_are_keys_and_variables() {
+        let cmd = cmd();
+        let serve = cmd.find_subcommand("serve").unwrap();
+        let env = |id: &str| {
+            let a = serve.get_arguments().find(|a| a.get_id() == id).unwrap();
+            a.get_env().unwrap().to_string_lossy().into_owned()
+        };
+        assert_eq!(env("url_prefix"), "TASKMILL_URL_PREFIX");
+        assert_eq!(env("trusted_origins"), "TASKMILL_TRUSTED_ORIGINS");
+        assert_eq!(env("trust_proxy"), "TASKMILL_TRUST_PROXY");
+        let (_, extra) = load_str(
+            "[serve]\nurl-prefix = \"taskmill/\"\ntrusted_origin = [\"https://a.example\"]\ntrust-proxy = true\n",
+            &["taskmill", "serve"],
+        )
+        .unwrap();
+        let mut extra: Vec<_> = extra
+            .iter()
+            .map(|s| s.to_string_lossy().into_owned())
+            .collect();
+        extra.sort();
+        assert_eq!(
+            extra,
+            [
+                "--trust-proxy",
+                "--trusted-origin=https://a.example",
+                "--url-prefix=taskmill/"
+            ]
+        );
+        let argv = ["taskmill", "serve"].map(String::from).into_iter();
+        let m = cmd.try_get_matches_from(argv.chain(extra)).unwrap();
+        let (_, sub) = m.subcommand().unwrap();
+        let base = sub.get_one::<app::url::Base>("url_prefix").unwrap();
+        assert_eq!(base.as_str(), "/taskmill");
+    }
+
+    #[test]
     fn unknown_keys_and_plaintext_passwords_are_refused() {
         let argv = ["taskmill", "info"];
         for (toml, needle) in [

@@ -16,6 +16,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use app::state::{Console, Fleet, Here};
+use app::url::Base;
 use axum::extract::{OriginalUri, Request, State};
 use axum::http::Uri;
 use axum::response::{IntoResponse, Response};
@@ -70,6 +71,7 @@ pub fn parse(values: &[String]) -> Result<Vec<(String, String)>, String> {
 
 /// The console for several instances: the dispatcher over one router per instance.
 pub fn router(fleet: &[(String, Arc<Console>)], cfg: ServeConfig) -> Router {
+    let root = cfg.base.clone();
     let names = Arc::new(fleet.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>());
     let shared = Arc::new(Fleet {
         instances: fleet.to_vec(),
@@ -83,6 +85,7 @@ pub fn router(fleet: &[(String, Arc<Console>)], cfg: ServeConfig) -> Router {
                 here: Here {
                     name: name.clone(),
                     names: names.clone(),
+                    root: root.as_str().to_string(),
                 },
                 all_metrics: i == 0,
             };
@@ -99,7 +102,13 @@ pub fn router(fleet: &[(String, Arc<Console>)], cfg: ServeConfig) -> Router {
             let (name, req) = match scoped(&req) {
                 Some((name, rest)) => {
                     let name = name.to_string();
-                    (name, with_path(req, &rest))
+                    let mut req = with_path(req, &rest);
+                    // Links on this instance's pages keep `/i/NAME` (after any prefix).
+                    let root = req.extensions().get::<Base>().cloned().unwrap_or_default();
+                    if let Ok(b) = Base::parse(&format!("{}/i/{name}", root.as_str())) {
+                        req.extensions_mut().insert(b);
+                    }
+                    (name, req)
                 }
                 None => (default, req),
             };
@@ -109,7 +118,8 @@ pub fn router(fleet: &[(String, Arc<Console>)], cfg: ServeConfig) -> Router {
             }
         }
     });
-    Router::new().fallback_service(svc)
+    // The prefix is cut first, then the instance.
+    crate::serve::with_prefix(Router::new().fallback_service(svc), root)
 }
 
 /// `/i/NAME/rest?q` → (NAME, `/rest?q`); `/i/NAME` → (NAME, `/`).

@@ -7,7 +7,8 @@
 //! - `serve`        — `taskmill serve`: `router(console, cfg)` (pages, `/ui`, API, metrics).
 //! - `instances`    — several Redis in one console: `/i/NAME/...` dispatch, labelled `/metrics`.
 //! - `security`     — auth + `Principal` + role, read-only, body limit, response headers.
-//! - `origin`       — cross-site refusal of mutations (Fetch Metadata / Origin vs Host).
+//! - `origin`       — cross-site refusal of mutations (Fetch Metadata, trusted origins, Host).
+//! - `prefix`       — `--url-prefix`: the outermost layer, browser paths → app paths.
 //! - `strip`        — removes leptos_axum's appended inline data scripts from HTML pages.
 //! - `site`         — the static site embedded by build.rs: hashed names, gzip / brotli.
 //! - `throttle`     — failed logins per client and user: slowed, then 429 with Retry-After.
@@ -55,6 +56,7 @@ pub mod ops;
 pub mod origin;
 pub mod password;
 pub mod pool;
+pub mod prefix;
 pub mod process;
 pub mod redis_args;
 pub mod redis_child;

@@ -1,12 +1,11 @@
 //! Security middleware for every route: authentication (Basic for users, Bearer for API tokens),
 //! the `Principal` recorded in audit entries and its `Role` (checked against `app::auth::required`
 //! for every mutation: 403 `forbidden`), failed-login throttling (`crate::throttle`: 429 with
-//! Retry-After), CSRF defence for mutations (Fetch Metadata + Origin vs Host), read-only mode, a
-//! request-body limit, the signature on an action's flash message, and the response headers
-//! (CSP & co.). Every refusal of a credential or a role is written to the audit log.
-//!
-//! Mutations are POSTs; GETs never change state, so only non-safe methods are checked for
-//! cross-site origin (`crate::origin`). HTML pages are cleaned by `crate::strip`.
+//! Retry-After), CSRF defence for mutations, read-only mode, a request-body limit, the signature
+//! on an action's flash message, and the response headers (CSP & co.). Every refusal of a
+//! credential or a role is written to the audit log. Mutations are POSTs; GETs never change
+//! state, so only non-safe methods are checked for cross-site origin (`crate::origin`).
+//! HTML pages are cleaned by `crate::strip`.
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
@@ -137,6 +136,7 @@ pub fn parse_token(s: &str) -> Result<Token, String> {
 pub struct Guard {
     pub auth: AuthConfig,
     pub read_only: bool,
+    pub origins: crate::origin::OriginPolicy,
     /// Where refusals are recorded (the console's audit log); None in unit tests.
     pub audit: Option<engine::Store>,
 }
@@ -211,7 +211,7 @@ pub async fn guard(State(g): State<Arc<Guard>>, mut req: Request, next: Next) ->
         }
     }
     if !is_safe(req.method()) {
-        if let Err(e) = check_same_origin(req.headers()) {
+        if let Err(e) = check_same_origin(req.headers(), &g.origins) {
             return e.into_response();
         }
         let need = app::auth::required(&path);

@@ -1,7 +1,7 @@
 //! `taskmill serve`: the console. `router` is the unit of test: pages (Leptos, server-rendered,
 //! islands), server functions under `/ui`, the JSON API under `/api/v1`, `/metrics`, `/healthz`
 //! and the static site (`/pkg/*`, `/boot.js`: embedded, see `site`, or from `--site-root`), all
-//! behind the security layers.
+//! behind the security layers, and all under `--url-prefix` when one is set (`prefix`).
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -38,7 +38,8 @@ use crate::{api, metrics};
   taskmill serve --celery-broker redis://127.0.0.1:6379/0 --celery-backend redis://127.0.0.1:6379/1
   taskmill serve -u rediss://default:pw@redis.example.com:6380 --redis-ca ca.pem --port 8080
   taskmill serve --sentinel 10.0.0.5:26379 --sentinel 10.0.0.6:26379 --sentinel-master mymaster
-  taskmill serve --config /etc/taskmill.toml --log-format json")]
+  taskmill serve --config /etc/taskmill.toml --log-format json
+  taskmill serve --url-prefix /taskmill --trusted-origin https://ops.example.com")]
 pub struct ServeArgs {
     /// Hide and refuse every action
     #[arg(long)]
@@ -58,6 +59,8 @@ pub struct ServeArgs {
     #[command(flatten)]
     pub site: crate::args::SiteArgs,
     #[command(flatten)]
+    pub proxy: crate::args::ProxyArgs,
+    #[command(flatten)]
     pub stats: crate::args::StatsArgs,
     /// `[[serve.users]]` of the config file (argon2 hashes), set by `cli` after parsing.
     #[arg(skip)]
@@ -76,6 +79,10 @@ pub struct ServeConfig {
     /// instead of the copy embedded in the binary (`crate::site`).
     pub site_root: Option<PathBuf>,
     pub stats: StatsConfig,
+    /// `--url-prefix`: the path the console is served under (empty: `/`).
+    pub base: app::url::Base,
+    /// `--trusted-origin`, `--trust-proxy`: cross-site checks behind a proxy.
+    pub origins: crate::origin::OriginPolicy,
 }
 
 /// The site root given to Leptos's file handler when the site is embedded: a path that cannot
@@ -162,6 +169,7 @@ pub fn router_scoped(console: Arc<Console>, cfg: ServeConfig, scope: Option<Scop
     let guard = Arc::new(Guard {
         auth: cfg.auth,
         read_only: console.read_only,
+        origins: cfg.origins,
         audit: Some(console.store.clone()),
     });
     let metrics = match &scope {
@@ -181,7 +189,7 @@ pub fn router_scoped(console: Arc<Console>, cfg: ServeConfig, scope: Option<Scop
             .with_state(s.fleet.clone()),
         None => Router::new(),
     };
-    Router::new()
+    let app = Router::new()
         .route("/healthz", get(healthz))
         .with_state(console.clone())
         .merge(metrics)
@@ -196,7 +204,20 @@ pub fn router_scoped(console: Arc<Console>, cfg: ServeConfig, scope: Option<Scop
         .layer(from_fn_with_state(guard, security::guard))
         .layer(from_fn(security::strip_inline_scripts))
         .layer(from_fn(security::headers))
-        .layer(from_fn(crate::access_log::layer))
+        .layer(from_fn(crate::access_log::layer));
+    match scope {
+        // One of several instances: the dispatcher in front cuts the prefix (`instances`).
+        Some(_) => app,
+        None => with_prefix(app, cfg.base),
+    }
+}
+
+/// Outermost: `Router::layer` runs after routing, so the prefix is cut in a router of its
+/// own, around the whole app as its fallback; everything inside routes app paths.
+pub fn with_prefix(app: Router, base: app::url::Base) -> Router {
+    Router::new()
+        .fallback_service(app)
+        .layer(from_fn_with_state(Arc::new(base), crate::prefix::layer))
 }
 
 /// 200 `ok` when Redis answers PING within 2 s, else 503.
@@ -358,6 +379,11 @@ pub async fn run_all(
         },
         site_root: args.site.site_root,
         stats: args.stats.config(),
+        base: args.proxy.url_prefix.unwrap_or_default(),
+        origins: crate::origin::OriginPolicy {
+            trusted: args.proxy.trusted_origins,
+            trust_proxy: args.proxy.trust_proxy,
+        },
     };
     security::check_bind(&bind, &cfg.auth).map_err(crate::process::UsageError)?;
     let mut fleet = Vec::new();

@@ -63,13 +63,13 @@ mod ssr {
         };
         match done {
             Ok(message) => {
-                leptos_axum::redirect(&with_flash(return_to, "ok", &message));
+                leptos_axum::redirect(&crate::url::href(&with_flash(return_to, "ok", &message)));
                 Ok(())
             }
             Err(e) => {
                 let message = e.message();
                 crate::error::set_status(e.status());
-                leptos_axum::redirect(&with_flash(return_to, "err", &message));
+                leptos_axum::redirect(&crate::url::href(&with_flash(return_to, "err", &message)));
                 Err(ServerFnError::new(message))
             }
         }

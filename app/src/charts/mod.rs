@@ -252,7 +252,7 @@ pub fn RangeSwitch(base: String, current: String) -> impl IntoView {
     view! {
         <nav class="tabs range" data-testid="range-switch">
             {RANGES.into_iter().map(|r| view! {
-                <a href=format!("{base}{sep}range={r}") class:current=r == current
+                <a href=crate::url::href(&format!("{base}{sep}range={r}")) class:current=r == current
                     aria-current=(r == current).then_some("page") data-testid=format!("range-{r}")>{r}</a>
             }).collect_view()}
         </nav>

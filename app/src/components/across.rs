@@ -54,9 +54,9 @@ pub fn ExportLinks(path: String) -> impl IntoView {
     view! {
         <span class="export" data-testid="export-links">
             "Export: "
-            <a href=format!("{path}{sep}format=csv") download="" data-testid="export-csv">"CSV"</a>
+            <a href=crate::url::href(&format!("{path}{sep}format=csv")) download="" data-testid="export-csv">"CSV"</a>
             " · "
-            <a href=format!("{path}{sep}format=json") download="" data-testid="export-json">"JSON"</a>
+            <a href=crate::url::href(&format!("{path}{sep}format=json")) download="" data-testid="export-json">"JSON"</a>
         </span>
     }
 }

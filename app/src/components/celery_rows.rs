@@ -22,7 +22,7 @@ pub fn CeleryTaskRows(tasks: Vec<CeleryTaskSummary>, testid: &'static str) -> im
             <tbody>
                 {tasks.into_iter().map(|t| view! {
                     <tr data-testid=format!("celery-task-{}", format::dom_id(&t.id))>
-                        <td><a href=task_href(&t.id)>{t.id.clone()}</a></td>
+                        <td><a href=crate::url::href(&task_href(&t.id))>{t.id.clone()}</a></td>
                         <td><code>{t.name.clone().unwrap_or_default()}</code></td>
                         <td><span class=format!("status status-{}", format::dom_id(&t.state))>{t.state.clone()}</span></td>
                         <td><code>{t.args.clone().unwrap_or_default()}</code></td>

@@ -78,12 +78,12 @@ pub fn RowForms(actions: Vec<RowAction>, return_to: String) -> impl IntoView {
     let first = actions.first().copied();
     view! {
         {actions.iter().map(|a| view! {
-            <form id=a.row_form_id() class="hidden-form" method="post" action=a.url()>
+            <form id=a.row_form_id() class="hidden-form" method="post" action=crate::url::href(a.url())>
                 <ReturnTo to=return_to.clone()/>
             </form>
         }).collect_view()}
         {first.map(|first| view! {
-            <form id="selection" class="selection-bar" method="post" action=first.url()>
+            <form id="selection" class="selection-bar" method="post" action=crate::url::href(first.url())>
                 <ReturnTo to=return_to.clone()/>
                 <span>"Selected: "</span>
                 {actions.iter().map(|a| view! {
@@ -91,7 +91,7 @@ pub fn RowForms(actions: Vec<RowAction>, return_to: String) -> impl IntoView {
                         type="submit"
                         class="btn small"
                         class:danger=a.danger()
-                        formaction=a.url()
+                        formaction=crate::url::href(a.url())
                         data-testid=format!("selected-{}", a.slug())
                     >
                         {a.label()}
@@ -141,7 +141,7 @@ pub fn ConfirmPanel(
     crate::auth::may_post(action_url).then(|| view! {
         <section class="panel confirm" data-testid="confirm-panel">
             <p class="question">{question}</p>
-            <form method="post" action=action_url>
+            <form method="post" action=crate::url::href(action_url)>
                 <ReturnTo to=return_to/>
                 <input type="hidden" name="expected" value=expected.to_string()/>
                 {queue.map(|q| view! { <input type="hidden" name="queue" value=q/> })}
@@ -150,7 +150,7 @@ pub fn ConfirmPanel(
                 }).collect_view()}
                 <button type="submit" class="btn danger" data-testid="confirm-submit">{button}</button>
                 " "
-                <a class="btn" href=cancel_href data-testid="confirm-cancel">"Cancel"</a>
+                <a class="btn" href=crate::url::href(&cancel_href) data-testid="confirm-cancel">"Cancel"</a>
             </form>
         </section>
     })
@@ -167,7 +167,7 @@ pub fn PostButton(
     #[prop(optional)] danger: bool,
 ) -> impl IntoView {
     crate::auth::may_post(url).then(|| view! {
-        <form class="inline" method="post" action=url>
+        <form class="inline" method="post" action=crate::url::href(url)>
             <ReturnTo to=return_to/>
             {fields.into_iter().map(|(name, value)| view! {
                 <input type="hidden" name=name value=value/>

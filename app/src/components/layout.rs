@@ -31,19 +31,19 @@ pub fn Layout(children: Children) -> impl IntoView {
         .map(|here| view! { <Instances here=here path=path.clone()/> });
     view! {
         <header class="top">
-            <a class="brand" href="/">"Taskmill"</a>
+            <a class="brand" href=crate::url::href("/")>"Taskmill"</a>
             <nav>
                 {nav.into_iter().map(|(href, label)| {
                     let current = if href == "/" { path == "/" } else { path.starts_with(href) };
                     view! {
-                        <a href=href class:current=current aria-current=current.then_some("page")>
+                        <a href=crate::url::href(href) class:current=current aria-current=current.then_some("page")>
                             {label}
                         </a>
                     }
                 }).collect_view()}
             </nav>
             // A plain GET form: works without JavaScript; an exact job id lands on the job page.
-            <form class="search" method="get" action="/search" role="search">
+            <form class="search" method="get" action=crate::url::href("/search") role="search">
                 <input type="search" name="q" aria-label="Search jobs" data-testid="search-box"
                     placeholder="Search jobs or paste a job id" maxlength="500"/>
             </form>

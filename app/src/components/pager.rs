@@ -60,7 +60,7 @@ pub fn Pager(base: String, req: PageReq, total: u64) -> impl IntoView {
     let last = req.last_page(total);
     let link = {
         let base = base.clone();
-        move |page: u64, size: u64| format!("{base}page={page}&size={size}")
+        move |page: u64, size: u64| crate::url::href(&format!("{base}page={page}&size={size}"))
     };
     let prev = (req.page > 1).then(|| link(req.page - 1, req.size));
     let next = (req.page < last).then(|| link(req.page + 1, req.size));

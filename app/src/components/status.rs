@@ -25,7 +25,7 @@ pub fn ErrorPanel(err: PageError) -> impl IntoView {
             <section class="panel" data-testid="not-found">
                 <h1>{title}</h1>
                 <p>{detail}</p>
-                <p><a href="/">"Back to the overview"</a></p>
+                <p><a href=crate::url::href("/")>"Back to the overview"</a></p>
             </section>
         }
         .into_any(),

@@ -97,7 +97,7 @@ fn JobRow(job: JobSummary, columns: Columns, actions: Vec<RowAction>, now: f64) 
                 </td>
             })}
             <td class="id">
-                <a href=format::job_href(&id)>{id.to_string()}</a>
+                <a href=crate::url::href(&format::job_href(&id))>{id.to_string()}</a>
                 {(!exists).then(|| view! {
                     <span class="tag missing" data-testid="missing" title="Listed, but the job hash is gone">"missing"</span>
                 })}
@@ -111,7 +111,7 @@ fn JobRow(job: JobSummary, columns: Columns, actions: Vec<RowAction>, now: f64) 
             </td>
             {columns.origin.then(|| {
                 let origin = origin.unwrap_or_default();
-                let href = format::queue_href(&origin);
+                let href = crate::url::href(&format::queue_href(&origin));
                 view! { <td><a href=href>{origin}</a></td> }
             })}
             <td><span class=status_class>{status}</span></td>
@@ -122,7 +122,7 @@ fn JobRow(job: JobSummary, columns: Columns, actions: Vec<RowAction>, now: f64) 
             })}
             {columns.worker.then(|| view! {
                 <td>{worker_name.map(|w| {
-                    let href = format::worker_href(&w);
+                    let href = crate::url::href(&format::worker_href(&w));
                     view! { <a href=href>{w}</a> }
                 })}</td>
             })}

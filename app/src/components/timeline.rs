@@ -37,7 +37,7 @@ pub fn Timeline(events: Vec<TimelineEvent>, now: f64) -> impl IntoView {
                             {e.at.map(|_| format::ago(e.at, now))}
                         </span>
                         {e.worker.map(|w| view! {
-                            " on " <a href=format::worker_href(&w)>{w.clone()}</a>
+                            " on " <a href=crate::url::href(&format::worker_href(&w))>{w.clone()}</a>
                         })}
                         {e.duration.map(|d| view! { " for " <span class="tl-duration">{format::duration(d)}</span> })}
                         {e.detail.map(|d| view! { " " <code class="tl-detail">{d}</code> })}

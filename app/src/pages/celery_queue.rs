@@ -61,7 +61,7 @@ pub fn Messages(messages: Vec<CeleryMessage>, testid: &'static str) -> impl Into
                     let id = m.id.clone().unwrap_or_default();
                     view! {
                         <tr>
-                            <td>{(!id.is_empty()).then(|| view! { <a href=task_href(&id)>{id.clone()}</a> })}</td>
+                            <td>{(!id.is_empty()).then(|| view! { <a href=crate::url::href(&task_href(&id))>{id.clone()}</a> })}</td>
                             <td>
                                 <code>{m.task.clone().unwrap_or_default()}</code>
                                 {m.undecodable.clone().map(|why| view! {

@@ -34,9 +34,9 @@ pub fn task_href(id: &str) -> String {
 pub fn CeleryNav() -> impl IntoView {
     view! {
         <nav class="tabs" data-testid="celery-nav">
-            <a href="/celery">"Queues"</a>
-            <a href="/celery/workers">"Workers"</a>
-            <a href="/celery/tasks">"Tasks"</a>
+            <a href=crate::url::href("/celery")>"Queues"</a>
+            <a href=crate::url::href("/celery/workers")>"Workers"</a>
+            <a href=crate::url::href("/celery/tasks")>"Tasks"</a>
         </nav>
     }
 }
@@ -80,7 +80,7 @@ pub fn CeleryQueuesPage() -> impl IntoView {
                 <tbody>
                     {q.queues.into_iter().map(|q| view! {
                         <tr data-testid=format!("celery-queue-{}", format::dom_id(&q.name))>
-                            <td><a href=queue_href(&q.name)>{q.name.clone()}</a></td>
+                            <td><a href=crate::url::href(&queue_href(&q.name))>{q.name.clone()}</a></td>
                             <td class="num">{format::count(q.ready)}</td>
                             <td class="num">{format::count(q.reserved)}</td>
                             <td class="num">{format::count(q.eta)}</td>

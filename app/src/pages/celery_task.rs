@@ -42,7 +42,7 @@ pub fn CeleryTaskPage() -> impl IntoView {
 
 fn link(id: &Option<String>) -> impl IntoView {
     id.clone()
-        .map(|i| view! { <a href=task_href(&i)>{i.clone()}</a> })
+        .map(|i| view! { <a href=crate::url::href(&task_href(&i))>{i.clone()}</a> })
 }
 
 #[component]
@@ -73,7 +73,7 @@ fn TaskView(t: CeleryTask, read_only: bool) -> impl IntoView {
             <dt>"Group"</dt><dd>{t.group_id.clone().unwrap_or_default()}</dd>
             <dt>"Children"</dt>
             <dd data-testid="celery-task-children">
-                {t.children.iter().map(|c| view! { <a class="qlink" href=task_href(c)>{c.clone()}</a> " " }).collect_view()}
+                {t.children.iter().map(|c| view! { <a class="qlink" href=crate::url::href(&task_href(c))>{c.clone()}</a> " " }).collect_view()}
             </dd>
             <dt>"Done"</dt><dd>{t.date_done.clone().unwrap_or_default()}</dd>
         </dl>
@@ -87,7 +87,7 @@ fn TaskView(t: CeleryTask, read_only: bool) -> impl IntoView {
         {(!read_only).then(|| view! {
             <section class="actions">
                 {(!ready && crate::auth::may_post(CeleryRevoke::PATH)).then(|| view! {
-                    <form class="inline" method="post" action=CeleryRevoke::PATH>
+                    <form class="inline" method="post" action=crate::url::href(CeleryRevoke::PATH)>
                         <ReturnTo to=here.clone()/>
                         <input type="hidden" name="id" value=t.id.clone()/>
                         <label><input type="checkbox" name="terminate" value="on" data-testid="celery-terminate"/>" terminate"</label>

@@ -52,7 +52,7 @@ pub fn CeleryTasksPage() -> impl IntoView {
             <Title text="Celery tasks"/>
             <h1>"Celery tasks"</h1>
             <CeleryNav/>
-            <form method="get" action="/celery/tasks" class="inline" data-testid="celery-task-filter">
+            <form method="get" action=crate::url::href("/celery/tasks") class="inline" data-testid="celery-task-filter">
                 <label>"State "
                     <select name="state">
                         <option value="">"any"</option>
@@ -83,7 +83,7 @@ pub fn CeleryTasksPage() -> impl IntoView {
                 <tbody>
                     {page.items.into_iter().map(|t| view! {
                         <tr data-testid=format!("celery-task-{}", format::dom_id(&t.id))>
-                            <td><a href=task_href(&t.id)>{t.id.clone()}</a></td>
+                            <td><a href=crate::url::href(&task_href(&t.id))>{t.id.clone()}</a></td>
                             <td><code>{t.name.clone().unwrap_or_default()}</code></td>
                             <td><span class=format!("status status-{}", format::dom_id(&t.state))>{t.state.clone()}</span></td>
                             <td><code>{t.args.clone().unwrap_or_default()}</code></td>

@@ -112,7 +112,7 @@ fn WorkerActions(host: String, tasks: Vec<String>, queues: Vec<String>) -> impl 
             <datalist id="celery-active-queues">
                 {queues.into_iter().map(|q| view! { <option value=q/> }).collect_view()}
             </datalist>
-            <form class="inline" method="post" action=CeleryPool::PATH data-testid="celery-pool-form">
+            <form class="inline" method="post" action=crate::url::href(CeleryPool::PATH) data-testid="celery-pool-form">
                 {hidden()}
                 <label>"Pool " <input type="number" name="n" class="narrow" min="1"
                     max=engine::limits::MAX_SLOTS.to_string() value="1" required=true data-testid="celery-pool-n"/></label>
@@ -120,7 +120,7 @@ fn WorkerActions(host: String, tasks: Vec<String>, queues: Vec<String>) -> impl 
                 <button type="submit" class="btn small" name="op" value="grow" data-testid="celery-pool-grow">"Grow"</button>
                 <button type="submit" class="btn small" name="op" value="shrink" data-testid="celery-pool-shrink">"Shrink"</button>
             </form>
-            <form class="inline" method="post" action=CeleryAutoscale::PATH data-testid="celery-autoscale-form">
+            <form class="inline" method="post" action=crate::url::href(CeleryAutoscale::PATH) data-testid="celery-autoscale-form">
                 {hidden()}
                 <label>"Autoscale max " <input type="number" name="max" class="narrow" min="1"
                     max=engine::limits::MAX_SLOTS.to_string() required=true data-testid="celery-autoscale-max"/></label>
@@ -129,7 +129,7 @@ fn WorkerActions(host: String, tasks: Vec<String>, queues: Vec<String>) -> impl 
                 " "
                 <button type="submit" class="btn small" data-testid="celery-autoscale">"Autoscale"</button>
             </form>
-            <form class="inline" method="post" action=CeleryRateLimit::PATH data-testid="celery-rate-limit-form">
+            <form class="inline" method="post" action=crate::url::href(CeleryRateLimit::PATH) data-testid="celery-rate-limit-form">
                 {hidden()}
                 <label>"Rate limit task " <input type="text" name="task" list="celery-registered"
                     required=true data-testid="celery-rate-limit-task"/></label>
@@ -138,7 +138,7 @@ fn WorkerActions(host: String, tasks: Vec<String>, queues: Vec<String>) -> impl 
                 " "
                 <button type="submit" class="btn small" data-testid="celery-rate-limit">"Set rate limit"</button>
             </form>
-            <form class="inline" method="post" action=CeleryTimeLimit::PATH data-testid="celery-time-limit-form">
+            <form class="inline" method="post" action=crate::url::href(CeleryTimeLimit::PATH) data-testid="celery-time-limit-form">
                 {hidden()}
                 <label>"Time limit task " <input type="text" name="task" list="celery-registered"
                     required=true data-testid="celery-time-limit-task"/></label>
@@ -149,7 +149,7 @@ fn WorkerActions(host: String, tasks: Vec<String>, queues: Vec<String>) -> impl 
                 " "
                 <button type="submit" class="btn small" data-testid="celery-time-limit">"Set time limit"</button>
             </form>
-            <form class="inline" method="post" action=CeleryConsumer::PATH data-testid="celery-consumer-form">
+            <form class="inline" method="post" action=crate::url::href(CeleryConsumer::PATH) data-testid="celery-consumer-form">
                 {hidden()}
                 <label>"Queue " <input type="text" name="queue" list="celery-active-queues"
                     required=true data-testid="celery-consumer-queue"/></label>

@@ -60,7 +60,7 @@ fn Row(w: CeleryWorker, now: f64, read_only: bool) -> impl IntoView {
         .join(" ");
     view! {
         <tr class:stale=!w.online data-testid=format!("celery-worker-{}", format::dom_id(&host))>
-            <td><a href=worker_href(&host)>{host.clone()}</a>
+            <td><a href=crate::url::href(&worker_href(&host))>{host.clone()}</a>
                 {w.sw_ver.clone().map(|v| view! { <div class="desc">{format!("celery {v}")}</div> })}</td>
             <td data-testid="celery-worker-state">{if w.online { "online" } else { "offline" }}</td>
             <td class="num">{w.pool_size.map(|p| p.to_string()).unwrap_or_default()}</td>

@@ -41,7 +41,7 @@ pub fn ChordPage() -> impl IntoView {
                 <dd>
                     <code>{c.callback_func.clone()}</code>" on "{c.callback_queue.clone()}" — "
                     {(!c.callback_id.is_empty()).then(|| view! {
-                        <a href=format::job_href(&c.callback_id)>{c.callback_id.clone()}</a>
+                        <a href=crate::url::href(&format::job_href(&c.callback_id))>{c.callback_id.clone()}</a>
                     })}
                 </dd>
                 <dt>"Created"</dt><dd>{c.created_at.clone().unwrap_or_default()}</dd>
@@ -56,7 +56,7 @@ pub fn ChordPage() -> impl IntoView {
                 <tbody>
                     {c.members.into_iter().map(|m| view! {
                         <tr data-testid="chord-member">
-                            <td><a href=format::job_href(&m.id)>{m.id.clone()}</a></td>
+                            <td><a href=crate::url::href(&format::job_href(&m.id))>{m.id.clone()}</a></td>
                             <td>{m.status}</td>
                             <td>{if m.ended { "yes" } else { "no" }}</td>
                         </tr>

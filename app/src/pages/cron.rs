@@ -97,13 +97,13 @@ fn JobRow(j: CronJobInfo, now: f64, read_only: bool) -> impl IntoView {
         <tr data-testid=testid.clone()>
             <td class="wname">{j.name.clone()}</td>
             <td><code>{j.func_name.clone()}</code></td>
-            <td><a class="qlink" href=format::queue_href(&j.queue_name)>{j.queue_name.clone()}</a></td>
+            <td><a class="qlink" href=crate::url::href(&format::queue_href(&j.queue_name))>{j.queue_name.clone()}</a></td>
             <td>{schedule}</td>
             <td title=format::timestamp(j.next_enqueue_time)>{next}</td>
             <td title=format::timestamp(j.latest_enqueue_time)>{last}</td>
             <td>
                 {j.last_job_id.clone().map(|id| view! {
-                    <a href=format::job_href(&id)>{id.clone()}</a>
+                    <a href=crate::url::href(&format::job_href(&id))>{id.clone()}</a>
                     " "
                     <span class=format!("state state-{}", format::dom_id(&status)) data-testid="cron-last-status">{status.clone()}</span>
                 })}

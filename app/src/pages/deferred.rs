@@ -79,9 +79,9 @@ fn DeferredTable(rows: Vec<DeferredJob>, actions: Vec<RowAction>, now: f64) -> i
                                         aria-label=format!("Select job {id}") data-testid=format!("select-{id}")/>
                                 </td>
                             })}
-                            <td class="id"><a href=format::job_href(&id)>{id.to_string()}</a></td>
+                            <td class="id"><a href=crate::url::href(&format::job_href(&id))>{id.to_string()}</a></td>
                             <td class="func"><code>{func}</code></td>
-                            <td><a href=format::queue_href(&origin)>{origin.clone()}</a></td>
+                            <td><a href=crate::url::href(&format::queue_href(&origin))>{origin.clone()}</a></td>
                             <td title=format::timestamp(row.job.score)>{format::ago(row.job.score, now)}</td>
                             <td class="deps" data-testid=format!("deps-{id}")>
                                 {row.depends_on.into_iter().map(|d| {
@@ -89,7 +89,7 @@ fn DeferredTable(rows: Vec<DeferredJob>, actions: Vec<RowAction>, now: f64) -> i
                                     let class = format!("status status-{}", format::dom_id(&status));
                                     view! {
                                         <span class="dep">
-                                            <a href=format::job_href(&d.id)>{d.id.clone()}</a>
+                                            <a href=crate::url::href(&format::job_href(&d.id))>{d.id.clone()}</a>
                                             " " <span class=class>{status}</span>
                                         </span>
                                         " "

@@ -91,10 +91,10 @@ fn PerQueue(failing: Vec<QueueCounts>, here: String, total: u64, read_only: bool
                         );
                         view! {
                             <tr>
-                                <td><a href=format::queue_list_href(&q.name, JobList::Failed.as_str())>{q.name.clone()}</a></td>
+                                <td><a href=crate::url::href(&format::queue_list_href(&q.name, JobList::Failed.as_str()))>{q.name.clone()}</a></td>
                                 <td class="num">{format::count(q.failed)}</td>
                                 <td>{(!read_only).then(|| view! {
-                                    <a class="btn small" href=href data-testid=format!("requeue-queue-{}", format::dom_id(&q.name))>
+                                    <a class="btn small" href=crate::url::href(&href) data-testid=format!("requeue-queue-{}", format::dom_id(&q.name))>
                                         "Requeue these"
                                     </a>
                                 })}</td>
@@ -104,7 +104,7 @@ fn PerQueue(failing: Vec<QueueCounts>, here: String, total: u64, read_only: bool
                 </tbody>
             </table>
             {(!read_only).then(|| view! {
-                <a class="btn" href=format!("{here}&confirm=requeue-all") data-testid="requeue-all">
+                <a class="btn" href=crate::url::href(&format!("{here}&confirm=requeue-all")) data-testid="requeue-all">
                     {format!("Requeue all {} failed jobs", format::count(total))}
                 </a>
             })}

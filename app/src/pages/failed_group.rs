@@ -101,11 +101,11 @@ pub fn FailedGroupPage() -> impl IntoView {
                 </dl>
                 <p class="hint"><ExportLinks path=format!("/api/v1/export{base}")/></p>
                 {(!read_only).then(|| view! {
-                    <a class="btn" href=format!("{here}&confirm=requeue-group") data-testid="requeue-group">
+                    <a class="btn" href=crate::url::href(&format!("{here}&confirm=requeue-group")) data-testid="requeue-group">
                         {format!("Requeue all {}", format::count(count))}
                     </a>
                     " "
-                    <a class="btn danger" href=format!("{here}&confirm=delete-group") data-testid="delete-group">
+                    <a class="btn danger" href=crate::url::href(&format!("{here}&confirm=delete-group")) data-testid="delete-group">
                         {format!("Delete all {}", format::count(count))}
                     </a>
                 })}
@@ -196,7 +196,7 @@ async fn celery_group(
                 <dt>"Fingerprint"</dt><dd><code>{group.fingerprint.clone()}</code></dd>
             </dl>
             {(!read_only).then(|| view! {
-                <a class="btn" href=format!("{here}&confirm=celery-retry-group") data-testid="celery-retry-group">
+                <a class="btn" href=crate::url::href(&format!("{here}&confirm=celery-retry-group")) data-testid="celery-retry-group">
                     {format!("Retry all {}", format::count(count))}
                 </a>
             })}

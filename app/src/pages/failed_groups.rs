@@ -62,9 +62,9 @@ pub fn FailedGroupsPage() -> impl IntoView {
             <FailedTabs groups=true/>
             {celery.then(|| view! {
                 <nav class="tabs" data-testid="backend-filter">
-                    <a href="/failed/groups" class:current=which.is_empty() data-testid="backend-all">"RQ and Celery"</a>
-                    <a href="/failed/groups?backend=rq" class:current=which == "rq" data-testid="backend-rq">"RQ"</a>
-                    <a href="/failed/groups?backend=celery" class:current=which == "celery" data-testid="backend-celery">"Celery"</a>
+                    <a href=crate::url::href("/failed/groups") class:current=which.is_empty() data-testid="backend-all">"RQ and Celery"</a>
+                    <a href=crate::url::href("/failed/groups?backend=rq") class:current=which == "rq" data-testid="backend-rq">"RQ"</a>
+                    <a href=crate::url::href("/failed/groups?backend=celery") class:current=which == "celery" data-testid="backend-celery">"Celery"</a>
                 </nav>
             })}
             <p class="as-of" data-testid="groups-as-of">{as_of}</p>
@@ -83,8 +83,8 @@ pub fn FailedGroupsPage() -> impl IntoView {
 pub fn FailedTabs(groups: bool) -> impl IntoView {
     view! {
         <nav class="tabs" data-testid="failed-tabs">
-            <a href="/failed" class:current=!groups data-testid="tab-all">"All failed"</a>
-            <a href="/failed/groups" class:current=groups data-testid="tab-groups">"Groups"</a>
+            <a href=crate::url::href("/failed") class:current=!groups data-testid="tab-all">"All failed"</a>
+            <a href=crate::url::href("/failed/groups") class:current=groups data-testid="tab-groups">"Groups"</a>
         </nav>
     }
 }
@@ -122,9 +122,9 @@ fn GroupTable(groups: Vec<FailureGroup>, now: f64, backend: bool) -> impl IntoVi
                     view! {
                         <tr data-testid=testid>
                             {backend.then(|| view! { <td data-testid="group-backend">{label}</td> })}
-                            <td class="num"><a href=href.clone()>{format::count(g.count)}</a></td>
+                            <td class="num"><a href=crate::url::href(&href)>{format::count(g.count)}</a></td>
                             <td><code>{if g.exc_type.is_empty() { "—".to_string() } else { g.exc_type }}</code></td>
-                            <td class="exc"><a href=href><code>{g.example}</code></a></td>
+                            <td class="exc"><a href=crate::url::href(&href)><code>{g.example}</code></a></td>
                             <td>{g.queues.join(", ")}</td>
                             <td><code>{g.functions.join(", ")}</code></td>
                             <td title=format::timestamp(g.first_seen)>{format::ago(g.first_seen, now)}</td>

@@ -137,7 +137,7 @@ fn Facts(job: JobDetail, now: f64) -> impl IntoView {
     view! {
         <dl class="facts" data-testid="job-facts">
             <dt>"Queue"</dt>
-            <dd>{origin.map(|q| view! { <a href=format::queue_href(&q)>{q.clone()}</a> })}</dd>
+            <dd>{origin.map(|q| view! { <a href=crate::url::href(&format::queue_href(&q))>{q.clone()}</a> })}</dd>
             <dt>"Created"</dt><dd>{ts(s.created_at)}</dd>
             <dt>"Enqueued"</dt><dd>{ts(s.enqueued_at)}</dd>
             <dt>"Timeout"</dt><dd>{opt_i(job.timeout)}</dd>
@@ -211,7 +211,7 @@ fn ResultView(r: JobResult) -> impl IntoView {
             <header>
                 <span class=format!("tag result-{}", kind.to_lowercase())>{kind.clone()}</span>
                 " " {format::timestamp(r.created_at)}
-                {r.worker_name.clone().map(|w| view! { " on " <a href=format::worker_href(&w)>{w.clone()}</a> })}
+                {r.worker_name.clone().map(|w| view! { " on " <a href=crate::url::href(&format::worker_href(&w))>{w.clone()}</a> })}
             </header>
             {r.return_value.as_ref().map(|v| decoded(v, "result-value"))}
             {r.exc_string.clone().map(|exc| view! { <pre class="traceback" data-testid="traceback">{exc}</pre> })}
@@ -225,7 +225,7 @@ fn Links(title: &'static str, ids: Vec<String>, testid: &'static str) -> impl In
         view! {
             <h2>{title}</h2>
             <ul class="links" data-testid=testid>
-                {ids.into_iter().map(|id| view! { <li><a href=format::job_href(&id)>{id.clone()}</a></li> }).collect_view()}
+                {ids.into_iter().map(|id| view! { <li><a href=crate::url::href(&format::job_href(&id))>{id.clone()}</a></li> }).collect_view()}
             </ul>
         }
     })

@@ -63,7 +63,7 @@ fn SuspendSwitch(suspended: bool) -> impl IntoView {
     }
     if suspended {
         view! {
-            <form class="inline switch" method="post" action=ResumeWorkers::PATH>
+            <form class="inline switch" method="post" action=crate::url::href(ResumeWorkers::PATH)>
                 <ReturnTo to="/".to_string()/>
                 <button type="submit" class="btn" data-testid="resume">"Resume workers"</button>
             </form>
@@ -71,7 +71,7 @@ fn SuspendSwitch(suspended: bool) -> impl IntoView {
         .into_any()
     } else {
         view! {
-            <form class="inline switch" method="post" action=SuspendWorkers::PATH>
+            <form class="inline switch" method="post" action=crate::url::href(SuspendWorkers::PATH)>
                 <ReturnTo to="/".to_string()/>
                 <label>
                     "Suspend for "

@@ -120,7 +120,7 @@ pub fn QueuePage() -> impl IntoView {
             <p class="hint"><ExportLinks path=format!("/api/v1/export{}?list={}", format::queue_href(&name), list.as_str())/></p>
             <RowForms actions=actions.clone() return_to=here.clone()/>
             {beyond.then(|| view! {
-                <p class="hint">"This page is past the end. " <a href=last_href>"Go to the last page"</a></p>
+                <p class="hint">"This page is past the end. " <a href=crate::url::href(&last_href)>"Go to the last page"</a></p>
             })}
             <LiveJobs req=rows_req rows=rows key=rows_key actions=actions base=base/>
         }
@@ -136,7 +136,7 @@ fn Tabs(counts: QueueCounts, current: JobList) -> impl IntoView {
                 let n = counts.get(list);
                 view! {
                     <a
-                        href=format::queue_list_href(&counts.name, list.as_str())
+                        href=crate::url::href(&format::queue_list_href(&counts.name, list.as_str()))
                         class:current=list == current
                         aria-current=(list == current).then_some("page")
                         data-testid=format!("tab-{}", list.as_str())
@@ -152,7 +152,7 @@ fn Tabs(counts: QueueCounts, current: JobList) -> impl IntoView {
 /// Links to the confirmation step of the queue-wide actions (only when there is work to do).
 #[component]
 fn QueueActions(counts: QueueCounts, here: String) -> impl IntoView {
-    let confirm_href = move |what: &str| format!("{here}&confirm={what}");
+    let confirm_href = move |what: &str| crate::url::href(&format!("{here}&confirm={what}"));
     view! {
         <div class="queue-actions">
             {(counts.failed > 0).then(|| view! {

@@ -93,16 +93,16 @@ pub fn SearchPage() -> impl IntoView {
         if let Some(id) = page.as_ref().and_then(|p| p.exact.as_ref()) {
             // A real redirect: the job page is where an id leads. The link is for clients that
             // do not follow it.
-            redirect(&format::job_href(id));
+            redirect(&crate::url::href(&format::job_href(id)));
             return Ok(view! {
-                <p>"Job " <a href=format::job_href(id) data-testid="exact-link">{id.clone()}</a></p>
+                <p>"Job " <a href=crate::url::href(&format::job_href(id)) data-testid="exact-link">{id.clone()}</a></p>
             }
             .into_any());
         }
         if let Some(id) = celery_page.as_ref().and_then(|p| p.exact.as_ref()) {
-            redirect(&task_href(id));
+            redirect(&crate::url::href(&task_href(id)));
             return Ok(view! {
-                <p>"Celery task " <a href=task_href(id) data-testid="exact-link">{id.clone()}</a></p>
+                <p>"Celery task " <a href=crate::url::href(&task_href(id)) data-testid="exact-link">{id.clone()}</a></p>
             }
             .into_any());
         }
@@ -161,18 +161,18 @@ pub fn SearchPage() -> impl IntoView {
                 />
             })}
             {more.map(|href| view! {
-                <p><a class="btn" href=href data-testid="search-more">"More \u{2192}"</a></p>
+                <p><a class="btn" href=crate::url::href(&href) data-testid="search-more">"More \u{2192}"</a></p>
             })}
             {celery_section}
             {confirm_panel}
             {(searched_rq && !read_only && !nothing).then(|| view! {
                 <section class="panel" data-testid="search-bulk">
                     <p>"Act on every job this search matches (the count is confirmed first):"</p>
-                    <a class="btn" href=format!("{here}&confirm=requeue-search") data-testid="requeue-search">"Requeue matches…"</a>
+                    <a class="btn" href=crate::url::href(&format!("{here}&confirm=requeue-search")) data-testid="requeue-search">"Requeue matches…"</a>
                     " "
-                    <a class="btn danger" href=format!("{here}&confirm=cancel-search") data-testid="cancel-search">"Cancel matches…"</a>
+                    <a class="btn danger" href=crate::url::href(&format!("{here}&confirm=cancel-search")) data-testid="cancel-search">"Cancel matches…"</a>
                     " "
-                    <a class="btn danger" href=format!("{here}&confirm=delete-search") data-testid="delete-search">"Delete matches…"</a>
+                    <a class="btn danger" href=crate::url::href(&format!("{here}&confirm=delete-search")) data-testid="delete-search">"Delete matches…"</a>
                 </section>
             })}
         }
@@ -202,7 +202,7 @@ fn celery_view(p: engine::celery::types::CelerySearchPage, here: &str) -> AnyVie
             {empty.then(|| view! { <p class="empty" data-testid="celery-search-empty">"No Celery task matches so far."</p> })}
             {(!empty).then(|| view! { <CeleryTaskRows tasks=p.items testid="celery-search-results"/> })}
             {more.map(|href| view! {
-                <p><a class="btn" href=href data-testid="celery-search-more">"More Celery tasks \u{2192}"</a></p>
+                <p><a class="btn" href=crate::url::href(&href) data-testid="celery-search-more">"More Celery tasks \u{2192}"</a></p>
             })}
         </section>
     }
@@ -262,7 +262,7 @@ async fn confirm_view(
 #[component]
 fn SearchForm(q: String) -> impl IntoView {
     view! {
-        <form class="search-page" method="get" action="/search" role="search">
+        <form class="search-page" method="get" action=crate::url::href("/search") role="search">
             <input type="search" name="q" value=q aria-label="Search jobs" data-testid="search-page-input"
                 placeholder="words, \"a phrase\", queue:default status:failed func:tasks.send exc:Timeout"/>
             " "

@@ -91,7 +91,7 @@ pub fn StatsPage() -> impl IntoView {
                             let cls = if key == "function" { "" } else { "num" };
                             view! {
                                 <th class=cls>
-                                    <a href=format!("/stats?range={range}&sort={key}")
+                                    <a href=crate::url::href(&format!("/stats?range={range}&sort={key}"))
                                         class:current=key == sort
                                         aria-sort=(key == sort).then_some(if key == "function" { "ascending" } else { "descending" })
                                         data-testid=format!("sort-{key}")>{label}</a>

@@ -121,7 +121,7 @@ pub fn LiveJobFacts(initial: JobHead) -> impl IntoView {
                 view! {
                     <dt>"Status"</dt><dd data-testid="fact-status">{h.status_text()}</dd>
                     <dt>"Worker"</dt>
-                    <dd>{worker.map(|w| view! { <a href=format::worker_href(&w)>{w.clone()}</a> })}</dd>
+                    <dd>{worker.map(|w| view! { <a href=crate::url::href(&format::worker_href(&w))>{w.clone()}</a> })}</dd>
                     <dt>"Started"</dt><dd data-testid="fact-started">{ts(h.started_at, h.now)}</dd>
                     <dt>"Ended"</dt><dd data-testid="fact-ended">{ts(h.ended_at, h.now)}</dd>
                     <dt>"Retries left"</dt><dd data-testid="retries-left">{opt_i(h.retries_left)}</dd>

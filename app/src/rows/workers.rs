@@ -161,7 +161,7 @@ fn ScaleForm(worker: String, concurrency: u64, python: bool, max: u64) -> impl I
     let label = if python { "Processes " } else { "Slots " };
     crate::auth::may_post(ScaleWorkers::PATH).then(|| {
         view! {
-            <form class="inline scale" method="post" action=ScaleWorkers::PATH>
+            <form class="inline scale" method="post" action=crate::url::href(ScaleWorkers::PATH)>
                 <ReturnTo to=HERE.to_string()/>
                 <input type="hidden" name="worker" value=worker/>
                 <label>
@@ -215,11 +215,11 @@ fn WorkerRow(w: WorkerInfo, now: f64, read_only: bool) -> impl IntoView {
             <td class="num">{w.pid.map(|p| p.to_string()).unwrap_or_default()}</td>
             <td>
                 {w.queues.iter().map(|q| view! {
-                    <a class="qlink" href=format::queue_href(q)>{q.clone()}</a>
+                    <a class="qlink" href=crate::url::href(&format::queue_href(q))>{q.clone()}</a>
                 }).collect_view()}
             </td>
             <td><span class=format!("state state-{}", format::dom_id(&w.state))>{w.state.clone()}</span></td>
-            <td>{current.clone().map(|id| view! { <a href=format::job_href(&id)>{id.clone()}</a> })}</td>
+            <td>{current.clone().map(|id| view! { <a href=crate::url::href(&format::job_href(&id))>{id.clone()}</a> })}</td>
             <td>{heartbeat}</td>
             <td class="num">{format::count(w.successful_job_count)}</td>
             <td class="num">{format::count(w.failed_job_count)}</td>

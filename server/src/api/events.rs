@@ -30,11 +30,12 @@ pub fn routes() -> Router<Arc<Console>> {
 const RETRY: Duration = Duration::from_secs(2);
 const KEEP_ALIVE: Duration = Duration::from_secs(15);
 
-async fn events(
-    axum::extract::State(c): Ctx,
-) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+/// `X-Accel-Buffering: no` tells nginx (whose `proxy_buffering` is on by default) to pass each
+/// event on at once instead of holding it until a buffer fills.
+async fn events(axum::extract::State(c): Ctx) -> impl axum::response::IntoResponse {
     let rx = app::events::subscribe(&c);
-    Sse::new(stream(rx)).keep_alive(KeepAlive::new().interval(KEEP_ALIVE))
+    let sse = Sse::new(stream(rx)).keep_alive(KeepAlive::new().interval(KEEP_ALIVE));
+    ([("x-accel-buffering", "no")], sse)
 }
 
 struct Cursor {

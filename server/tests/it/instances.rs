@@ -84,6 +84,24 @@ async fn every_route_is_scoped_and_a_dead_instance_breaks_nothing() {
         page.body
     );
     assert!(page.body.contains(&in_b[1]), "b's jobs listed");
+    // Links on b's pages stay on b; the switcher leads to the same page on a and c.
+    assert!(
+        page.body
+            .contains(&format!(r#"href="/i/b/jobs/{}""#, in_b[1])),
+        "{}",
+        page.body
+    );
+    assert!(!page.body.contains(r#"href="/jobs/"#) && !page.body.contains(r#"action="/ui/"#));
+    assert_eq!(
+        page.body.matches(r#"href="/queues/qb""#).count(),
+        1,
+        "only the switcher's link to a"
+    );
+    assert!(
+        page.body.contains(r#"href="/i/c/queues/qb""#),
+        "{}",
+        page.body
+    );
     let other = send(&app, get("/queues/qb")).await;
     assert!(
         !other.body.contains(&in_b[1]),
@@ -138,5 +156,50 @@ async fn every_route_is_scoped_and_a_dead_instance_breaks_nothing() {
     assert!(
         mb.contains(r#"instance="b""#) && !mb.contains(r#"instance="a""#),
         "{mb}"
+    );
+}
+
+/// Under `--url-prefix`: the prefix comes first, then `/i/NAME`, in requests and in links.
+#[tokio::test]
+async fn instances_under_a_prefix() {
+    let own = start_redis();
+    let a = Store::connect(&fresh_url()).await.unwrap();
+    let b = Store::connect(&own.url(1)).await.unwrap();
+    let id = enqueue(&b, "qb", "m.f").await;
+    let fleet: Vec<(String, Arc<Console>)> = [("a", a), ("b", b)]
+        .into_iter()
+        .map(|(n, s)| (n.to_string(), Arc::new(Console::new(s, false))))
+        .collect();
+    let cfg = ServeConfig {
+        base: app::url::Base::parse("/taskmill").unwrap(),
+        ..ServeConfig::default()
+    };
+    let app = server::instances::router(&fleet, cfg);
+    let qs = send(&app, get("/taskmill/i/b/api/v1/queues")).await.json();
+    assert_eq!(qs[0]["name"], "qb");
+    assert_eq!(
+        send(&app, get("/i/b/api/v1/queues")).await.status,
+        StatusCode::NOT_FOUND
+    );
+    let page = send(&app, get("/taskmill/i/b/queues/qb")).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert!(
+        page.body
+            .contains(&format!(r#"href="/taskmill/i/b/jobs/{id}""#)),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body.contains(r#"href="/taskmill/queues/qb""#),
+        "switcher to a: {}",
+        page.body
+    );
+    assert!(!page.body.contains("/taskmill/i/b/i/"), "{}", page.body);
+    let all = send(&app, get("/taskmill/instances")).await.body;
+    assert!(all.contains(r#"<a href="/taskmill/i/b/""#), "{all}");
+    let m = send(&app, get("/taskmill/metrics")).await.body;
+    assert!(
+        m.contains(r#"rq_jobs{instance="b",queue="qb",status="queued"} 1"#),
+        "{m}"
     );
 }

@@ -17,6 +17,7 @@ mod instances;
 mod limits;
 mod metrics;
 mod pages;
+mod prefix;
 mod props;
 mod redis;
 mod redis_restart;
