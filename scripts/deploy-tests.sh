@@ -3,7 +3,8 @@
 # TLS (a CA, server and client certificates made with the openssl CLI), a Unix socket, an ACL
 # user, a Redis Cluster node (refused), Sentinel with a failover (SIGKILL the primary), the
 # config file and its precedence, the JSON log format, a real Prometheus scraping /metrics, the
-# site embedded in the binary (run from /), and the wheel installed into a fresh venv.
+# site embedded in the binary (run from /), the wheel installed into a fresh venv, and the
+# API fuzzed against its OpenAPI document (scripts/schemathesis.sh).
 #
 #   scripts/deploy-tests.sh            every test
 #   scripts/deploy-tests.sh sentinel   only tests whose name contains "sentinel"
@@ -513,5 +514,6 @@ run_test json-log test_json_log
 run_test prometheus test_prometheus
 run_test embedded-site test_embedded_site
 run_test wheel test_wheel
+run_test openapi-schemathesis scripts/schemathesis.sh
 printf '\ndeploy: %d passed, %d failed\n' "$PASSED" "$FAILED"
 [ "$FAILED" = 0 ]

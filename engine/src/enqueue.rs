@@ -33,6 +33,7 @@ pub(crate) const MAX_FUNC_LEN: usize = 1000;
 
 /// RQ's `Retry(max, interval)`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Retry {
     pub max: u32,
     #[serde(default)]
@@ -41,6 +42,7 @@ pub struct Retry {
 
 /// A job to create. Also the body of `POST /api/v1/queues/{name}/enqueue` (minus `queue`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NewJob {
     #[serde(default)]
     pub queue: String,
@@ -49,6 +51,7 @@ pub struct NewJob {
     #[serde(default)]
     pub args: Vec<Value>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub kwargs: Map<String, Value>,
     /// Custom id (`[A-Za-z0-9_-]+`); a uuid4 otherwise.
     #[serde(default)]
@@ -65,6 +68,7 @@ pub struct NewJob {
     #[serde(default)]
     pub ttl: Option<i64>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
     pub meta: Option<Map<String, Value>>,
     #[serde(default)]
     pub at_front: bool,

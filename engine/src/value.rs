@@ -14,6 +14,7 @@ use text::Bounded;
 pub use text::{bytes_repr, float_repr, str_repr, truncate_chars};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "t", content = "v", rename_all = "lowercase")]
 pub enum PyValue {
     None,

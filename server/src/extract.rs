@@ -111,8 +111,9 @@ impl<S: Send + Sync> FromRequestParts<S> for Who {
 }
 
 /// `{"ids": [...]}` (bounds checked by the engine: `engine::limits::validate_ids`).
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Ids {
+    #[schema(max_items = 1000)]
     pub ids: Vec<String>,
 }

@@ -30,7 +30,11 @@ pub fn routes() -> Router<Arc<Console>> {
 const RETRY: Duration = Duration::from_secs(2);
 const KEEP_ALIVE: Duration = Duration::from_secs(15);
 
-async fn events(
+/// The live feed: `snapshot` events (an `Overview` snapshot as JSON) when it changes and
+/// `stats` events when charts have new points. Never ends while the console runs.
+#[utoipa::path(get, path = "/api/v1/events", tag = "reads",
+    responses((status = 200, description = "Server-sent events", content_type = "text/event-stream", body = String)))]
+pub(super) async fn events(
     axum::extract::State(c): Ctx,
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
     let rx = app::events::subscribe(&c);

@@ -15,6 +15,7 @@ mod events;
 mod groups;
 mod limits;
 mod metrics;
+mod openapi;
 mod pages;
 mod props;
 mod redis;
