@@ -19,9 +19,12 @@ use utoipa::openapi::{
 };
 use utoipa::{Modify, OpenApi};
 
+use engine::export::Format;
+use engine::model::{JobList, StatsMetric, StatsRange};
+
 use super::{
-    across, celery, chords, cron, events, export, groups, jobs, queues, reads, search, stats,
-    workers,
+    across, celery, chords, cron, events, export, groups, jobs, params, queues, reads, search,
+    stats, workers,
 };
 use crate::error::ErrorBody;
 
@@ -57,7 +60,11 @@ use crate::error::ErrorBody;
         celery::autoscale, celery::shutdown, celery::pool_restart, celery::rate_limit,
         celery::time_limit, celery::consumers,
     ),
-    components(schemas(ErrorBody)),
+    // Parameter enums: `IntoParams` refers to them without registering them.
+    components(schemas(
+        ErrorBody, JobList, StatsMetric, StatsRange, Format, params::DryRun, params::Backend,
+        params::InspectMethod,
+    )),
     modifiers(&Errors, &Security, &AnyOf),
 )]
 pub struct ApiDoc;
@@ -182,8 +189,10 @@ impl Modify for AnyOf {
         };
         for name in UNTAGGED {
             if let Some(RefOr::T(Schema::OneOf(one))) = components.schemas.get(name) {
-                let any = AnyOfBuilder::new()
-                    .items(one.items.clone())
+                let any = one
+                    .items
+                    .iter()
+                    .fold(AnyOfBuilder::new(), |b, item| b.item(item.clone()))
                     .description(one.description.clone())
                     .build();
                 components
