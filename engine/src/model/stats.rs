@@ -130,6 +130,9 @@ pub struct Series {
     pub queue: Option<String>,
     pub range: String,
     pub step_s: u64,
+    // `[t, v]` pairs as plain arrays in the document: schemathesis 4.32 chokes on the tuple's
+    // `prefixItems` + `items: false` in a response schema.
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<Vec<Option<f64>>>))]
     pub points: Vec<(i64, Option<f64>)>,
 }
 
