@@ -45,9 +45,40 @@ track_pid $!
 BASE="http://127.0.0.1:$PORT"
 wait_http "$BASE/healthz" 30 || { tail -20 "$T/serve.log"; die "taskmill serve did not answer"; }
 
+# Path parameters drawn mostly from what exists (job ids, queue and worker names, failure
+# groups, as the API lists them), so detail pages answer 200 with hostile data, not only 404.
+sleep 2 # the failure-group index's first pass
+"$TASKMILL_PYTHON" - "$BASE" >"$T/schemathesis.toml" <<'PY' || die "listing the seeded data failed"
+import json, sys, urllib.error, urllib.parse, urllib.request
+base = sys.argv[1] + '/api/v1'
+get = lambda p: json.load(urllib.request.urlopen(base + p, timeout=20))
+ids, names, fps = set(), set(), set()
+for q in get('/queues'):
+    if len(q['name']) > 200:  # the corpus' 64 KiB name: the URI would be too long
+        continue
+    names.add(q['name'])
+    for lst in ('queued', 'started', 'finished', 'failed', 'deferred', 'scheduled', 'canceled'):
+        try:
+            page = get('/queues/%s?list=%s&limit=50' % (urllib.parse.quote(q['name'], safe=''), lst))
+        except urllib.error.HTTPError:  # a name the API refuses (control characters): a 400
+            continue
+        ids.update(j['id'] for j in page['page']['items'])
+names.update(w['name'] for w in get('/workers') if len(w['name']) <= 512)
+fps.update(g['fingerprint'] for g in get('/failed/groups')['items'])
+toml = lambda vs: json.dumps(sorted(v for v in vs if v and '\x00' not in v))
+print('[dictionaries.ids]\nvalues = %s' % toml(ids))
+print('[dictionaries.names]\nvalues = %s' % toml(names))
+print('[dictionaries.fps]\nvalues = %s' % toml(fps or {'0123456789abcdef'}))
+print('[parameters]')
+print('"path.id" = { dictionary = "ids", probability = 0.8 }')
+print('"path.name" = { dictionary = "names", probability = 0.8 }')
+print('"path.fingerprint" = { dictionary = "fps", probability = 0.8 }')
+PY
+info "seeded: $(grep -c . "$T/schemathesis.toml") config lines ($T/schemathesis.toml)"
+
 header "schemathesis $("$ST" --version | awk '{print $NF}') against $BASE/api/v1/openapi.json"
 rc=0
-"$ST" run "$BASE/api/v1/openapi.json" \
+"$ST" --config-file "$T/schemathesis.toml" run "$BASE/api/v1/openapi.json" \
     --checks not_a_server_error,status_code_conformance,response_schema_conformance \
     --exclude-path /api/v1/events \
     --max-examples "${ST_MAX_EXAMPLES:-12}" \

@@ -111,6 +111,7 @@ impl Modify for Errors {
                 if path.contains('{') {
                     add("404", "`not_found`: nothing has this name or id");
                 }
+
                 if post {
                     add("403", "`read_only` (--read-only), `cross_site` (a browser request from another origin) or `forbidden` (the caller's role may not do this)");
                 }
@@ -119,6 +120,15 @@ impl Modify for Errors {
                 }
                 if path != "/api/v1/openapi.json" {
                     add("503", "`redis_unavailable`: Redis is unreachable");
+                }
+                if has_params {
+                    // hyper's own limit, before any route: no body.
+                    op.responses.responses.entry("414".into()).or_insert_with(|| {
+                        ResponseBuilder::new()
+                            .description("The URI is longer than the server reads (no body)")
+                            .build()
+                            .into()
+                    });
                 }
             }
         }
