@@ -12,7 +12,8 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use engine::actions::{Action, Outcome};
 use engine::celery::types::{
-    CeleryQueue, CeleryQueuePage, CeleryTask, CeleryTaskPage, CeleryWorker, EventStatus, InspectReply,
+    CeleryQueue, CeleryQueuePage, CeleryTask, CeleryTaskPage, CeleryWorker, EventStatus,
+    InspectReply,
 };
 use engine::celery::Celery;
 use serde::Deserialize;
@@ -269,7 +270,11 @@ pub(super) async fn autoscale(
     responses((status = 200, body = Outcome),
         (status = 404, body = ErrorBody, description = "`not_found`: no Celery broker is configured (or nothing has this name)"),
         (status = 504, body = ErrorBody, description = "`no_reply`: no worker answered in time")))]
-pub(super) async fn shutdown(State(c): Ctx, Who(who): Who, Seg(worker): Seg) -> ApiResult<Response> {
+pub(super) async fn shutdown(
+    State(c): Ctx,
+    Who(who): Who,
+    Seg(worker): Seg,
+) -> ApiResult<Response> {
     celery(&c)?;
     perform(&c, &who, Action::CeleryShutdown { worker }).await
 }
@@ -280,7 +285,11 @@ pub(super) async fn shutdown(State(c): Ctx, Who(who): Who, Seg(worker): Seg) -> 
     responses((status = 200, body = Outcome),
         (status = 404, body = ErrorBody, description = "`not_found`: no Celery broker is configured (or nothing has this name)"),
         (status = 504, body = ErrorBody, description = "`no_reply`: no worker answered in time")))]
-pub(super) async fn pool_restart(State(c): Ctx, Who(who): Who, Seg(worker): Seg) -> ApiResult<Response> {
+pub(super) async fn pool_restart(
+    State(c): Ctx,
+    Who(who): Who,
+    Seg(worker): Seg,
+) -> ApiResult<Response> {
     celery(&c)?;
     perform(&c, &who, Action::CeleryPoolRestart { worker }).await
 }

@@ -103,10 +103,19 @@ impl Modify for Errors {
                         .entry(status.to_string())
                         .or_insert_with(|| error_response(text));
                 };
-                add("401", "`unauthorized`: credentials are configured and none (or wrong ones) were sent");
-                add("429", "`too_many_requests`: too many failed logins from this client or for this user");
+                add(
+                    "401",
+                    "`unauthorized`: credentials are configured and none (or wrong ones) were sent",
+                );
+                add(
+                    "429",
+                    "`too_many_requests`: too many failed logins from this client or for this user",
+                );
                 if has_params || has_body {
-                    add("400", "`bad_request`: a parameter or the body is malformed or out of range");
+                    add(
+                        "400",
+                        "`bad_request`: a parameter or the body is malformed or out of range",
+                    );
                 }
                 if path.contains('{') {
                     add("404", "`not_found`: nothing has this name or id");
@@ -123,12 +132,15 @@ impl Modify for Errors {
                 }
                 if has_params {
                     // hyper's own limit, before any route: no body.
-                    op.responses.responses.entry("414".into()).or_insert_with(|| {
-                        ResponseBuilder::new()
-                            .description("The URI is longer than the server reads (no body)")
-                            .build()
-                            .into()
-                    });
+                    op.responses
+                        .responses
+                        .entry("414".into())
+                        .or_insert_with(|| {
+                            ResponseBuilder::new()
+                                .description("The URI is longer than the server reads (no body)")
+                                .build()
+                                .into()
+                        });
                 }
             }
         }

@@ -206,10 +206,26 @@ mod tests {
         assert_eq!(engine::limits::MAX_JOB_ID_LEN, 128);
         assert_eq!(engine::limits::MAX_QUEUE_NAME_LEN, 200);
         assert_eq!(engine::limits::MAX_WORKER_NAME_LEN, 512);
-        let methods = ["stats", "active", "reserved", "scheduled", "registered", "active_queues", "revoked"];
+        let methods = [
+            "stats",
+            "active",
+            "reserved",
+            "scheduled",
+            "registered",
+            "active_queues",
+            "revoked",
+        ];
         assert_eq!(super::super::celery::INSPECT, methods);
         use super::InspectMethod as M;
-        let all = [M::Stats, M::Active, M::Reserved, M::Scheduled, M::Registered, M::ActiveQueues, M::Revoked];
+        let all = [
+            M::Stats,
+            M::Active,
+            M::Reserved,
+            M::Scheduled,
+            M::Registered,
+            M::ActiveQueues,
+            M::Revoked,
+        ];
         for (m, s) in all.iter().zip(methods) {
             assert_eq!(serde_json::to_value(m).unwrap(), s);
         }

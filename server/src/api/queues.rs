@@ -73,7 +73,11 @@ pub(super) async fn requeue_failed(
     request_body = Option<Confirm>,
     responses((status = 200, body = Outcome), (status = 409, body = crate::error::ErrorBody,
         description = "`conflict`: the live count is not `expected`")))]
-pub(super) async fn requeue_all(State(c): Ctx, Who(who): Who, body: JsonBody<Confirm>) -> ApiResult<Response> {
+pub(super) async fn requeue_all(
+    State(c): Ctx,
+    Who(who): Who,
+    body: JsonBody<Confirm>,
+) -> ApiResult<Response> {
     let expected = expected(body);
     perform(&c, &who, Action::RequeueAll { expected }).await
 }

@@ -102,7 +102,12 @@ enum Verb {
     params(SearchTarget, DryRunQuery), request_body = Option<Confirm>,
     responses((status = 200, body = Acted), (status = 409, body = ErrorBody,
         description = "`conflict`: the search does not match exactly `expected` jobs now")))]
-pub(super) async fn requeue(c: Ctx, who: Who, p: Params, body: JsonBody<Confirm>) -> ApiResult<Response> {
+pub(super) async fn requeue(
+    c: Ctx,
+    who: Who,
+    p: Params,
+    body: JsonBody<Confirm>,
+) -> ApiResult<Response> {
     act(c, who, p, body, Verb::Requeue).await
 }
 
@@ -111,7 +116,12 @@ pub(super) async fn requeue(c: Ctx, who: Who, p: Params, body: JsonBody<Confirm>
     params(SearchTarget, DryRunQuery), request_body = Option<Confirm>,
     responses((status = 200, body = Acted), (status = 409, body = ErrorBody,
         description = "`conflict`: the search does not match exactly `expected` jobs now")))]
-pub(super) async fn delete(c: Ctx, who: Who, p: Params, body: JsonBody<Confirm>) -> ApiResult<Response> {
+pub(super) async fn delete(
+    c: Ctx,
+    who: Who,
+    p: Params,
+    body: JsonBody<Confirm>,
+) -> ApiResult<Response> {
     act(c, who, p, body, Verb::Delete).await
 }
 
@@ -120,7 +130,12 @@ pub(super) async fn delete(c: Ctx, who: Who, p: Params, body: JsonBody<Confirm>)
     params(SearchTarget, DryRunQuery), request_body = Option<Confirm>,
     responses((status = 200, body = Acted), (status = 409, body = ErrorBody,
         description = "`conflict`: the search does not match exactly `expected` jobs now")))]
-pub(super) async fn cancel(c: Ctx, who: Who, p: Params, body: JsonBody<Confirm>) -> ApiResult<Response> {
+pub(super) async fn cancel(
+    c: Ctx,
+    who: Who,
+    p: Params,
+    body: JsonBody<Confirm>,
+) -> ApiResult<Response> {
     act(c, who, p, body, Verb::Cancel).await
 }
 

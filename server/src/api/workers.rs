@@ -36,14 +36,22 @@ pub(super) async fn list(State(c): Ctx) -> ApiResult<Response> {
 /// Sends RQ's `shutdown` command to the worker. Answers `{"receivers"}`.
 #[utoipa::path(post, path = "/api/v1/workers/{name}/shutdown", tag = "workers",
     params(WorkerName), responses((status = 200, body = Outcome)))]
-pub(super) async fn shutdown(State(c): Ctx, Who(who): Who, Seg(worker): Seg) -> ApiResult<Response> {
+pub(super) async fn shutdown(
+    State(c): Ctx,
+    Who(who): Who,
+    Seg(worker): Seg,
+) -> ApiResult<Response> {
     perform(&c, &who, Action::Shutdown { worker }).await
 }
 
 /// Sends RQ's `kill-horse` command to the worker. Answers `{"receivers"}`.
 #[utoipa::path(post, path = "/api/v1/workers/{name}/kill-horse", tag = "workers",
     params(WorkerName), responses((status = 200, body = Outcome)))]
-pub(super) async fn kill_horse(State(c): Ctx, Who(who): Who, Seg(worker): Seg) -> ApiResult<Response> {
+pub(super) async fn kill_horse(
+    State(c): Ctx,
+    Who(who): Who,
+    Seg(worker): Seg,
+) -> ApiResult<Response> {
     perform(&c, &who, Action::KillHorse { worker }).await
 }
 
@@ -81,7 +89,11 @@ pub(super) struct Suspend {
 /// Suspends every worker (RQ's `rq:suspended`). Answers `{"suspended": true}`.
 #[utoipa::path(post, path = "/api/v1/suspend", tag = "workers",
     request_body = Option<Suspend>, responses((status = 200, body = Outcome)))]
-pub(super) async fn suspend(State(c): Ctx, Who(who): Who, body: JsonBody<Suspend>) -> ApiResult<Response> {
+pub(super) async fn suspend(
+    State(c): Ctx,
+    Who(who): Who,
+    body: JsonBody<Suspend>,
+) -> ApiResult<Response> {
     let secs = body.0.and_then(|s| s.duration);
     perform(&c, &who, Action::Suspend { secs }).await
 }

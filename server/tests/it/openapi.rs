@@ -38,7 +38,11 @@ fn routes_in_source() -> BTreeSet<(String, String)> {
                     methods += 1;
                 }
             }
-            assert!(methods > 0, "{}: no method found for {route}", path.display());
+            assert!(
+                methods > 0,
+                "{}: no method found for {route}",
+                path.display()
+            );
         }
     }
     out
@@ -69,7 +73,10 @@ async fn document_is_openapi_3_1_and_lists_every_route() {
     assert!(source.contains(&("GET".into(), "/api/v1/jobs/requeue".into())));
     let documented = routes_in_document(&doc);
     let missing: Vec<_> = source.difference(&documented).collect();
-    assert!(missing.is_empty(), "routes missing from the document: {missing:?}");
+    assert!(
+        missing.is_empty(),
+        "routes missing from the document: {missing:?}"
+    );
     let extra: Vec<_> = documented.difference(&source).collect();
     assert!(extra.is_empty(), "documented but not routed: {extra:?}");
 
@@ -89,9 +96,14 @@ async fn document_is_openapi_3_1_and_lists_every_route() {
         let status = res.status();
         assert_ne!(status, StatusCode::METHOD_NOT_ALLOWED, "{method} {uri}");
         if status == StatusCode::NOT_FOUND {
-            let body = axum::body::to_bytes(res.into_body(), 1 << 20).await.unwrap();
+            let body = axum::body::to_bytes(res.into_body(), 1 << 20)
+                .await
+                .unwrap();
             let body = String::from_utf8_lossy(&body);
-            assert!(!body.contains("no such API route"), "{method} {uri}: {body}");
+            assert!(
+                !body.contains("no such API route"),
+                "{method} {uri}: {body}"
+            );
         }
     }
 }
@@ -146,8 +158,13 @@ async fn every_reference_resolves() {
     refs(&doc, &mut all);
     assert!(all.len() > 50, "only {} references", all.len());
     for r in all {
-        let name = r.strip_prefix("#/components/schemas/").unwrap_or_else(|| panic!("{r}"));
-        assert!(doc["components"]["schemas"][name].is_object(), "dangling {r}");
+        let name = r
+            .strip_prefix("#/components/schemas/")
+            .unwrap_or_else(|| panic!("{r}"));
+        assert!(
+            doc["components"]["schemas"][name].is_object(),
+            "dangling {r}"
+        );
     }
 }
 
