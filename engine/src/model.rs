@@ -6,6 +6,8 @@ use serde::{Deserialize, Serialize};
 
 pub use crate::value::PyValue;
 
+#[cfg(feature = "openapi")]
+pub(crate) mod schema;
 mod stats;
 pub use stats::{
     duration_bucket, quantile, FunctionStats, Series, StatsMetric, StatsRange, DURATION_BOUNDS,
@@ -27,33 +29,6 @@ pub enum JobStatus {
     Canceled,
     #[serde(untagged)]
     Other(String),
-}
-
-/// `JobStatus` on the wire: one of the known statuses, or any other string kept verbatim.
-#[cfg(feature = "openapi")]
-impl utoipa::PartialSchema for JobStatus {
-    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-        utoipa::openapi::ObjectBuilder::new()
-            .schema_type(utoipa::openapi::schema::Type::String)
-            .description(Some(
-                "created, queued, started, finished, failed, deferred, scheduled, stopped, \
-                 canceled, or an unknown status kept verbatim",
-            ))
-            .examples(["queued", "failed"])
-            .into()
-    }
-}
-
-#[cfg(feature = "openapi")]
-impl utoipa::ToSchema for JobStatus {}
-
-/// How serde writes `JobDetail::call` (a `Result`): `{"Ok": Call}` or `{"Err": Decoded}`.
-#[cfg(feature = "openapi")]
-#[derive(utoipa::ToSchema)]
-#[allow(dead_code)]
-enum CallOrNot {
-    Ok(Call),
-    Err(Decoded),
 }
 
 impl JobStatus {
@@ -389,7 +364,7 @@ pub struct Execution {
 pub struct JobDetail {
     pub summary: JobSummary,
     /// The call, or why `data` could not be decoded.
-    #[cfg_attr(feature = "openapi", schema(value_type = CallOrNot))]
+    #[cfg_attr(feature = "openapi", schema(value_type = schema::CallOrNot))]
     pub call: Result<Call, Decoded>,
     pub meta: Option<Decoded>,
     pub timeout: Option<i64>,

@@ -26,6 +26,7 @@ pub enum PyValue {
     BigInt(String),
     /// Non-finite values travel as the strings `nan` / `inf` / `-inf` (JSON has no NaN, and
     /// serde_json would write `null`, which would not deserialize on the console's side).
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::model::schema::WireFloat))]
     Float(#[serde(with = "text::float_serde")] f64),
     Str(String),
     Bytes(Vec<u8>),
