@@ -35,6 +35,7 @@ pub(crate) const MAX_FUNC_LEN: usize = 1000;
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Retry {
+    #[cfg_attr(feature = "openapi", schema(minimum = 1))]
     pub max: u32,
     #[serde(default)]
     pub intervals: Vec<u64>,
@@ -47,6 +48,7 @@ pub struct NewJob {
     #[serde(default)]
     pub queue: String,
     /// Dotted function path, e.g. `taskmill.echo` or `tasks.add`.
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 1000))]
     pub func: String,
     #[serde(default)]
     pub args: Vec<Value>,
@@ -55,6 +57,7 @@ pub struct NewJob {
     pub kwargs: Map<String, Value>,
     /// Custom id (`[A-Za-z0-9_-]+`); a uuid4 otherwise.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(pattern = "^[A-Za-z0-9_-]{1,128}$"))]
     pub id: Option<String>,
     #[serde(default)]
     pub description: Option<String>,
@@ -66,6 +69,7 @@ pub struct NewJob {
     #[serde(default)]
     pub failure_ttl: Option<i64>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1))]
     pub ttl: Option<i64>,
     #[serde(default)]
     #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]

@@ -116,6 +116,6 @@ impl<S: Send + Sync> FromRequestParts<S> for Who {
 #[derive(serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Ids {
-    #[schema(max_items = 1000)]
+    #[schema(min_items = 1, max_items = 1000)]
     pub ids: Vec<String>,
 }

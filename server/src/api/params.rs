@@ -143,6 +143,7 @@ pub struct RangeQuery {
 pub struct SearchQuery {
     /// The query: free text, `"phrases"`, `queue:` `status:` `func:` `worker:` `exc:` filters,
     /// or a job id.
+    #[param(max_length = 500)]
     pub q: String,
     /// The previous page's `cursor` (RQ side).
     pub cursor: Option<String>,
@@ -157,6 +158,7 @@ pub struct SearchQuery {
 #[derive(IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct SearchTarget {
+    #[param(max_length = 500)]
     pub q: String,
 }
 
@@ -203,6 +205,10 @@ mod tests {
         assert_eq!(crate::extract::MAX_LIMIT, 500);
         assert_eq!(4611686018427387903_u64, i64::MAX as u64 / 2);
         assert_eq!(engine::limits::MAX_SEARCH_LIMIT, 100);
+        assert_eq!(engine::limits::MAX_SEARCH_QUERY_LEN, 500);
+        assert_eq!(engine::limits::MAX_IDS, 1000);
+        assert_eq!(engine::limits::MAX_SUSPEND_SECS, 31536000);
+        assert_eq!(engine::limits::MAX_SLOTS, 256);
         assert_eq!(engine::limits::MAX_JOB_ID_LEN, 128);
         assert_eq!(engine::limits::MAX_QUEUE_NAME_LEN, 200);
         assert_eq!(engine::limits::MAX_WORKER_NAME_LEN, 512);

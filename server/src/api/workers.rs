@@ -83,6 +83,7 @@ pub(super) async fn scale(
 pub(super) struct Suspend {
     /// Seconds; until resumed when absent.
     #[serde(default)]
+    #[schema(minimum = 1, maximum = 31536000)]
     duration: Option<u64>,
 }
 
