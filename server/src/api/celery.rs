@@ -172,7 +172,8 @@ pub(super) struct Revoke {
     params(TaskId),
     request_body = Option<Revoke>,
     responses((status = 200, body = Outcome),
-        (status = 404, body = ErrorBody, description = "`not_found`: no Celery broker is configured (or nothing has this name)")))]
+        (status = 404, body = ErrorBody, description = "`not_found`: no Celery broker is configured (or nothing has this name)"),
+        (status = 504, body = ErrorBody, description = "`no_reply`: no worker answered in time")))]
 pub(super) async fn revoke(
     State(c): Ctx,
     Who(who): Who,
