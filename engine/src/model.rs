@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 pub use crate::value::PyValue;
 
 #[cfg(feature = "openapi")]
-pub(crate) mod schema;
+pub mod schema;
 mod stats;
 pub use stats::{
     duration_bucket, quantile, FunctionStats, Series, StatsMetric, StatsRange, DURATION_BOUNDS,

@@ -26,13 +26,13 @@ impl ToSchema for JobStatus {}
 /// How serde writes `JobDetail::call` (a `Result`): `{"Ok": Call}` or `{"Err": Decoded}`.
 #[derive(ToSchema)]
 #[allow(dead_code)]
-pub(crate) enum CallOrNot {
+pub enum CallOrNot {
     Ok(Call),
     Err(Decoded),
 }
 
 /// `PyValue::Float`: a number, or `nan` / `inf` / `-inf` as text (JSON has no such numbers).
-pub(crate) struct WireFloat;
+pub struct WireFloat;
 
 impl PartialSchema for WireFloat {
     fn schema() -> RefOr<Schema> {

@@ -64,6 +64,8 @@ use crate::error::ErrorBody;
     components(schemas(
         ErrorBody, JobList, StatsMetric, StatsRange, Format, params::DryRun, params::Backend,
         params::InspectMethod,
+        // Named by `value_type` only (utoipa does not collect those).
+        engine::model::schema::WireFloat,
     )),
     modifiers(&Errors, &Security, &AnyOf),
 )]
