@@ -122,7 +122,6 @@ impl Modify for Errors {
                 if path.contains('{') {
                     add("404", "`not_found`: nothing has this name or id");
                 }
-
                 if post {
                     add("403", "`read_only` (--read-only), `cross_site` (a browser request from another origin) or `forbidden` (the caller's role may not do this)");
                 }
