@@ -4,7 +4,8 @@
 # user, a Redis Cluster node (refused), Sentinel with a failover (SIGKILL the primary), the
 # config file and its precedence, the JSON log format, a real Prometheus scraping /metrics, the
 # site embedded in the binary (run from /), the wheel installed into a fresh venv, and the
-# console behind a real nginx under a URL prefix, clicked through in Chromium.
+# console behind a real nginx under a URL prefix, clicked through in Chromium, and the
+# API fuzzed against its OpenAPI document (scripts/schemathesis.sh).
 #
 #   scripts/deploy-tests.sh            every test
 #   scripts/deploy-tests.sh sentinel   only tests whose name contains "sentinel"
@@ -519,5 +520,6 @@ run_test prometheus test_prometheus
 run_test embedded-site test_embedded_site
 run_test wheel test_wheel
 run_test behind-proxy test_behind_proxy
+run_test openapi-schemathesis scripts/schemathesis.sh
 printf '\ndeploy: %d passed, %d failed\n' "$PASSED" "$FAILED"
 [ "$FAILED" = 0 ]

@@ -8,8 +8,9 @@
 #
 # Sources: Debian packages (apt), the Rust wasm target (rustup), crates.io (wasm-bindgen-cli),
 # npm (end2end/package-lock.json: playwright-core, binaryen's wasm-opt) and PyPI (the .venv for the
-# Python RQ / Celery interop tests, the demo's Celery worker, and maturin for the wheel). Nothing
-# is downloaded from anywhere else: no browser download, no prebuilt binaries.
+# Python RQ / Celery interop tests, the demo's Celery worker, maturin for the wheel, and
+# schemathesis for the API's OpenAPI check). Nothing is downloaded from anywhere else: no
+# browser download, no prebuilt binaries.
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 MODE=all
@@ -106,6 +107,17 @@ if [ "$MODE" = all ]; then
         "$REPO/.venv/bin/python" -m pip install -q --disable-pip-version-check "maturin==$MATURIN"
     else
         info "python: .venv has maturin $MATURIN"
+    fi
+fi
+
+# --- schemathesis: fuzzes the API against its OpenAPI document (scripts/schemathesis.sh) -------
+if [ "$MODE" = all ]; then
+    SCHEMATHESIS=4.32.5
+    if [ "$("$REPO/.venv/bin/st" --version 2>/dev/null | awk '{print $NF}')" != "$SCHEMATHESIS" ]; then
+        header "pip install schemathesis $SCHEMATHESIS into .venv"
+        "$REPO/.venv/bin/python" -m pip install -q --disable-pip-version-check "schemathesis==$SCHEMATHESIS"
+    else
+        info "python: .venv has schemathesis $SCHEMATHESIS"
     fi
 fi
 

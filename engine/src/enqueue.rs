@@ -33,7 +33,9 @@ pub(crate) const MAX_FUNC_LEN: usize = 1000;
 
 /// RQ's `Retry(max, interval)`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Retry {
+    #[cfg_attr(feature = "openapi", schema(minimum = 1))]
     pub max: u32,
     #[serde(default)]
     pub intervals: Vec<u64>,
@@ -41,17 +43,21 @@ pub struct Retry {
 
 /// A job to create. Also the body of `POST /api/v1/queues/{name}/enqueue` (minus `queue`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct NewJob {
     #[serde(default)]
     pub queue: String,
     /// Dotted function path, e.g. `taskmill.echo` or `tasks.add`.
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 1000))]
     pub func: String,
     #[serde(default)]
     pub args: Vec<Value>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Object))]
     pub kwargs: Map<String, Value>,
     /// Custom id (`[A-Za-z0-9_-]+`); a uuid4 otherwise.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(pattern = "^[A-Za-z0-9_-]{1,128}$"))]
     pub id: Option<String>,
     #[serde(default)]
     pub description: Option<String>,
@@ -63,8 +69,10 @@ pub struct NewJob {
     #[serde(default)]
     pub failure_ttl: Option<i64>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1))]
     pub ttl: Option<i64>,
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<Object>))]
     pub meta: Option<Map<String, Value>>,
     #[serde(default)]
     pub at_front: bool,

@@ -28,6 +28,8 @@ pub const MAX_ROWS: u64 = 1_000_000;
 
 /// Output format, from the `format` query parameter.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(rename_all = "lowercase"))]
 pub enum Format {
     Csv,
     Json,

@@ -6,6 +6,8 @@ use serde::{Deserialize, Serialize};
 
 pub use crate::value::PyValue;
 
+#[cfg(feature = "openapi")]
+pub mod schema;
 mod stats;
 pub use stats::{
     duration_bucket, quantile, FunctionStats, Series, StatsMetric, StatsRange, DURATION_BOUNDS,
@@ -62,6 +64,7 @@ impl JobStatus {
 
 /// Where a job id can be listed: the queue list itself or one of RQ's six registries.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum JobList {
     Queued,
@@ -101,6 +104,7 @@ impl JobList {
 
 /// Per-queue counts, all from LLEN / ZCARD (never a cleanup, never a walk).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct QueueCounts {
     pub name: String,
     pub queued: u64,
@@ -130,6 +134,7 @@ impl QueueCounts {
 
 /// Worker state as a console shows it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct WorkerInfo {
     pub name: String,
     pub hostname: Option<String>,
@@ -157,6 +162,7 @@ pub struct WorkerInfo {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PoolInfo {
     pub pool_id: String,
     pub concurrency: u64,
@@ -179,6 +185,7 @@ impl PoolInfo {
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RedisInfo {
     pub version: String,
     pub used_memory: u64,
@@ -188,6 +195,7 @@ pub struct RedisInfo {
 
 /// Totals across queues, per state.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Totals {
     pub queued: u64,
     pub started: u64,
@@ -204,6 +212,7 @@ pub struct Totals {
 /// Everything the overview, `/metrics` and the live counters need, read with
 /// O(queues + workers) commands in a few pipelines.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Snapshot {
     /// Unix seconds when the snapshot was taken.
     pub taken_at: f64,
@@ -219,6 +228,7 @@ pub struct Snapshot {
 
 /// A decoded payload value, or why it could not be decoded plus a safe preview of the bytes.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "kind", rename_all = "lowercase")]
 pub enum Decoded {
     Ok {
@@ -236,6 +246,7 @@ pub enum Decoded {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Codec {
     Json,
@@ -244,6 +255,7 @@ pub enum Codec {
 
 /// The `data` field split into RQ's 4-tuple `(func_name, instance, args, kwargs)`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Call {
     pub codec: Codec,
     pub func_name: String,
@@ -255,6 +267,7 @@ pub struct Call {
 
 /// One row of a job list page.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct JobSummary {
     pub id: String,
     /// False when the id is listed but `rq:job:<id>` is gone.
@@ -277,6 +290,7 @@ pub struct JobSummary {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Page<T> {
     pub items: Vec<T>,
     pub total: u64,
@@ -286,6 +300,7 @@ pub struct Page<T> {
 
 /// `rq:results:<id>` entry types.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ResultType {
     Successful,
@@ -320,6 +335,7 @@ impl ResultType {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct JobResult {
     /// Stream entry id; its millisecond part is the creation time.
     pub id: String,
@@ -334,6 +350,7 @@ pub struct JobResult {
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Execution {
     pub id: String,
     pub worker_name: Option<String>,
@@ -343,9 +360,11 @@ pub struct Execution {
 
 /// Everything known about one job.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct JobDetail {
     pub summary: JobSummary,
     /// The call, or why `data` could not be decoded.
+    #[cfg_attr(feature = "openapi", schema(value_type = schema::CallOrNot))]
     pub call: Result<Call, Decoded>,
     pub meta: Option<Decoded>,
     pub timeout: Option<i64>,
@@ -379,6 +398,7 @@ pub struct JobDetail {
 
 /// One audit-log record.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AuditEntry {
     pub at: f64,
     pub who: String,
@@ -389,6 +409,7 @@ pub struct AuditEntry {
 
 /// One failure group (`engine::groups`): failures with the same fingerprint.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FailureGroup {
     /// 16 hex digits, or `undecodable`.
     pub fingerprint: String,
@@ -417,6 +438,7 @@ fn rq_backend() -> String {
 
 /// The groups view: largest group first, and how fresh the index is.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FailureGroups {
     /// Start of the index's last complete pass: every change before it is counted. `None`
     /// until the first pass ends.
@@ -428,6 +450,7 @@ pub struct FailureGroups {
 /// (`None`: the search reached the end) and how many jobs were examined so far. `exact` is set
 /// when the query was the id of an existing job (the console goes straight to its page).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SearchPage {
     pub items: Vec<JobSummary>,
     pub cursor: Option<String>,
@@ -438,6 +461,7 @@ pub struct SearchPage {
 
 /// One dependency of a deferred job and its current status (`None`: hash gone or no status).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Dependency {
     pub id: String,
     pub status: Option<JobStatus>,
@@ -446,6 +470,7 @@ pub struct Dependency {
 /// A row of the cross-queue deferred view: the job and what it waits on. Serialised flat: a
 /// `JobSummary` with two more fields.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DeferredJob {
     #[serde(flatten)]
     pub job: JobSummary,
@@ -457,6 +482,7 @@ pub struct DeferredJob {
 
 /// What a timeline step was.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum TimelineKind {
     Created,
@@ -476,6 +502,7 @@ pub enum TimelineKind {
 
 /// One step of a job's timeline (`engine::timeline::build`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct TimelineEvent {
     pub kind: TimelineKind,
     /// Unix seconds, when known.

@@ -14,6 +14,9 @@ use text::Bounded;
 pub use text::{bytes_repr, float_repr, str_repr, truncate_chars};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+// Values nest: `no_recursion` stops utoipa collecting this schema inside itself (it is a $ref).
+#[cfg_attr(feature = "openapi", schema(no_recursion))]
 #[serde(tag = "t", content = "v", rename_all = "lowercase")]
 pub enum PyValue {
     None,
@@ -23,12 +26,15 @@ pub enum PyValue {
     BigInt(String),
     /// Non-finite values travel as the strings `nan` / `inf` / `-inf` (JSON has no NaN, and
     /// serde_json would write `null`, which would not deserialize on the console's side).
+    #[cfg_attr(feature = "openapi", schema(value_type = crate::model::schema::WireFloat))]
     Float(#[serde(with = "text::float_serde")] f64),
     Str(String),
     Bytes(Vec<u8>),
     List(Vec<PyValue>),
     Tuple(Vec<PyValue>),
     Set(Vec<PyValue>),
+    // Pairs as two-item arrays; a tuple would make utoipa inline the schema into itself.
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<Vec<PyValue>>))]
     Dict(Vec<(PyValue, PyValue)>),
     /// A global reference such as `datetime.datetime` (GLOBAL / STACK_GLOBAL).
     Global(String),

@@ -72,10 +72,16 @@ pub struct ApiError {
     pub message: String,
 }
 
-#[derive(Serialize)]
-struct Body<'a> {
-    code: &'a str,
-    message: &'a str,
+/// Every error answer of the API.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ErrorBody<'a> {
+    /// Stable: `bad_request`, `unauthorized`, `read_only`, `cross_site`, `forbidden`,
+    /// `too_many_requests`, `not_found`, `method_not_allowed`, `conflict`,
+    /// `payload_too_large`, `redis_unavailable`, `internal`, `no_reply`.
+    #[schema(example = "not_found")]
+    pub code: &'a str,
+    /// For people: what was wrong.
+    pub message: &'a str,
 }
 
 impl ApiError {
@@ -95,7 +101,7 @@ impl ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = serde_json::to_string(&Body {
+        let body = serde_json::to_string(&ErrorBody {
             code: self.code.as_str(),
             message: &self.message,
         })

@@ -70,7 +70,8 @@ impl Params {
     }
 }
 
-/// A JSON body of at most `BODY_LIMIT` bytes, any content type; an empty body is `None`.
+/// A JSON body of at most `BODY_LIMIT` bytes, any content type; an empty body (or `null`) is
+/// `None`.
 pub struct JsonBody<T>(pub Option<T>);
 
 impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
@@ -82,8 +83,9 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonBody<T> {
         if bytes.iter().all(u8::is_ascii_whitespace) {
             return Ok(JsonBody(None));
         }
-        serde_json::from_slice(&bytes)
-            .map(|v| JsonBody(Some(v)))
+        // `null` is no body too (an optional body's schema says so).
+        serde_json::from_slice::<Option<T>>(&bytes)
+            .map(JsonBody)
             .map_err(|e| ApiError::bad_request(format!("invalid JSON body: {e}")))
     }
 }
@@ -111,8 +113,9 @@ impl<S: Send + Sync> FromRequestParts<S> for Who {
 }
 
 /// `{"ids": [...]}` (bounds checked by the engine: `engine::limits::validate_ids`).
-#[derive(serde::Deserialize)]
+#[derive(serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Ids {
+    #[schema(min_items = 1, max_items = 1000)]
     pub ids: Vec<String>,
 }

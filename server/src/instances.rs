@@ -240,7 +240,7 @@ fn labelled(sample: &str, instance: &str) -> String {
 }
 
 /// One instance in `GET /api/v1/instances`.
-#[derive(serde::Serialize, Debug)]
+#[derive(serde::Serialize, Debug, utoipa::ToSchema)]
 pub struct InstanceView {
     pub name: String,
     /// The default instance: its routes are also served without `/i/NAME`.
@@ -259,6 +259,8 @@ pub struct InstanceView {
 
 /// `GET /api/v1/instances`: every instance's totals or why they could not be read (each read
 /// concurrently under its own deadline, like the `/instances` page).
+#[utoipa::path(get, path = "/api/v1/instances", tag = "reads",
+    responses((status = 200, description = "The console's Redis instances, the default first", body = [InstanceView])))]
 pub async fn api(State(fleet): State<Arc<Fleet>>) -> axum::Json<Vec<InstanceView>> {
     let reads = fleet.read_all().await;
     let views = reads.into_iter().enumerate().map(|(i, (name, read))| {

@@ -183,18 +183,18 @@ pub fn router_scoped(console: Arc<Console>, cfg: ServeConfig, scope: Option<Scop
             .route("/metrics", get(crate::instances::metrics_one))
             .with_state((s.here.name.clone(), console.clone())),
     };
-    let fleet_api = match &scope {
-        Some(s) => Router::new()
-            .route("/api/v1/instances", get(crate::instances::api))
-            .with_state(s.fleet.clone()),
-        None => Router::new(),
+    // `/api/v1/instances`: this console's instances (just this one without several).
+    let fleet = match &scope {
+        Some(s) => s.fleet.clone(),
+        None => Arc::new(app::state::Fleet {
+            instances: vec![("default".into(), console.clone())],
+        }),
     };
     let app = Router::new()
         .route("/healthz", get(healthz))
         .with_state(console.clone())
         .merge(metrics)
-        .merge(fleet_api)
-        .nest("/api/v1", api::router(console))
+        .nest("/api/v1", api::router(console, fleet))
         .merge(embedded)
         .merge(pages)
         // Innermost first: the body limit for chunked bodies (declared sizes are refused

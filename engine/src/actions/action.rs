@@ -183,6 +183,7 @@ pub const NAMES: [&str; 21] = [
 
 /// What an action did. Serialised untagged, each variant is the JSON body the API answers with.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(untagged)]
 pub enum Outcome {
     /// Per-id actions: ids changed and ids skipped with the reason.

@@ -26,12 +26,14 @@ pub use perform::perform;
 
 /// What a per-id action did: ids it changed and ids it left alone, with the reason.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct JobsOutcome {
     pub done: Vec<String>,
     pub skipped: Vec<Skipped>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Skipped {
     pub id: String,
     /// Stable code: `not_found`, `not_failed`, `wrong_state`, `invalid_id`, ...

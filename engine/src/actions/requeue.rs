@@ -52,16 +52,13 @@ pub async fn requeue_queue(store: &Store, queue: &str) -> Result<u64> {
     }
 }
 
-/// Requeue every failed job of every queue in `rq:queues`.
+/// Requeue every failed job of every queue in `rq:queues` (the queues `queue::list` reads, so
+/// the confirmed count and the walk agree; a member that is not UTF-8 is skipped, not an error).
 pub async fn requeue_all(store: &Store) -> Result<u64> {
-    let members: Vec<String> = redis::cmd("SMEMBERS")
-        .arg(keys::QUEUES)
-        .query_async(&mut store.conn())
-        .await?;
     let mut moved = 0;
-    for name in members.iter().filter_map(|k| keys::queue_name_from_key(k)) {
-        if crate::limits::validate_queue_name(name).is_ok() {
-            moved += requeue_queue(store, name).await?;
+    for name in crate::queue::list(store).await? {
+        if crate::limits::validate_queue_name(&name).is_ok() {
+            moved += requeue_queue(store, &name).await?;
         }
     }
     Ok(moved)

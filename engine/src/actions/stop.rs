@@ -8,6 +8,7 @@ use crate::limits::validate_job_id;
 use crate::{keys, Result, Store};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum StopOutcome {
     /// Command published; `receivers` is PUBLISH's reply (0 = the worker is not listening).

@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 /// One task queue (`GET /api/v1/celery/queues`).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CeleryQueue {
     pub name: String,
     /// Messages waiting in the queue's lists (sum over the priority lists).
@@ -27,6 +28,7 @@ pub struct CeleryQueue {
 
 /// All queues plus how complete the reads behind them were.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CeleryQueues {
     pub queues: Vec<CeleryQueue>,
     /// Entries of `unacked` counted (a bounded HSCAN).
@@ -39,6 +41,7 @@ pub struct CeleryQueues {
 
 /// One message as peeked from a queue list or from `unacked` (never consumed).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CeleryMessage {
     pub id: Option<String>,
     pub task: Option<String>,
@@ -64,6 +67,7 @@ pub struct CeleryMessage {
 
 /// One page of a queue's messages in consumption order (next first), and its reserved ones.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CeleryQueuePage {
     pub queue: CeleryQueue,
     pub messages: Vec<CeleryMessage>,
@@ -75,6 +79,7 @@ pub struct CeleryQueuePage {
 
 /// One worker as seen from its events (`GET /api/v1/celery/workers`).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CeleryWorker {
     pub hostname: String,
     /// Alive: a heartbeat arrived within 2 × its `freq`.
@@ -96,6 +101,7 @@ pub struct CeleryWorker {
 
 /// How the console's event subscription is doing.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EventStatus {
     pub connected: bool,
     pub reconnects: u64,
@@ -107,6 +113,7 @@ pub struct EventStatus {
 
 /// A pidbox broadcast's answers: node → reply, or `None` when nobody answered in time.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct InspectReply {
     pub method: String,
     pub replies: BTreeMap<String, serde_json::Value>,
@@ -117,6 +124,7 @@ pub struct InspectReply {
 
 /// One task row of the list.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CeleryTaskSummary {
     pub id: String,
     pub name: Option<String>,
@@ -132,6 +140,7 @@ pub struct CeleryTaskSummary {
 
 /// One page of tasks.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CeleryTaskPage {
     pub items: Vec<CeleryTaskSummary>,
     pub total: u64,
@@ -144,6 +153,7 @@ pub struct CeleryTaskPage {
 
 /// Everything about one task (`GET /api/v1/celery/tasks/{id}`).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CeleryTask {
     pub id: String,
     pub name: Option<String>,
@@ -177,6 +187,7 @@ pub struct CeleryTask {
 /// the cursor to continue (`None`: reached the end), tasks examined so far, and `exact` when
 /// the query was the id of a recorded task.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CelerySearchPage {
     pub items: Vec<CeleryTaskSummary>,
     pub cursor: Option<String>,

@@ -34,6 +34,7 @@ pub use read::{get, list, ChordMember, ChordSummary, ChordView};
 
 /// What happens to the callback when a member fails for good.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Policy {
     /// The callback is not run; the chord is marked `failed`.
@@ -64,6 +65,7 @@ impl Policy {
 
 /// A chord to create. Also the body of `POST /api/v1/groups`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewChord {
     /// The RQ group name; a uuid4 hex (like RQ) if absent.
@@ -84,6 +86,7 @@ pub struct NewChord {
 
 /// What [`create`] made.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Created {
     pub name: String,
     /// Member ids, existing ones first, then the enqueued ones in order.

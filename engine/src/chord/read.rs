@@ -9,6 +9,7 @@ use crate::limits::validate_group_name;
 use crate::{keys, Result, Store};
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ChordMember {
     pub id: String,
     /// The job's status now; `gone` when its hash no longer exists.
@@ -19,6 +20,7 @@ pub struct ChordMember {
 
 /// One chord with its progress (`GET /api/v1/groups/{name}`, `/groups/{name}`).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ChordView {
     pub name: String,
     /// `waiting`, `ready` (callback due), `done` (callback enqueued) or `failed` (policy
@@ -41,6 +43,7 @@ pub struct ChordView {
 
 /// One line of the chord list.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ChordSummary {
     pub name: String,
     pub status: String,

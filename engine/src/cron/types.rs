@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CronOverview {
     pub schedulers: Vec<CronSchedulerInfo>,
     /// More schedulers are registered than one read shows.
@@ -11,6 +12,7 @@ pub struct CronOverview {
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CronSchedulerInfo {
     pub name: String,
     /// `taskmill` (a `version` field starting with `taskmill-`) or `rq`.
@@ -29,6 +31,7 @@ pub struct CronSchedulerInfo {
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CronJobInfo {
     pub name: String,
     pub func_name: String,

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 /// One recorded series.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum StatsMetric {
     /// Jobs that finished successfully in the bucket (counter).
@@ -61,6 +62,7 @@ impl StatsMetric {
 
 /// How far back a series or the function table looks.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub enum StatsRange {
     #[default]
     #[serde(rename = "1h")]
@@ -120,6 +122,7 @@ impl StatsRange {
 
 /// One series: `points` are `[bucket start (unix seconds), value]`, oldest first, one per bucket.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Series {
     pub metric: String,
     /// `None`: every queue (counters, depth and started summed; latency the largest; busy and
@@ -127,6 +130,9 @@ pub struct Series {
     pub queue: Option<String>,
     pub range: String,
     pub step_s: u64,
+    // `[t, v]` pairs as plain arrays in the document: schemathesis 4.32 chokes on the tuple's
+    // `prefixItems` + `items: false` in a response schema.
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<Vec<Option<f64>>>))]
     pub points: Vec<(i64, Option<f64>)>,
 }
 
@@ -150,6 +156,7 @@ pub fn duration_bucket(secs: f64) -> usize {
 /// One function's runs over a range (Taskmill workers only: Python workers do not say which
 /// function they ran).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct FunctionStats {
     pub function: String,
     /// Runs, failures included.

@@ -35,6 +35,7 @@ pub use config::{parse, parse_rate, ConfigError};
 
 /// What a limit applies to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Scope {
     Function,
@@ -43,6 +44,7 @@ pub enum Scope {
 
 /// `count` starts per `per_secs` seconds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Rate {
     pub count: u64,
     pub per_secs: u64,
@@ -60,6 +62,7 @@ impl Rate {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Limit {
     pub scope: Scope,
     pub name: String,
@@ -186,6 +189,7 @@ impl Limits {
 /// One limit as the console shows it: its config and current use. Read-only (counts by score,
 /// so expired holders and starts outside the window are not counted, nor removed).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LimitUse {
     pub id: String,
     pub limit: Limit,

@@ -9,9 +9,10 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use engine::model::JobList;
+use engine::model::{DeferredJob, JobList, JobSummary, Page};
 
 use super::ctx::Ctx;
+use super::params::Window;
 use crate::error::ApiResult;
 use crate::extract::Params;
 
@@ -22,7 +23,10 @@ pub fn routes() -> Router<Arc<Console>> {
         .route("/canceled", get(canceled))
 }
 
-async fn scheduled(State(c): Ctx, p: Params) -> ApiResult<Response> {
+/// Scheduled jobs across queues, soonest first.
+#[utoipa::path(get, path = "/api/v1/scheduled", tag = "reads",
+    params(Window), responses((status = 200, body = Page<JobSummary>)))]
+pub(super) async fn scheduled(State(c): Ctx, p: Params) -> ApiResult<Response> {
     let (offset, limit) = p.window()?;
     let page = c
         .backend
@@ -31,7 +35,10 @@ async fn scheduled(State(c): Ctx, p: Params) -> ApiResult<Response> {
     Ok(Json(page).into_response())
 }
 
-async fn deferred(State(c): Ctx, p: Params) -> ApiResult<Response> {
+/// Deferred jobs across queues, newest first, each with what it waits on.
+#[utoipa::path(get, path = "/api/v1/deferred", tag = "reads",
+    params(Window), responses((status = 200, body = Page<DeferredJob>)))]
+pub(super) async fn deferred(State(c): Ctx, p: Params) -> ApiResult<Response> {
     let (offset, limit) = p.window()?;
     let page = c
         .backend
@@ -40,7 +47,10 @@ async fn deferred(State(c): Ctx, p: Params) -> ApiResult<Response> {
     Ok(Json(c.backend.with_dependencies(page).await?).into_response())
 }
 
-async fn canceled(State(c): Ctx, p: Params) -> ApiResult<Response> {
+/// Canceled jobs across queues, newest first.
+#[utoipa::path(get, path = "/api/v1/canceled", tag = "reads",
+    params(Window), responses((status = 200, body = Page<JobSummary>)))]
+pub(super) async fn canceled(State(c): Ctx, p: Params) -> ApiResult<Response> {
     let (offset, limit) = p.window()?;
     let page = c
         .backend

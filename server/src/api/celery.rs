@@ -10,12 +10,17 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use engine::actions::Action;
+use engine::actions::{Action, Outcome};
+use engine::celery::types::{
+    CeleryQueue, CeleryQueuePage, CeleryTask, CeleryTaskPage, CeleryWorker, EventStatus,
+    InspectReply,
+};
 use engine::celery::Celery;
 use serde::Deserialize;
 
 use super::ctx::{perform, Ctx};
-use crate::error::{ApiError, ApiResult};
+use super::params::{Hostname, InspectQuery, QueueName, TaskId, TasksQuery, Window};
+use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{JsonBody, Params, Seg, Who};
 
 pub fn routes() -> Router<Arc<Console>> {
@@ -47,18 +52,31 @@ fn celery(c: &Console) -> ApiResult<Arc<Celery>> {
     })
 }
 
-async fn queues(State(c): Ctx) -> ApiResult<Response> {
+/// Celery queues with their depths.
+#[utoipa::path(get, path = "/api/v1/celery/queues", tag = "celery",
+    responses((status = 200, body = Vec<CeleryQueue>),
+        (status = 404, body = ErrorBody, description = "`not_found`: no Celery broker is configured (or nothing has this name)")))]
+pub(super) async fn queues(State(c): Ctx) -> ApiResult<Response> {
     let q = engine::celery::queues::list(&*celery(&c)?).await?;
     Ok(Json(q.queues).into_response())
 }
 
-async fn queue(State(c): Ctx, Seg(name): Seg, p: Params) -> ApiResult<Response> {
+/// One Celery queue: its messages, and some reserved ones.
+#[utoipa::path(get, path = "/api/v1/celery/queues/{name}", tag = "celery",
+    params(QueueName, Window),
+    responses((status = 200, body = CeleryQueuePage),
+        (status = 404, body = ErrorBody, description = "`not_found`: no Celery broker is configured (or nothing has this name)")))]
+pub(super) async fn queue(State(c): Ctx, Seg(name): Seg, p: Params) -> ApiResult<Response> {
     let (offset, limit) = p.window()?;
     let page = engine::celery::queues::page(&*celery(&c)?, &name, offset, limit).await?;
     Ok(Json(page).into_response())
 }
 
-async fn workers(State(c): Ctx) -> ApiResult<Response> {
+/// Celery workers seen on the event stream.
+#[utoipa::path(get, path = "/api/v1/celery/workers", tag = "celery",
+    responses((status = 200, body = Vec<CeleryWorker>),
+        (status = 404, body = ErrorBody, description = "`not_found`: no Celery broker is configured (or nothing has this name)")))]
+pub(super) async fn workers(State(c): Ctx) -> ApiResult<Response> {
     Ok(Json(celery(&c)?.workers()).into_response())
 }
 
@@ -73,7 +91,13 @@ pub const INSPECT: [&str; 7] = [
     "revoked",
 ];
 
-async fn inspect(State(c): Ctx, Seg(host): Seg, p: Params) -> ApiResult<Response> {
+/// Runs one `inspect` method on one worker.
+#[utoipa::path(get, path = "/api/v1/celery/workers/{hostname}/inspect", tag = "celery",
+    params(Hostname, InspectQuery),
+    responses((status = 200, body = InspectReply),
+        (status = 404, body = ErrorBody, description = "`not_found`: no Celery broker is configured (or nothing has this name)"),
+        (status = 504, body = ErrorBody, description = "`no_reply`: no worker answered in time")))]
+pub(super) async fn inspect(State(c): Ctx, Seg(host): Seg, p: Params) -> ApiResult<Response> {
     let cel = celery(&c)?;
     engine::limits::validate_worker_name(&host)?;
     let method = p.0.get("method").map(String::as_str).unwrap_or("stats");
@@ -94,11 +118,20 @@ async fn inspect(State(c): Ctx, Seg(host): Seg, p: Params) -> ApiResult<Response
     Ok(Json(r).into_response())
 }
 
-async fn events(State(c): Ctx) -> ApiResult<Response> {
+/// The state of the console's Celery event subscription.
+#[utoipa::path(get, path = "/api/v1/celery/events", tag = "celery",
+    responses((status = 200, body = EventStatus),
+        (status = 404, body = ErrorBody, description = "`not_found`: no Celery broker is configured (or nothing has this name)")))]
+pub(super) async fn events(State(c): Ctx) -> ApiResult<Response> {
     Ok(Json(celery(&c)?.event_status()).into_response())
 }
 
-async fn tasks(State(c): Ctx, p: Params) -> ApiResult<Response> {
+/// Tasks seen, newest first.
+#[utoipa::path(get, path = "/api/v1/celery/tasks", tag = "celery",
+    params(TasksQuery, Window),
+    responses((status = 200, body = CeleryTaskPage),
+        (status = 404, body = ErrorBody, description = "`not_found`: no Celery broker is configured (or nothing has this name)")))]
+pub(super) async fn tasks(State(c): Ctx, p: Params) -> ApiResult<Response> {
     let (offset, limit) = p.window()?;
     let nonempty = |k: &str| p.0.get(k).map(String::as_str).filter(|v| !v.is_empty());
     let page = engine::celery::tasks::list(
@@ -112,7 +145,12 @@ async fn tasks(State(c): Ctx, p: Params) -> ApiResult<Response> {
     Ok(Json(page).into_response())
 }
 
-async fn task(State(c): Ctx, Seg(id): Seg) -> ApiResult<Response> {
+/// One task.
+#[utoipa::path(get, path = "/api/v1/celery/tasks/{id}", tag = "celery",
+    params(TaskId),
+    responses((status = 200, body = CeleryTask),
+        (status = 404, body = ErrorBody, description = "`not_found`: no Celery broker is configured (or nothing has this name)")))]
+pub(super) async fn task(State(c): Ctx, Seg(id): Seg) -> ApiResult<Response> {
     match engine::celery::tasks::get(&*celery(&c)?, &id).await? {
         Some(t) => Ok(Json(t).into_response()),
         None => Err(ApiError::not_found(format!(
@@ -121,15 +159,22 @@ async fn task(State(c): Ctx, Seg(id): Seg) -> ApiResult<Response> {
     }
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct Revoke {
+pub(super) struct Revoke {
     #[serde(default)]
     terminate: bool,
     signal: Option<String>,
 }
 
-async fn revoke(
+/// Revokes a task (`terminate`: kill it if running).
+#[utoipa::path(post, path = "/api/v1/celery/tasks/{id}/revoke", tag = "celery",
+    params(TaskId),
+    request_body = Option<Revoke>,
+    responses((status = 200, body = Outcome),
+        (status = 404, body = ErrorBody, description = "`not_found`: no Celery broker is configured (or nothing has this name)"),
+        (status = 504, body = ErrorBody, description = "`no_reply`: no worker answered in time")))]
+pub(super) async fn revoke(
     State(c): Ctx,
     Who(who): Who,
     Seg(id): Seg,
@@ -145,19 +190,32 @@ async fn revoke(
     perform(&c, &who, action).await
 }
 
-async fn retry(State(c): Ctx, Who(who): Who, Seg(id): Seg) -> ApiResult<Response> {
+/// Re-publishes a failed task's original message.
+#[utoipa::path(post, path = "/api/v1/celery/tasks/{id}/retry", tag = "celery",
+    params(TaskId),
+    responses((status = 200, body = Outcome),
+        (status = 404, body = ErrorBody, description = "`not_found`: no Celery broker is configured (or nothing has this name)"),
+        (status = 409, body = ErrorBody, description = "`conflict`: the task did not fail, or its message is unknown")))]
+pub(super) async fn retry(State(c): Ctx, Who(who): Who, Seg(id): Seg) -> ApiResult<Response> {
     celery(&c)?;
     perform(&c, &who, Action::CeleryRetry { id }).await
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct Pool {
+pub(super) struct Pool {
     grow: Option<u64>,
     shrink: Option<u64>,
 }
 
-async fn pool(
+/// Grows or shrinks a worker's pool.
+#[utoipa::path(post, path = "/api/v1/celery/workers/{hostname}/pool", tag = "celery",
+    params(Hostname),
+    request_body = Pool,
+    responses((status = 200, body = Outcome),
+        (status = 404, body = ErrorBody, description = "`not_found`: no Celery broker is configured (or nothing has this name)"),
+        (status = 504, body = ErrorBody, description = "`no_reply`: no worker answered in time")))]
+pub(super) async fn pool(
     State(c): Ctx,
     Who(who): Who,
     Seg(worker): Seg,
@@ -182,14 +240,21 @@ async fn pool(
     perform(&c, &who, action).await
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct Autoscale {
+pub(super) struct Autoscale {
     max: u64,
     min: u64,
 }
 
-async fn autoscale(
+/// Sets a worker's autoscale bounds.
+#[utoipa::path(post, path = "/api/v1/celery/workers/{hostname}/autoscale", tag = "celery",
+    params(Hostname),
+    request_body = Autoscale,
+    responses((status = 200, body = Outcome),
+        (status = 404, body = ErrorBody, description = "`not_found`: no Celery broker is configured (or nothing has this name)"),
+        (status = 504, body = ErrorBody, description = "`no_reply`: no worker answered in time")))]
+pub(super) async fn autoscale(
     State(c): Ctx,
     Who(who): Who,
     Seg(worker): Seg,
@@ -200,24 +265,51 @@ async fn autoscale(
     perform(&c, &who, Action::CeleryAutoscale { worker, max, min }).await
 }
 
-async fn shutdown(State(c): Ctx, Who(who): Who, Seg(worker): Seg) -> ApiResult<Response> {
+/// Shuts a worker down.
+#[utoipa::path(post, path = "/api/v1/celery/workers/{hostname}/shutdown", tag = "celery",
+    params(Hostname),
+    responses((status = 200, body = Outcome),
+        (status = 404, body = ErrorBody, description = "`not_found`: no Celery broker is configured (or nothing has this name)"),
+        (status = 504, body = ErrorBody, description = "`no_reply`: no worker answered in time")))]
+pub(super) async fn shutdown(
+    State(c): Ctx,
+    Who(who): Who,
+    Seg(worker): Seg,
+) -> ApiResult<Response> {
     celery(&c)?;
     perform(&c, &who, Action::CeleryShutdown { worker }).await
 }
 
-async fn pool_restart(State(c): Ctx, Who(who): Who, Seg(worker): Seg) -> ApiResult<Response> {
+/// Restarts a worker's pool.
+#[utoipa::path(post, path = "/api/v1/celery/workers/{hostname}/pool-restart", tag = "celery",
+    params(Hostname),
+    responses((status = 200, body = Outcome),
+        (status = 404, body = ErrorBody, description = "`not_found`: no Celery broker is configured (or nothing has this name)"),
+        (status = 504, body = ErrorBody, description = "`no_reply`: no worker answered in time")))]
+pub(super) async fn pool_restart(
+    State(c): Ctx,
+    Who(who): Who,
+    Seg(worker): Seg,
+) -> ApiResult<Response> {
     celery(&c)?;
     perform(&c, &who, Action::CeleryPoolRestart { worker }).await
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct RateLimit {
+pub(super) struct RateLimit {
     task: String,
     rate: String,
 }
 
-async fn rate_limit(
+/// Sets a task's rate limit on a worker.
+#[utoipa::path(post, path = "/api/v1/celery/workers/{hostname}/rate-limit", tag = "celery",
+    params(Hostname),
+    request_body = RateLimit,
+    responses((status = 200, body = Outcome),
+        (status = 404, body = ErrorBody, description = "`not_found`: no Celery broker is configured (or nothing has this name)"),
+        (status = 504, body = ErrorBody, description = "`no_reply`: no worker answered in time")))]
+pub(super) async fn rate_limit(
     State(c): Ctx,
     Who(who): Who,
     Seg(worker): Seg,
@@ -228,15 +320,22 @@ async fn rate_limit(
     perform(&c, &who, Action::CeleryRateLimit { worker, task, rate }).await
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct TimeLimit {
+pub(super) struct TimeLimit {
     task: String,
     soft: Option<f64>,
     hard: Option<f64>,
 }
 
-async fn time_limit(
+/// Sets a task's time limits on a worker.
+#[utoipa::path(post, path = "/api/v1/celery/workers/{hostname}/time-limit", tag = "celery",
+    params(Hostname),
+    request_body = TimeLimit,
+    responses((status = 200, body = Outcome),
+        (status = 404, body = ErrorBody, description = "`not_found`: no Celery broker is configured (or nothing has this name)"),
+        (status = 504, body = ErrorBody, description = "`no_reply`: no worker answered in time")))]
+pub(super) async fn time_limit(
     State(c): Ctx,
     Who(who): Who,
     Seg(worker): Seg,
@@ -257,14 +356,21 @@ async fn time_limit(
     .await
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct Consumer {
+pub(super) struct Consumer {
     add: Option<String>,
     cancel: Option<String>,
 }
 
-async fn consumers(
+/// Adds or cancels a worker's consumer of a queue.
+#[utoipa::path(post, path = "/api/v1/celery/workers/{hostname}/consumers", tag = "celery",
+    params(Hostname),
+    request_body = Consumer,
+    responses((status = 200, body = Outcome),
+        (status = 404, body = ErrorBody, description = "`not_found`: no Celery broker is configured (or nothing has this name)"),
+        (status = 504, body = ErrorBody, description = "`no_reply`: no worker answered in time")))]
+pub(super) async fn consumers(
     State(c): Ctx,
     Who(who): Who,
     Seg(worker): Seg,

@@ -10,9 +10,12 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use engine::actions::Action;
+use engine::actions::{Action, Outcome};
+use engine::chord::{ChordView, NewChord};
+use engine::throttle::LimitUse;
 
 use super::ctx::{outcome, Ctx};
+use super::params::Name;
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{JsonBody, Seg, Who};
 
@@ -23,14 +26,22 @@ pub fn routes() -> Router<Arc<Console>> {
         .route("/groups/{name}", get(show))
 }
 
-async fn limits(State(c): Ctx) -> ApiResult<Response> {
+/// Each concurrency / rate limit with its current use.
+#[utoipa::path(get, path = "/api/v1/limits", tag = "chords",
+    responses((status = 200, body = Vec<LimitUse>)))]
+pub(super) async fn limits(State(c): Ctx) -> ApiResult<Response> {
     Ok(Json(c.backend.limits().await?).into_response())
 }
 
-async fn create(
+/// Creates a chord: an RQ group of jobs plus a callback enqueued when they have all ended.
+#[utoipa::path(post, path = "/api/v1/groups", tag = "chords",
+    request_body = NewChord, responses((status = 201, body = Outcome),
+        (status = 409, body = crate::error::ErrorBody,
+            description = "`conflict`: a group of this name exists, or a job is in another")))]
+pub(super) async fn create(
     State(c): Ctx,
     Who(who): Who,
-    body: JsonBody<engine::chord::NewChord>,
+    body: JsonBody<NewChord>,
 ) -> ApiResult<Response> {
     let chord = body.required()?;
     let out = outcome(
@@ -44,7 +55,10 @@ async fn create(
     Ok((StatusCode::CREATED, Json(out)).into_response())
 }
 
-async fn show(State(c): Ctx, Seg(name): Seg) -> ApiResult<Response> {
+/// One chord and its progress.
+#[utoipa::path(get, path = "/api/v1/groups/{name}", tag = "chords",
+    params(Name), responses((status = 200, body = ChordView)))]
+pub(super) async fn show(State(c): Ctx, Seg(name): Seg) -> ApiResult<Response> {
     match c.backend.chord(&name).await? {
         Some(v) => Ok(Json(v).into_response()),
         None => Err(ApiError::not_found(format!("no group named {name:?}"))),

@@ -8,9 +8,11 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use engine::actions::Action;
+use engine::actions::{Action, Outcome};
+use engine::cron::CronOverview;
 
 use super::ctx::{perform, Ctx};
+use super::params::Name;
 use crate::error::ApiResult;
 use crate::extract::{Seg, Who};
 
@@ -20,10 +22,18 @@ pub fn routes() -> Router<Arc<Console>> {
         .route("/cron/{name}/run", post(run))
 }
 
-async fn list(State(c): Ctx) -> ApiResult<Response> {
+/// Every registered cron scheduler (Python `rq cron` and Taskmill's) with its jobs.
+#[utoipa::path(get, path = "/api/v1/cron", tag = "cron",
+    responses((status = 200, body = CronOverview)))]
+pub(super) async fn list(State(c): Ctx) -> ApiResult<Response> {
     Ok(Json(c.backend.cron().await?).into_response())
 }
 
-async fn run(State(c): Ctx, Who(who): Who, Seg(name): Seg) -> ApiResult<Response> {
+/// Enqueues the cron job's job now. Answers `{"id"}`.
+#[utoipa::path(post, path = "/api/v1/cron/{name}/run", tag = "cron",
+    params(Name), responses((status = 200, body = Outcome),
+        (status = 409, body = crate::error::ErrorBody,
+            description = "`conflict`: a scheduler enqueued it this very tick")))]
+pub(super) async fn run(State(c): Ctx, Who(who): Who, Seg(name): Seg) -> ApiResult<Response> {
     perform(&c, &who, Action::RunCron { name }).await
 }

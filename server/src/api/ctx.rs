@@ -29,13 +29,41 @@ pub async fn outcome(c: &Console, who: &str, action: Action) -> ApiResult<Outcom
 /// Optional body of the bulk actions (queue, requeue-all, failure group): `{"expected": N}`
 /// refuses with 409 `conflict` unless the live count is exactly N, as the console's
 /// confirmation does.
-#[derive(serde::Deserialize, Default)]
+#[derive(serde::Deserialize, Default, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Confirm {
+    /// The count the caller confirmed.
     expected: Option<u64>,
 }
 
 /// The confirmed count of an optional [`Confirm`] body.
 pub fn expected(body: JsonBody<Confirm>) -> Option<u64> {
     body.0.unwrap_or_default().expected
+}
+
+/// What a bulk action taking `?dry_run=1` would touch (nothing changed, nothing audited).
+#[derive(serde::Serialize, utoipa::ToSchema)]
+pub struct DryRunCount {
+    pub count: u64,
+    /// Always `true`.
+    pub dry_run: bool,
+}
+
+impl DryRunCount {
+    pub fn response(count: u64) -> Response {
+        Json(DryRunCount {
+            count,
+            dry_run: true,
+        })
+        .into_response()
+    }
+}
+
+/// The answer of a bulk action taking `?dry_run=1`: the count, or what the action did.
+#[derive(serde::Serialize, utoipa::ToSchema)]
+#[serde(untagged)]
+#[allow(dead_code)] // Named by the OpenAPI document; the routes answer with either half.
+pub enum Acted {
+    DryRun(DryRunCount),
+    Done(Outcome),
 }

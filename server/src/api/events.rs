@@ -30,9 +30,13 @@ pub fn routes() -> Router<Arc<Console>> {
 const RETRY: Duration = Duration::from_secs(2);
 const KEEP_ALIVE: Duration = Duration::from_secs(15);
 
+/// The live feed: `snapshot` events (an `Overview` snapshot as JSON) when it changes and
+/// `stats` events when charts have new points. Never ends while the console runs.
 /// `X-Accel-Buffering: no` tells nginx (whose `proxy_buffering` is on by default) to pass each
 /// event on at once instead of holding it until a buffer fills.
-async fn events(axum::extract::State(c): Ctx) -> impl axum::response::IntoResponse {
+#[utoipa::path(get, path = "/api/v1/events", tag = "reads",
+    responses((status = 200, description = "Server-sent events", content_type = "text/event-stream", body = String)))]
+pub(super) async fn events(axum::extract::State(c): Ctx) -> impl axum::response::IntoResponse {
     let rx = app::events::subscribe(&c);
     let sse = Sse::new(stream(rx)).keep_alive(KeepAlive::new().interval(KEEP_ALIVE));
     ([("x-accel-buffering", "no")], sse)

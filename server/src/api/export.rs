@@ -23,6 +23,7 @@ use engine::model::{JobList, JobSummary, Page};
 use futures::future::BoxFuture;
 
 use super::ctx::Ctx;
+use super::params::{ExportQuery, Fingerprint, ListQuery, QueueName};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Params, Seg};
 
@@ -46,7 +47,12 @@ fn format(p: &Params) -> ApiResult<Format> {
     }
 }
 
-async fn queue(State(c): Ctx, Seg(name): Seg, p: Params) -> ApiResult<Response> {
+/// Exports one of a queue's lists.
+#[utoipa::path(get, path = "/api/v1/export/queues/{name}", tag = "export",
+    params(QueueName, ListQuery, ExportQuery), responses((status = 200, description = "The rows, streamed (`Content-Disposition: attachment`)",
+        content((String = "text/csv"), (Vec<JobSummary> = "application/json"),
+            (String = "application/x-ndjson")))))]
+pub(super) async fn queue(State(c): Ctx, Seg(name): Seg, p: Params) -> ApiResult<Response> {
     let format = format(&p)?;
     let list = match p.0.get("list").map(String::as_str) {
         None | Some("") => JobList::Queued,
@@ -68,7 +74,12 @@ async fn queue(State(c): Ctx, Seg(name): Seg, p: Params) -> ApiResult<Response> 
     Ok(stream(source, format, &file))
 }
 
-async fn failed(State(c): Ctx, p: Params) -> ApiResult<Response> {
+/// Exports the failed jobs of every queue.
+#[utoipa::path(get, path = "/api/v1/export/failed", tag = "export",
+    params(ExportQuery), responses((status = 200, description = "The rows, streamed (`Content-Disposition: attachment`)",
+        content((String = "text/csv"), (Vec<JobSummary> = "application/json"),
+            (String = "application/x-ndjson")))))]
+pub(super) async fn failed(State(c): Ctx, p: Params) -> ApiResult<Response> {
     let format = format(&p)?;
     let source = Paged::new(move |offset, limit| -> Fetch {
         let c = c.clone();
@@ -77,7 +88,12 @@ async fn failed(State(c): Ctx, p: Params) -> ApiResult<Response> {
     Ok(stream(source, format, "failed"))
 }
 
-async fn group(State(c): Ctx, Seg(fp): Seg, p: Params) -> ApiResult<Response> {
+/// Exports a failure group's jobs.
+#[utoipa::path(get, path = "/api/v1/export/failed/groups/{fingerprint}", tag = "export",
+    params(Fingerprint, ExportQuery), responses((status = 200, description = "The rows, streamed (`Content-Disposition: attachment`)",
+        content((String = "text/csv"), (Vec<JobSummary> = "application/json"),
+            (String = "application/x-ndjson")))))]
+pub(super) async fn group(State(c): Ctx, Seg(fp): Seg, p: Params) -> ApiResult<Response> {
     let format = format(&p)?;
     if c.backend.failure_group(&fp).await?.is_none() {
         return Err(ApiError::not_found(format!("no failure group {fp:?}")));
@@ -90,15 +106,30 @@ async fn group(State(c): Ctx, Seg(fp): Seg, p: Params) -> ApiResult<Response> {
     Ok(stream(source, format, &file))
 }
 
-async fn scheduled(c: Ctx, p: Params) -> ApiResult<Response> {
+/// Exports the scheduled jobs of every queue.
+#[utoipa::path(get, path = "/api/v1/export/scheduled", tag = "export",
+    params(ExportQuery), responses((status = 200, description = "The rows, streamed (`Content-Disposition: attachment`)",
+        content((String = "text/csv"), (Vec<JobSummary> = "application/json"),
+            (String = "application/x-ndjson")))))]
+pub(super) async fn scheduled(c: Ctx, p: Params) -> ApiResult<Response> {
     across(c, p, JobList::Scheduled)
 }
 
-async fn deferred(c: Ctx, p: Params) -> ApiResult<Response> {
+/// Exports the deferred jobs of every queue.
+#[utoipa::path(get, path = "/api/v1/export/deferred", tag = "export",
+    params(ExportQuery), responses((status = 200, description = "The rows, streamed (`Content-Disposition: attachment`)",
+        content((String = "text/csv"), (Vec<JobSummary> = "application/json"),
+            (String = "application/x-ndjson")))))]
+pub(super) async fn deferred(c: Ctx, p: Params) -> ApiResult<Response> {
     across(c, p, JobList::Deferred)
 }
 
-async fn canceled(c: Ctx, p: Params) -> ApiResult<Response> {
+/// Exports the canceled jobs of every queue.
+#[utoipa::path(get, path = "/api/v1/export/canceled", tag = "export",
+    params(ExportQuery), responses((status = 200, description = "The rows, streamed (`Content-Disposition: attachment`)",
+        content((String = "text/csv"), (Vec<JobSummary> = "application/json"),
+            (String = "application/x-ndjson")))))]
+pub(super) async fn canceled(c: Ctx, p: Params) -> ApiResult<Response> {
     across(c, p, JobList::Canceled)
 }
 

@@ -13,10 +13,13 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use engine::actions::Action;
-use serde_json::json;
+use engine::celery::types::CeleryTaskPage;
+use engine::model::{FailureGroups, JobSummary, Page};
+use serde::Serialize;
 
-use super::ctx::{expected, perform, Confirm, Ctx};
-use crate::error::{ApiError, ApiResult};
+use super::ctx::{expected, perform, Acted, Confirm, Ctx, DryRunCount};
+use super::params::{BackendQuery, DryRunQuery, Fingerprint, Window};
+use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{JsonBody, Params, Seg, Who};
 
 pub fn routes() -> Router<Arc<Console>> {
@@ -28,9 +31,14 @@ pub fn routes() -> Router<Arc<Console>> {
         .route("/failed/groups/{fingerprint}/retry", post(retry))
 }
 
-/// `POST /failed/groups/{fingerprint}/retry` (Celery's groups): re-publish every failed task
-/// of the group; `?dry_run=1` and `{"expected": N}` as requeue / delete.
-async fn retry(
+/// Celery's groups: re-publishes every failed task of the group; `?dry_run=1` and
+/// `{"expected": N}` as requeue / delete.
+#[utoipa::path(post, path = "/api/v1/failed/groups/{fingerprint}/retry", tag = "groups",
+    params(Fingerprint, DryRunQuery), request_body = Option<Confirm>,
+    responses((status = 200, body = Acted), (status = 409, body = ErrorBody,
+        description = "`conflict`: the live count is not `expected`"),
+        (status = 404, body = ErrorBody, description = "`not_found`: no Celery broker is configured")))]
+pub(super) async fn retry(
     State(c): Ctx,
     Who(who): Who,
     Seg(fingerprint): Seg,
@@ -50,7 +58,7 @@ async fn retry(
             ))
             .into());
         }
-        return Ok(Json(json!({ "count": count, "dry_run": true })).into_response());
+        return Ok(DryRunCount::response(count));
     }
     let action = Action::CeleryRetryGroup {
         fingerprint,
@@ -77,7 +85,11 @@ fn backend(p: &Params) -> ApiResult<Option<&'static str>> {
     }
 }
 
-async fn groups(State(c): Ctx, p: Params) -> ApiResult<Response> {
+/// Failure groups, largest first (RQ's and, with `--celery-broker`, Celery's).
+#[utoipa::path(get, path = "/api/v1/failed/groups", tag = "groups",
+    params(BackendQuery), responses((status = 200, body = FailureGroups),
+        (status = 404, body = ErrorBody, description = "`not_found`: `backend=celery` without a Celery broker")))]
+pub(super) async fn groups(State(c): Ctx, p: Params) -> ApiResult<Response> {
     let which = backend(&p)?;
     let mut out = if which == Some("celery") {
         engine::model::FailureGroups {
@@ -111,7 +123,19 @@ fn celery_off() -> ApiError {
     ApiError::not_found("Celery is not configured (taskmill serve --celery-broker)")
 }
 
-async fn group_jobs(State(c): Ctx, Seg(fp): Seg, p: Params) -> ApiResult<Response> {
+/// A failure group's jobs: RQ's (`Page` of `JobSummary`) or, with `?backend=celery`, Celery's
+/// tasks.
+#[derive(Serialize, utoipa::ToSchema)]
+#[serde(untagged)]
+pub(super) enum GroupJobs {
+    Rq(Page<JobSummary>),
+    Celery(CeleryTaskPage),
+}
+
+/// One failure group's jobs, newest failure first.
+#[utoipa::path(get, path = "/api/v1/failed/groups/{fingerprint}", tag = "groups",
+    params(Fingerprint, BackendQuery, Window), responses((status = 200, body = GroupJobs)))]
+pub(super) async fn group_jobs(State(c): Ctx, Seg(fp): Seg, p: Params) -> ApiResult<Response> {
     let (offset, limit) = p.window()?;
     if backend(&p)? == Some("celery") {
         let cel = c.celery.as_ref().ok_or_else(celery_off)?;
@@ -124,12 +148,13 @@ async fn group_jobs(State(c): Ctx, Seg(fp): Seg, p: Params) -> ApiResult<Respons
             )));
         }
         let page = engine::celery::groups::group_page(cel, &fp, offset, limit).await?;
-        return Ok(Json(page).into_response());
+        return Ok(Json(GroupJobs::Celery(page)).into_response());
     }
     if c.backend.failure_group(&fp).await?.is_none() {
         return Err(ApiError::not_found(format!("no failure group {fp:?}")));
     }
-    Ok(Json(c.backend.failure_group_jobs(&fp, offset, limit).await?).into_response())
+    let page = c.backend.failure_group_jobs(&fp, offset, limit).await?;
+    Ok(Json(GroupJobs::Rq(page)).into_response())
 }
 
 #[derive(Clone, Copy)]
@@ -138,7 +163,12 @@ enum Verb {
     Delete,
 }
 
-async fn requeue(
+/// Requeues every job of the group (`?dry_run=1`: only count them).
+#[utoipa::path(post, path = "/api/v1/failed/groups/{fingerprint}/requeue", tag = "groups",
+    params(Fingerprint, DryRunQuery), request_body = Option<Confirm>,
+    responses((status = 200, body = Acted), (status = 409, body = ErrorBody,
+        description = "`conflict`: the live count is not `expected`")))]
+pub(super) async fn requeue(
     c: Ctx,
     who: Who,
     fp: Seg,
@@ -148,7 +178,12 @@ async fn requeue(
     act(c, who, fp, p, body, Verb::Requeue).await
 }
 
-async fn delete(
+/// Deletes every job of the group (`?dry_run=1`: only count them).
+#[utoipa::path(post, path = "/api/v1/failed/groups/{fingerprint}/delete", tag = "groups",
+    params(Fingerprint, DryRunQuery), request_body = Option<Confirm>,
+    responses((status = 200, body = Acted), (status = 409, body = ErrorBody,
+        description = "`conflict`: the live count is not `expected`")))]
+pub(super) async fn delete(
     c: Ctx,
     who: Who,
     fp: Seg,
@@ -176,7 +211,7 @@ async fn act(
             ))
             .into());
         }
-        return Ok(Json(json!({ "count": count, "dry_run": true })).into_response());
+        return Ok(DryRunCount::response(count));
     }
     let action = match verb {
         Verb::Requeue => Action::RequeueGroup {

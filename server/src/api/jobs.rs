@@ -7,49 +7,107 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use engine::actions::{Action, Outcome};
+use engine::actions::stop::StopOutcome;
+use engine::actions::{Action, JobsOutcome, Outcome};
+use engine::model::JobDetail;
 
 use super::ctx::{outcome, perform, Ctx};
-use crate::error::{ApiError, ApiResult};
+use super::params::JobId;
+use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{Ids, JsonBody, Seg, Who};
 
 pub fn routes() -> Router<Arc<Console>> {
     Router::new()
         .route("/jobs/{id}", get(detail))
-        .route(
-            "/jobs/{id}/requeue",
-            post(|c, w, s| one(c, w, s, Verb::Requeue)),
-        )
-        .route(
-            "/jobs/{id}/cancel",
-            post(|c, w, s| one(c, w, s, Verb::Cancel)),
-        )
-        .route(
-            "/jobs/{id}/delete",
-            post(|c, w, s| one(c, w, s, Verb::Delete)),
-        )
-        .route(
-            "/jobs/{id}/enqueue-now",
-            post(|c, w, s| one(c, w, s, Verb::EnqueueNow)),
-        )
+        .route("/jobs/{id}/requeue", post(requeue_one))
+        .route("/jobs/{id}/cancel", post(cancel_one))
+        .route("/jobs/{id}/delete", post(delete_one))
+        .route("/jobs/{id}/enqueue-now", post(enqueue_now_one))
         .route("/jobs/{id}/stop", post(stop))
         // A job may be *named* `requeue`, `cancel` or `delete`: GET still shows it.
-        .route(
-            "/jobs/requeue",
-            post(|c, w, b| bulk(c, w, b, Verb::Requeue)).get(|c: Ctx| detail_of(c, "requeue")),
-        )
-        .route(
-            "/jobs/cancel",
-            post(|c, w, b| bulk(c, w, b, Verb::Cancel)).get(|c: Ctx| detail_of(c, "cancel")),
-        )
-        .route(
-            "/jobs/delete",
-            post(|c, w, b| bulk(c, w, b, Verb::Delete)).get(|c: Ctx| detail_of(c, "delete")),
-        )
+        .route("/jobs/requeue", post(requeue_many).get(requeue_named))
+        .route("/jobs/cancel", post(cancel_many).get(cancel_named))
+        .route("/jobs/delete", post(delete_many).get(delete_named))
 }
 
-async fn detail(c: Ctx, Seg(id): Seg) -> ApiResult<Response> {
+/// Everything known about one job, with its timeline.
+#[utoipa::path(get, path = "/api/v1/jobs/{id}", tag = "jobs",
+    params(JobId), responses((status = 200, body = JobDetail)))]
+pub(super) async fn detail(c: Ctx, Seg(id): Seg) -> ApiResult<Response> {
     detail_of(c, &id).await
+}
+
+/// The job whose id is `requeue` (`/jobs/requeue` is also the bulk action).
+#[utoipa::path(get, path = "/api/v1/jobs/requeue", tag = "jobs",
+    responses((status = 200, body = JobDetail), (status = 404, body = ErrorBody,
+        description = "`not_found`: no job has this id")))]
+pub(super) async fn requeue_named(c: Ctx) -> ApiResult<Response> {
+    detail_of(c, "requeue").await
+}
+
+/// The job whose id is `cancel`.
+#[utoipa::path(get, path = "/api/v1/jobs/cancel", tag = "jobs",
+    responses((status = 200, body = JobDetail), (status = 404, body = ErrorBody,
+        description = "`not_found`: no job has this id")))]
+pub(super) async fn cancel_named(c: Ctx) -> ApiResult<Response> {
+    detail_of(c, "cancel").await
+}
+
+/// The job whose id is `delete`.
+#[utoipa::path(get, path = "/api/v1/jobs/delete", tag = "jobs",
+    responses((status = 200, body = JobDetail), (status = 404, body = ErrorBody,
+        description = "`not_found`: no job has this id")))]
+pub(super) async fn delete_named(c: Ctx) -> ApiResult<Response> {
+    detail_of(c, "delete").await
+}
+
+/// Requeues one failed job (the outcome says if it was skipped, and why).
+#[utoipa::path(post, path = "/api/v1/jobs/{id}/requeue", tag = "jobs",
+    params(JobId), responses((status = 200, body = JobsOutcome)))]
+pub(super) async fn requeue_one(c: Ctx, w: Who, s: Seg) -> ApiResult<Response> {
+    one(c, w, s, Verb::Requeue).await
+}
+
+/// Cancels one job.
+#[utoipa::path(post, path = "/api/v1/jobs/{id}/cancel", tag = "jobs",
+    params(JobId), responses((status = 200, body = JobsOutcome)))]
+pub(super) async fn cancel_one(c: Ctx, w: Who, s: Seg) -> ApiResult<Response> {
+    one(c, w, s, Verb::Cancel).await
+}
+
+/// Deletes one job.
+#[utoipa::path(post, path = "/api/v1/jobs/{id}/delete", tag = "jobs",
+    params(JobId), responses((status = 200, body = JobsOutcome)))]
+pub(super) async fn delete_one(c: Ctx, w: Who, s: Seg) -> ApiResult<Response> {
+    one(c, w, s, Verb::Delete).await
+}
+
+/// Enqueues one scheduled or deferred job now.
+#[utoipa::path(post, path = "/api/v1/jobs/{id}/enqueue-now", tag = "jobs",
+    params(JobId), responses((status = 200, body = JobsOutcome)))]
+pub(super) async fn enqueue_now_one(c: Ctx, w: Who, s: Seg) -> ApiResult<Response> {
+    one(c, w, s, Verb::EnqueueNow).await
+}
+
+/// Requeues the listed jobs (`{"ids": [...]}`, at most 1,000).
+#[utoipa::path(post, path = "/api/v1/jobs/requeue", tag = "jobs",
+    request_body = Ids, responses((status = 200, body = JobsOutcome)))]
+pub(super) async fn requeue_many(c: Ctx, w: Who, b: JsonBody<Ids>) -> ApiResult<Response> {
+    bulk(c, w, b, Verb::Requeue).await
+}
+
+/// Cancels the listed jobs.
+#[utoipa::path(post, path = "/api/v1/jobs/cancel", tag = "jobs",
+    request_body = Ids, responses((status = 200, body = JobsOutcome)))]
+pub(super) async fn cancel_many(c: Ctx, w: Who, b: JsonBody<Ids>) -> ApiResult<Response> {
+    bulk(c, w, b, Verb::Cancel).await
+}
+
+/// Deletes the listed jobs.
+#[utoipa::path(post, path = "/api/v1/jobs/delete", tag = "jobs",
+    request_body = Ids, responses((status = 200, body = JobsOutcome)))]
+pub(super) async fn delete_many(c: Ctx, w: Who, b: JsonBody<Ids>) -> ApiResult<Response> {
+    bulk(c, w, b, Verb::Delete).await
 }
 
 async fn detail_of(State(c): Ctx, id: &str) -> ApiResult<Response> {
@@ -102,6 +160,9 @@ async fn bulk(
     perform(&c, &who, verb.action(ids)).await
 }
 
-async fn stop(State(c): Ctx, Who(who): Who, Seg(id): Seg) -> ApiResult<Response> {
+/// Sends `stop-job` to the worker running the job.
+#[utoipa::path(post, path = "/api/v1/jobs/{id}/stop", tag = "jobs",
+    params(JobId), responses((status = 200, body = StopOutcome)))]
+pub(super) async fn stop(State(c): Ctx, Who(who): Who, Seg(id): Seg) -> ApiResult<Response> {
     perform(&c, &who, Action::Stop { id }).await
 }

@@ -17,16 +17,20 @@
 //! - `chords`  — concurrency / rate limits in use; chords (RQ groups with a callback).
 //! - `cron`    — cron schedulers and their jobs, run a cron job now.
 //! - `celery`  — Celery queues, workers, tasks and their actions (`--celery-broker`).
+//! - `params`  — path and query parameters with their constraints, for the OpenAPI document.
+//! - `doc`     — `/openapi.json`: the OpenAPI 3.1 document generated from the routes' types.
 
 mod across;
 mod celery;
 mod chords;
 mod cron;
 mod ctx;
+pub mod doc;
 mod events;
 mod export;
 mod groups;
 mod jobs;
+mod params;
 mod queues;
 mod reads;
 mod search;
@@ -36,12 +40,18 @@ mod workers;
 use std::sync::Arc;
 
 use app::state::Console;
+use axum::routing::get;
 use axum::Router;
 
 use crate::error::{ApiError, ErrorCode};
 
-pub fn router(console: Arc<Console>) -> Router {
+pub fn router(console: Arc<Console>, fleet: Arc<app::state::Fleet>) -> Router {
+    // The console's Redis instances (one, or several with `--redis NAME=URL`).
+    let instances = Router::new()
+        .route("/instances", get(crate::instances::api))
+        .with_state(fleet);
     Router::new()
+        .route("/openapi.json", get(doc::openapi_json))
         .merge(reads::routes())
         .merge(queues::routes())
         .merge(jobs::routes())
@@ -58,6 +68,7 @@ pub fn router(console: Arc<Console>) -> Router {
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(console)
+        .merge(instances)
 }
 
 async fn not_found() -> ApiError {

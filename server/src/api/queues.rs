@@ -7,9 +7,10 @@ use axum::extract::State;
 use axum::response::Response;
 use axum::routing::post;
 use axum::Router;
-use engine::actions::Action;
+use engine::actions::{Action, Outcome};
 
 use super::ctx::{expected, perform, Confirm, Ctx};
+use super::params::QueueName;
 use crate::error::ApiResult;
 use crate::extract::{JsonBody, Seg, Who};
 
@@ -21,7 +22,12 @@ pub fn routes() -> Router<Arc<Console>> {
         .route("/failed/requeue-all", post(requeue_all))
 }
 
-async fn enqueue(
+/// Enqueues a job on the queue (`queue` in the body is ignored). Answers `{"id"}`.
+#[utoipa::path(post, path = "/api/v1/queues/{name}/enqueue", tag = "queues",
+    params(QueueName), request_body = engine::enqueue::NewJob,
+    responses((status = 200, body = Outcome), (status = 409, body = crate::error::ErrorBody,
+        description = "`conflict`: a job with this id exists")))]
+pub(super) async fn enqueue(
     State(c): Ctx,
     Who(who): Who,
     Seg(name): Seg,
@@ -32,7 +38,12 @@ async fn enqueue(
     perform(&c, &who, Action::Enqueue { job: Box::new(job) }).await
 }
 
-async fn empty(
+/// Empties the queue. Answers `{"count"}`.
+#[utoipa::path(post, path = "/api/v1/queues/{name}/empty", tag = "queues",
+    params(QueueName), request_body = Option<Confirm>,
+    responses((status = 200, body = Outcome), (status = 409, body = crate::error::ErrorBody,
+        description = "`conflict`: the live count is not `expected`")))]
+pub(super) async fn empty(
     State(c): Ctx,
     Who(who): Who,
     Seg(queue): Seg,
@@ -42,7 +53,12 @@ async fn empty(
     perform(&c, &who, Action::Empty { queue, expected }).await
 }
 
-async fn requeue_failed(
+/// Requeues the queue's failed jobs. Answers `{"count"}`.
+#[utoipa::path(post, path = "/api/v1/queues/{name}/requeue-failed", tag = "queues",
+    params(QueueName), request_body = Option<Confirm>,
+    responses((status = 200, body = Outcome), (status = 409, body = crate::error::ErrorBody,
+        description = "`conflict`: the live count is not `expected`")))]
+pub(super) async fn requeue_failed(
     State(c): Ctx,
     Who(who): Who,
     Seg(queue): Seg,
@@ -52,7 +68,16 @@ async fn requeue_failed(
     perform(&c, &who, Action::RequeueQueue { queue, expected }).await
 }
 
-async fn requeue_all(State(c): Ctx, Who(who): Who, body: JsonBody<Confirm>) -> ApiResult<Response> {
+/// Requeues every failed job of every queue. Answers `{"count"}`.
+#[utoipa::path(post, path = "/api/v1/failed/requeue-all", tag = "queues",
+    request_body = Option<Confirm>,
+    responses((status = 200, body = Outcome), (status = 409, body = crate::error::ErrorBody,
+        description = "`conflict`: the live count is not `expected`")))]
+pub(super) async fn requeue_all(
+    State(c): Ctx,
+    Who(who): Who,
+    body: JsonBody<Confirm>,
+) -> ApiResult<Response> {
     let expected = expected(body);
     perform(&c, &who, Action::RequeueAll { expected }).await
 }

@@ -7,10 +7,11 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use engine::model::{JobList, QueueCounts};
-use serde_json::json;
+use engine::model::{AuditEntry, JobList, JobSummary, Page, QueueCounts, Snapshot};
+use serde::Serialize;
 
 use super::ctx::Ctx;
+use super::params::{ListQuery, QueueName, Window};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{Params, Seg};
 
@@ -23,11 +24,17 @@ pub fn routes() -> Router<Arc<Console>> {
         .route("/audit", get(audit))
 }
 
-async fn overview(State(c): Ctx) -> ApiResult<Response> {
+/// Everything the overview shows: queues, workers, totals, Redis (one cached snapshot).
+#[utoipa::path(get, path = "/api/v1/overview", tag = "reads",
+    responses((status = 200, body = Snapshot)))]
+pub(super) async fn overview(State(c): Ctx) -> ApiResult<Response> {
     Ok(Json(&*c.snapshot().await?).into_response())
 }
 
-async fn queues(State(c): Ctx) -> ApiResult<Response> {
+/// Every queue's counts.
+#[utoipa::path(get, path = "/api/v1/queues", tag = "reads",
+    responses((status = 200, body = Vec<QueueCounts>)))]
+pub(super) async fn queues(State(c): Ctx) -> ApiResult<Response> {
     Ok(Json(&c.snapshot().await?.queues).into_response())
 }
 
@@ -44,7 +51,18 @@ async fn counts(c: &Arc<Console>, name: &str) -> ApiResult<QueueCounts> {
     }))
 }
 
-async fn queue_page(State(c): Ctx, Seg(name): Seg, p: Params) -> ApiResult<Response> {
+/// `GET /queues/{name}`: the queue's counts and one page of one of its lists.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(super) struct QueuePage {
+    counts: QueueCounts,
+    page: Page<JobSummary>,
+}
+
+/// One queue: its counts and a page of one of its lists.
+#[utoipa::path(get, path = "/api/v1/queues/{name}", tag = "reads",
+    params(QueueName, ListQuery, Window),
+    responses((status = 200, body = QueuePage)))]
+pub(super) async fn queue_page(State(c): Ctx, Seg(name): Seg, p: Params) -> ApiResult<Response> {
     let list = match p.0.get("list").map(String::as_str) {
         None | Some("") => JobList::Queued,
         Some(s) => JobList::parse(s).ok_or_else(|| {
@@ -60,15 +78,21 @@ async fn queue_page(State(c): Ctx, Seg(name): Seg, p: Params) -> ApiResult<Respo
     }
     let page = c.backend.jobs(&name, list, offset, limit).await?;
     let counts = counts(&c, &name).await?;
-    Ok(Json(json!({ "counts": counts, "page": page })).into_response())
+    Ok(Json(QueuePage { counts, page }).into_response())
 }
 
-async fn failed(State(c): Ctx, p: Params) -> ApiResult<Response> {
+/// Failed jobs across queues, newest first.
+#[utoipa::path(get, path = "/api/v1/failed", tag = "reads",
+    params(Window), responses((status = 200, body = Page<JobSummary>)))]
+pub(super) async fn failed(State(c): Ctx, p: Params) -> ApiResult<Response> {
     let (offset, limit) = p.window()?;
     Ok(Json(c.backend.failed(None, offset, limit).await?).into_response())
 }
 
-async fn audit(State(c): Ctx, p: Params) -> ApiResult<Response> {
+/// The audit log, newest first.
+#[utoipa::path(get, path = "/api/v1/audit", tag = "reads",
+    params(Window), responses((status = 200, body = Page<AuditEntry>)))]
+pub(super) async fn audit(State(c): Ctx, p: Params) -> ApiResult<Response> {
     let (offset, limit) = p.window()?;
     Ok(Json(c.backend.audit(offset, limit).await?).into_response())
 }

@@ -11,10 +11,13 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use engine::actions::Action;
-use serde_json::json;
+use engine::celery::types::CelerySearchPage;
+use engine::model::SearchPage;
+use serde::Serialize;
 
-use super::ctx::{expected, perform, Confirm, Ctx};
-use crate::error::{ApiError, ApiResult};
+use super::ctx::{expected, perform, Acted, Confirm, Ctx, DryRunCount};
+use super::params::{DryRunQuery, SearchQuery, SearchTarget};
+use crate::error::{ApiError, ApiResult, ErrorBody};
 use crate::extract::{JsonBody, Params, Who};
 
 pub fn routes() -> Router<Arc<Console>> {
@@ -34,7 +37,20 @@ fn query(p: &Params) -> ApiResult<String> {
         .ok_or_else(|| ApiError::bad_request("q is required: the search query"))
 }
 
-async fn search(State(c): Ctx, p: Params) -> ApiResult<Response> {
+/// One page of search results: RQ's page (flat) and, with `--celery-broker`, Celery's under
+/// `celery` (absent when Celery is off or this continuation is RQ's only).
+#[derive(Serialize, utoipa::ToSchema)]
+pub(super) struct SearchResults {
+    #[serde(flatten)]
+    rq: SearchPage,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    celery: Option<CelerySearchPage>,
+}
+
+/// Searches jobs (and Celery tasks): one bounded page, a cursor to continue.
+#[utoipa::path(get, path = "/api/v1/search", tag = "search",
+    params(SearchQuery), responses((status = 200, body = SearchResults)))]
+pub(super) async fn search(State(c): Ctx, p: Params) -> ApiResult<Response> {
     let q = query(&p)?;
     let limit = match p.0.get("limit").map(String::as_str) {
         None | Some("") => DEFAULT_LIMIT,
@@ -58,23 +74,20 @@ async fn search(State(c): Ctx, p: Params) -> ApiResult<Response> {
     let rq = if first || cursor.is_some() {
         c.backend.search(&q, cursor, limit).await?
     } else {
-        engine::model::SearchPage {
+        SearchPage {
             items: Vec::new(),
             cursor: None,
             scanned: 0,
             exact: None,
         }
     };
-    let mut out = serde_json::to_value(&rq)
-        .map_err(|e| ApiError::new(crate::error::ErrorCode::Internal, e.to_string()))?;
+    let mut celery = None;
     if let Some(cel) = &c.celery {
         if first || celery_cursor.is_some() {
-            let page = engine::celery::search::search(cel, &q, celery_cursor, limit).await?;
-            out["celery"] = serde_json::to_value(page)
-                .map_err(|e| ApiError::new(crate::error::ErrorCode::Internal, e.to_string()))?;
+            celery = Some(engine::celery::search::search(cel, &q, celery_cursor, limit).await?);
         }
     }
-    Ok(Json(out).into_response())
+    Ok(Json(SearchResults { rq, celery }).into_response())
 }
 
 #[derive(Clone, Copy)]
@@ -84,15 +97,45 @@ enum Verb {
     Cancel,
 }
 
-async fn requeue(c: Ctx, who: Who, p: Params, body: JsonBody<Confirm>) -> ApiResult<Response> {
+/// Requeues every job the search matches (at most 10,000).
+#[utoipa::path(post, path = "/api/v1/search/requeue", tag = "search",
+    params(SearchTarget, DryRunQuery), request_body = Option<Confirm>,
+    responses((status = 200, body = Acted), (status = 409, body = ErrorBody,
+        description = "`conflict`: the search does not match exactly `expected` jobs now")))]
+pub(super) async fn requeue(
+    c: Ctx,
+    who: Who,
+    p: Params,
+    body: JsonBody<Confirm>,
+) -> ApiResult<Response> {
     act(c, who, p, body, Verb::Requeue).await
 }
 
-async fn delete(c: Ctx, who: Who, p: Params, body: JsonBody<Confirm>) -> ApiResult<Response> {
+/// Deletes every job the search matches (at most 10,000).
+#[utoipa::path(post, path = "/api/v1/search/delete", tag = "search",
+    params(SearchTarget, DryRunQuery), request_body = Option<Confirm>,
+    responses((status = 200, body = Acted), (status = 409, body = ErrorBody,
+        description = "`conflict`: the search does not match exactly `expected` jobs now")))]
+pub(super) async fn delete(
+    c: Ctx,
+    who: Who,
+    p: Params,
+    body: JsonBody<Confirm>,
+) -> ApiResult<Response> {
     act(c, who, p, body, Verb::Delete).await
 }
 
-async fn cancel(c: Ctx, who: Who, p: Params, body: JsonBody<Confirm>) -> ApiResult<Response> {
+/// Cancels every job the search matches (at most 10,000).
+#[utoipa::path(post, path = "/api/v1/search/cancel", tag = "search",
+    params(SearchTarget, DryRunQuery), request_body = Option<Confirm>,
+    responses((status = 200, body = Acted), (status = 409, body = ErrorBody,
+        description = "`conflict`: the search does not match exactly `expected` jobs now")))]
+pub(super) async fn cancel(
+    c: Ctx,
+    who: Who,
+    p: Params,
+    body: JsonBody<Confirm>,
+) -> ApiResult<Response> {
     act(c, who, p, body, Verb::Cancel).await
 }
 
@@ -119,7 +162,7 @@ async fn act(
             ))
             .into());
         }
-        return Ok(Json(json!({ "count": count, "dry_run": true })).into_response());
+        return Ok(DryRunCount::response(count));
     }
     let query = q;
     let action = match verb {

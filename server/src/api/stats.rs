@@ -8,9 +8,10 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
-use engine::model::{StatsMetric, StatsRange};
+use engine::model::{FunctionStats, Series, StatsMetric, StatsRange};
 
 use super::ctx::Ctx;
+use super::params::{RangeQuery, SeriesQuery};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::Params;
 
@@ -28,7 +29,10 @@ fn range(p: &Params) -> ApiResult<StatsRange> {
     }
 }
 
-async fn series(State(c): Ctx, p: Params) -> ApiResult<Response> {
+/// One metric's history (sampled every interval, kept per range).
+#[utoipa::path(get, path = "/api/v1/stats/series", tag = "stats",
+    params(SeriesQuery), responses((status = 200, body = Series)))]
+pub(super) async fn series(State(c): Ctx, p: Params) -> ApiResult<Response> {
     let metric = match p.0.get("metric").map(String::as_str) {
         None | Some("") => return Err(ApiError::bad_request("metric is required")),
         Some(s) => StatsMetric::parse(s).ok_or_else(|| {
@@ -48,7 +52,10 @@ async fn series(State(c): Ctx, p: Params) -> ApiResult<Response> {
     Ok(Json(c.backend.stats_series(metric, queue, range).await?).into_response())
 }
 
-async fn functions(State(c): Ctx, p: Params) -> ApiResult<Response> {
+/// Per-function counts and duration histograms over the range.
+#[utoipa::path(get, path = "/api/v1/stats/functions", tag = "stats",
+    params(RangeQuery), responses((status = 200, body = Vec<FunctionStats>)))]
+pub(super) async fn functions(State(c): Ctx, p: Params) -> ApiResult<Response> {
     let range = range(&p)?;
     Ok(Json(c.backend.stats_functions(range).await?).into_response())
 }

@@ -7,10 +7,12 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use engine::actions::Action;
+use engine::actions::{Action, Outcome};
+use engine::model::WorkerInfo;
 use serde::Deserialize;
 
 use super::ctx::{perform, Ctx};
+use super::params::WorkerName;
 use crate::error::ApiResult;
 use crate::extract::{JsonBody, Seg, Who};
 
@@ -24,25 +26,49 @@ pub fn routes() -> Router<Arc<Console>> {
         .route("/resume", post(resume))
 }
 
-async fn list(State(c): Ctx) -> ApiResult<Response> {
+/// Every RQ worker (Taskmill's slots and Python's), from the shared snapshot.
+#[utoipa::path(get, path = "/api/v1/workers", tag = "workers",
+    responses((status = 200, body = Vec<WorkerInfo>)))]
+pub(super) async fn list(State(c): Ctx) -> ApiResult<Response> {
     Ok(Json(&c.snapshot().await?.workers).into_response())
 }
 
-async fn shutdown(State(c): Ctx, Who(who): Who, Seg(worker): Seg) -> ApiResult<Response> {
+/// Sends RQ's `shutdown` command to the worker. Answers `{"receivers"}`.
+#[utoipa::path(post, path = "/api/v1/workers/{name}/shutdown", tag = "workers",
+    params(WorkerName), responses((status = 200, body = Outcome)))]
+pub(super) async fn shutdown(
+    State(c): Ctx,
+    Who(who): Who,
+    Seg(worker): Seg,
+) -> ApiResult<Response> {
     perform(&c, &who, Action::Shutdown { worker }).await
 }
 
-async fn kill_horse(State(c): Ctx, Who(who): Who, Seg(worker): Seg) -> ApiResult<Response> {
+/// Sends RQ's `kill-horse` command to the worker. Answers `{"receivers"}`.
+#[utoipa::path(post, path = "/api/v1/workers/{name}/kill-horse", tag = "workers",
+    params(WorkerName), responses((status = 200, body = Outcome)))]
+pub(super) async fn kill_horse(
+    State(c): Ctx,
+    Who(who): Who,
+    Seg(worker): Seg,
+) -> ApiResult<Response> {
     perform(&c, &who, Action::KillHorse { worker }).await
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct Scale {
+pub(super) struct Scale {
+    /// The pool's new slot count, 1 to 256.
+    #[schema(minimum = 1, maximum = 256)]
     slots: u64,
 }
 
-async fn scale(
+/// Sets the slot count of the Taskmill pool this worker belongs to. Answers `{"receivers"}`.
+#[utoipa::path(post, path = "/api/v1/workers/{name}/scale", tag = "workers",
+    params(WorkerName), request_body = Scale, responses((status = 200, body = Outcome),
+        (status = 409, body = crate::error::ErrorBody,
+            description = "`conflict`: not a Taskmill pool's worker, or a Python pool's child")))]
+pub(super) async fn scale(
     State(c): Ctx,
     Who(who): Who,
     Seg(worker): Seg,
@@ -52,18 +78,30 @@ async fn scale(
     perform(&c, &who, Action::Scale { worker, slots }).await
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct Suspend {
+pub(super) struct Suspend {
+    /// Seconds; until resumed when absent.
     #[serde(default)]
+    #[schema(minimum = 1, maximum = 31536000)]
     duration: Option<u64>,
 }
 
-async fn suspend(State(c): Ctx, Who(who): Who, body: JsonBody<Suspend>) -> ApiResult<Response> {
+/// Suspends every worker (RQ's `rq:suspended`). Answers `{"suspended": true}`.
+#[utoipa::path(post, path = "/api/v1/suspend", tag = "workers",
+    request_body = Option<Suspend>, responses((status = 200, body = Outcome)))]
+pub(super) async fn suspend(
+    State(c): Ctx,
+    Who(who): Who,
+    body: JsonBody<Suspend>,
+) -> ApiResult<Response> {
     let secs = body.0.and_then(|s| s.duration);
     perform(&c, &who, Action::Suspend { secs }).await
 }
 
-async fn resume(State(c): Ctx, Who(who): Who) -> ApiResult<Response> {
+/// Resumes the workers. Answers `{"suspended": false}`.
+#[utoipa::path(post, path = "/api/v1/resume", tag = "workers",
+    responses((status = 200, body = Outcome)))]
+pub(super) async fn resume(State(c): Ctx, Who(who): Who) -> ApiResult<Response> {
     perform(&c, &who, Action::Resume).await
 }

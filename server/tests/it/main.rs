@@ -16,6 +16,7 @@ mod groups;
 mod instances;
 mod limits;
 mod metrics;
+mod openapi;
 mod pages;
 mod prefix;
 mod props;
