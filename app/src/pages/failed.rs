@@ -6,6 +6,8 @@ use engine::model::{JobList, QueueCounts};
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
+
+use crate::auth::may_post;
 use leptos_router::hooks::use_query_map;
 
 use crate::actions::{RequeueAll, RequeueQueue};
@@ -93,7 +95,7 @@ fn PerQueue(failing: Vec<QueueCounts>, here: String, total: u64, read_only: bool
                             <tr>
                                 <td><a href=crate::url::href(&format::queue_list_href(&q.name, JobList::Failed.as_str()))>{q.name.clone()}</a></td>
                                 <td class="num">{format::count(q.failed)}</td>
-                                <td>{(!read_only).then(|| view! {
+                                <td>{(!read_only && may_post(RequeueQueue::PATH)).then(|| view! {
                                     <a class="btn small" href=crate::url::href(&href) data-testid=format!("requeue-queue-{}", format::dom_id(&q.name))>
                                         "Requeue these"
                                     </a>
@@ -103,7 +105,7 @@ fn PerQueue(failing: Vec<QueueCounts>, here: String, total: u64, read_only: bool
                     }).collect_view()}
                 </tbody>
             </table>
-            {(!read_only).then(|| view! {
+            {(!read_only && may_post(RequeueAll::PATH)).then(|| view! {
                 <a class="btn" href=crate::url::href(&format!("{here}&confirm=requeue-all")) data-testid="requeue-all">
                     {format!("Requeue all {} failed jobs", format::count(total))}
                 </a>

@@ -6,6 +6,8 @@
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
+
+use crate::auth::may_post;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::actions::{CeleryRetryGroup, DeleteGroup, RequeueGroup};
@@ -100,11 +102,13 @@ pub fn FailedGroupPage() -> impl IntoView {
                     <dt>"Fingerprint"</dt><dd><code>{group.fingerprint.clone()}</code></dd>
                 </dl>
                 <p class="hint"><ExportLinks path=format!("/api/v1/export{base}")/></p>
-                {(!read_only).then(|| view! {
+                {(!read_only && may_post(RequeueGroup::PATH)).then(|| view! {
                     <a class="btn" href=crate::url::href(&format!("{here}&confirm=requeue-group")) data-testid="requeue-group">
                         {format!("Requeue all {}", format::count(count))}
                     </a>
                     " "
+                })}
+                {(!read_only && may_post(DeleteGroup::PATH)).then(|| view! {
                     <a class="btn danger" href=crate::url::href(&format!("{here}&confirm=delete-group")) data-testid="delete-group">
                         {format!("Delete all {}", format::count(count))}
                     </a>
@@ -195,7 +199,7 @@ async fn celery_group(
                 <dt>"Last hour / 24 h"</dt><dd>{format!("{} / {}", format::count(group.last_hour), format::count(group.last_day))}</dd>
                 <dt>"Fingerprint"</dt><dd><code>{group.fingerprint.clone()}</code></dd>
             </dl>
-            {(!read_only).then(|| view! {
+            {(!read_only && may_post(CeleryRetryGroup::PATH)).then(|| view! {
                 <a class="btn" href=crate::url::href(&format!("{here}&confirm=celery-retry-group")) data-testid="celery-retry-group">
                     {format!("Retry all {}", format::count(count))}
                 </a>

@@ -6,6 +6,8 @@ use engine::model::{JobList, QueueCounts};
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
+
+use crate::auth::may_post;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
 use crate::actions::{EmptyQueue, RequeueQueue};
@@ -149,18 +151,19 @@ fn Tabs(counts: QueueCounts, current: JobList) -> impl IntoView {
     }
 }
 
-/// Links to the confirmation step of the queue-wide actions (only when there is work to do).
+/// Links to the confirmation step of the queue-wide actions (only when there is work to do
+/// and the caller's role may do it).
 #[component]
 fn QueueActions(counts: QueueCounts, here: String) -> impl IntoView {
     let confirm_href = move |what: &str| crate::url::href(&format!("{here}&confirm={what}"));
     view! {
         <div class="queue-actions">
-            {(counts.failed > 0).then(|| view! {
+            {(counts.failed > 0 && may_post(RequeueQueue::PATH)).then(|| view! {
                 <a class="btn" href=confirm_href("requeue-failed") data-testid="requeue-queue">
                     {format!("Requeue {} failed", format::count(counts.failed))}
                 </a>
             })}
-            {(counts.queued > 0).then(|| view! {
+            {(counts.queued > 0 && may_post(EmptyQueue::PATH)).then(|| view! {
                 <a class="btn danger" href=confirm_href("empty") data-testid="empty-queue">
                     {format!("Empty queue ({} queued)", format::count(counts.queued))}
                 </a>

@@ -10,6 +10,8 @@
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;
 use leptos_meta::Title;
+
+use crate::auth::may_post;
 use leptos_router::hooks::use_query_map;
 
 use crate::actions::{CancelSearch, DeleteSearch, RequeueSearch};
@@ -165,14 +167,20 @@ pub fn SearchPage() -> impl IntoView {
             })}
             {celery_section}
             {confirm_panel}
-            {(searched_rq && !read_only && !nothing).then(|| view! {
+            {(searched_rq && !read_only && !nothing && may_post(RequeueSearch::PATH)).then(|| view! {
                 <section class="panel" data-testid="search-bulk">
                     <p>"Act on every job this search matches (the count is confirmed first):"</p>
-                    <a class="btn" href=crate::url::href(&format!("{here}&confirm=requeue-search")) data-testid="requeue-search">"Requeue matches…"</a>
-                    " "
-                    <a class="btn danger" href=crate::url::href(&format!("{here}&confirm=cancel-search")) data-testid="cancel-search">"Cancel matches…"</a>
-                    " "
-                    <a class="btn danger" href=crate::url::href(&format!("{here}&confirm=delete-search")) data-testid="delete-search">"Delete matches…"</a>
+                    {may_post(RequeueSearch::PATH).then(|| view! {
+                        <a class="btn" href=crate::url::href(&format!("{here}&confirm=requeue-search")) data-testid="requeue-search">"Requeue matches…"</a>
+                        " "
+                    })}
+                    {may_post(CancelSearch::PATH).then(|| view! {
+                        <a class="btn danger" href=crate::url::href(&format!("{here}&confirm=cancel-search")) data-testid="cancel-search">"Cancel matches…"</a>
+                        " "
+                    })}
+                    {may_post(DeleteSearch::PATH).then(|| view! {
+                        <a class="btn danger" href=crate::url::href(&format!("{here}&confirm=delete-search")) data-testid="delete-search">"Delete matches…"</a>
+                    })}
                 </section>
             })}
         }

@@ -279,6 +279,14 @@ async fn pages_hide_what_the_role_cannot_use() {
         !viewer.contains("<form id=\"selection\""),
         "viewer: no selection bar"
     );
+    // Links that lead to a confirmation step are hidden too, when the role can't confirm.
+    for link in [
+        r#"data-testid="requeue-all""#,
+        r#"data-testid="requeue-queue-hq""#,
+    ] {
+        assert!(!viewer.contains(link), "viewer sees {link}");
+        assert!(admin.contains(link), "admin misses {link}");
+    }
 }
 
 #[tokio::test]
