@@ -166,8 +166,8 @@ const SCRAPE_DEADLINE: Duration = Duration::from_secs(5);
 /// `/metrics` of a console with several instances: every instance's families, each sample
 /// labelled with its `instance` (read concurrently, each under its own deadline; an instance
 /// that does not answer reports `taskmill_redis_up 0`).
-pub async fn metrics(State(scope): State<Arc<Vec<(String, Arc<Console>)>>>) -> Response {
-    let bodies = futures::future::join_all(scope.iter().map(|(name, c)| async move {
+pub async fn metrics(State(fleet): State<Arc<Fleet>>) -> Response {
+    let bodies = futures::future::join_all(fleet.instances.iter().map(|(name, c)| async move {
         let started = std::time::Instant::now();
         let body = match tokio::time::timeout(SCRAPE_DEADLINE, crate::metrics::body(c)).await {
             Ok(b) => b,

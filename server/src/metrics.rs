@@ -59,7 +59,7 @@ pub async fn body(c: &Arc<Console>) -> String {
         _ => Vec::new(),
     };
     let totals = match &snap {
-        Some(s) => history::totals(&c, s, &celery_scopes).await,
+        Some(s) => history::totals(c, s, &celery_scopes).await,
         None => None,
     };
     let mut body = render(snap.as_deref(), started.elapsed().as_secs_f64());

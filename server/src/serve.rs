@@ -178,7 +178,7 @@ pub fn router_scoped(console: Arc<Console>, cfg: ServeConfig, scope: Option<Scop
             .with_state(console.clone()),
         Some(s) if s.all_metrics => Router::new()
             .route("/metrics", get(crate::instances::metrics))
-            .with_state(Arc::new(s.fleet.instances.clone())),
+            .with_state(s.fleet.clone()),
         Some(s) => Router::new()
             .route("/metrics", get(crate::instances::metrics_one))
             .with_state((s.here.name.clone(), console.clone())),
