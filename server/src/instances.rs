@@ -17,8 +17,7 @@ use std::time::Duration;
 
 use app::state::{Console, Fleet, Here};
 use app::url::Base;
-use axum::extract::{OriginalUri, Request, State};
-use axum::http::Uri;
+use axum::extract::{Request, State};
 use axum::response::{IntoResponse, Response};
 use axum::Router;
 use tower::ServiceExt;
@@ -102,7 +101,13 @@ pub fn router(fleet: &[(String, Arc<Console>)], cfg: ServeConfig) -> Router {
             let (name, req) = match scoped(&req) {
                 Some((name, rest)) => {
                     let name = name.to_string();
-                    let mut req = with_path(req, &rest);
+                    let mut req = req;
+                    if !crate::prefix::reroute(&mut req, &rest) {
+                        return Ok(
+                            crate::error::ApiError::bad_request("unreadable request path")
+                                .into_response(),
+                        );
+                    }
                     // Links on this instance's pages keep `/i/NAME` (after any prefix).
                     let root = req.extensions().get::<Base>().cloned().unwrap_or_default();
                     if let Ok(b) = Base::parse(&format!("{}/i/{name}", root.as_str())) {
@@ -136,20 +141,6 @@ fn scoped(req: &Request) -> Option<(&str, String)> {
         .map(|q| format!("?{q}"))
         .unwrap_or_default();
     Some((name, format!("{tail}{query}")))
-}
-
-fn with_path(mut req: Request, path_and_query: &str) -> Request {
-    // Logs and redirects still see what the client asked for.
-    if req.extensions().get::<OriginalUri>().is_none() {
-        let original = OriginalUri(req.uri().clone());
-        req.extensions_mut().insert(original);
-    }
-    let mut parts = req.uri().clone().into_parts();
-    parts.path_and_query = path_and_query.parse().ok();
-    if let Ok(uri) = Uri::from_parts(parts) {
-        *req.uri_mut() = uri;
-    }
-    req
 }
 
 fn unknown_instance(name: &str) -> Response {

@@ -23,11 +23,6 @@ pub async fn layer(State(base): State<Arc<Base>>, mut req: Request, next: Next) 
         req.extensions_mut().insert(Base::default());
         return next.run(req).await;
     }
-    // Logs still show the path as the client sent it.
-    if req.extensions().get::<OriginalUri>().is_none() {
-        let original = OriginalUri(req.uri().clone());
-        req.extensions_mut().insert(original);
-    }
     let path = req.uri().path();
     let Some(app_path) = base.strip(path) else {
         if path == "/" && matches!(*req.method(), Method::GET | Method::HEAD) {
@@ -45,12 +40,27 @@ pub async fn layer(State(base): State<Arc<Base>>, mut req: Request, next: Next) 
         Some(q) => format!("{app_path}?{q}"),
         None => app_path.to_string(),
     };
-    let mut parts = req.uri().clone().into_parts();
-    parts.path_and_query = path_and_query.parse().ok();
-    match Uri::from_parts(parts) {
-        Ok(uri) => *req.uri_mut() = uri,
-        Err(_) => return ApiError::bad_request("unreadable request path").into_response(),
+    if !reroute(&mut req, &path_and_query) {
+        return ApiError::bad_request("unreadable request path").into_response();
     }
     req.extensions_mut().insert(Base::clone(&base));
     next.run(req).await
+}
+
+/// Gives `req` the app path `path_and_query` (false: not a valid URI), keeping the URI the
+/// client sent as `OriginalUri`, so logs still show it. Used here and by `instances`.
+pub fn reroute(req: &mut Request, path_and_query: &str) -> bool {
+    if req.extensions().get::<OriginalUri>().is_none() {
+        let original = OriginalUri(req.uri().clone());
+        req.extensions_mut().insert(original);
+    }
+    let mut parts = req.uri().clone().into_parts();
+    parts.path_and_query = path_and_query.parse().ok();
+    match Uri::from_parts(parts) {
+        Ok(uri) => {
+            *req.uri_mut() = uri;
+            true
+        }
+        Err(_) => false,
+    }
 }
